@@ -1,0 +1,129 @@
+//! Wall-clock pieces of a schedule: weekdays and "HH:MM" times of day.
+
+use std::fmt;
+
+/// Why a weekday or time of day could not be read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TimeError {
+    #[error("expected a weekday: mon, tue, wed, thu, fri, sat or sun")]
+    Weekday,
+    #[error("expected a time of day as HH:MM between 00:00 and 24:00")]
+    TimeOfDay,
+    #[error("the range must end after it starts")]
+    EmptyRange,
+    #[error("unknown IANA time zone")]
+    TimeZone,
+}
+
+pub const WEEKDAYS: [&str; 7] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
+
+/// Monday = 0 … Sunday = 6, as jiff's `to_monday_zero_offset`.
+pub fn parse_weekday(raw: &str) -> Result<usize, TimeError> {
+    let lower = raw.trim().to_ascii_lowercase();
+    let short = lower.get(..3).unwrap_or(&lower);
+    WEEKDAYS
+        .iter()
+        .position(|w| *w == short)
+        .ok_or(TimeError::Weekday)
+}
+
+/// Minutes after local midnight, 0..=1440 (1440 is "24:00", the end of the day).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct TimeOfDay(u16);
+
+impl TimeOfDay {
+    pub const END_OF_DAY: TimeOfDay = TimeOfDay(1440);
+
+    pub fn parse(raw: &str) -> Result<Self, TimeError> {
+        let (h, m) = raw.trim().split_once(':').ok_or(TimeError::TimeOfDay)?;
+        let valid = |s: &str| (1..=2).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_digit());
+        if !valid(h) || m.len() != 2 || !valid(m) {
+            return Err(TimeError::TimeOfDay);
+        }
+        let (h, m): (u16, u16) = (h.parse().unwrap_or(99), m.parse().unwrap_or(99));
+        match (h, m) {
+            (24, 0) => Ok(Self::END_OF_DAY),
+            (0..=23, 0..=59) => Ok(Self(h * 60 + m)),
+            _ => Err(TimeError::TimeOfDay),
+        }
+    }
+
+    pub fn from_minutes(minutes: u16) -> Option<Self> {
+        (minutes <= 1440).then_some(Self(minutes))
+    }
+
+    pub fn minutes(self) -> u16 {
+        self.0
+    }
+}
+
+impl fmt::Display for TimeOfDay {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:02}:{:02}", self.0 / 60, self.0 % 60)
+    }
+}
+
+/// Opening hours inside one local day: `[start, end)`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct DayRange {
+    pub start: TimeOfDay,
+    pub end: TimeOfDay,
+}
+
+impl DayRange {
+    pub fn new(start: TimeOfDay, end: TimeOfDay) -> Result<Self, TimeError> {
+        if end <= start {
+            return Err(TimeError::EmptyRange);
+        }
+        Ok(Self { start, end })
+    }
+}
+
+/// Looks up an IANA zone in the bundled or system database.
+pub fn parse_time_zone(raw: &str) -> Result<jiff::tz::TimeZone, TimeError> {
+    if raw.is_empty() || raw.len() > 64 {
+        return Err(TimeError::TimeZone);
+    }
+    jiff::tz::TimeZone::get(raw).map_err(|_| TimeError::TimeZone)
+}
+
+/// ISO 8601 local time with the zone's offset at that instant, e.g. `2030-03-04T09:00:00-03:00`.
+pub fn format_local(ts: jiff::Timestamp, tz: &jiff::tz::TimeZone) -> String {
+    ts.to_zoned(tz.clone())
+        .strftime("%Y-%m-%dT%H:%M:%S%:z")
+        .to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn weekdays_are_read_in_short_or_long_form() {
+        assert_eq!(parse_weekday("mon"), Ok(0));
+        assert_eq!(parse_weekday("Sunday"), Ok(6));
+        assert_eq!(parse_weekday("lunes"), Err(TimeError::Weekday));
+    }
+
+    #[test]
+    fn times_of_day_accept_midnight_and_the_end_of_the_day_only() {
+        assert_eq!(TimeOfDay::parse("09:30").unwrap().minutes(), 570);
+        assert_eq!(TimeOfDay::parse("24:00"), Ok(TimeOfDay::END_OF_DAY));
+        for bad in ["24:01", "9", "09:60", "aa:bb", "-1:00", "09:5", ""] {
+            assert!(TimeOfDay::parse(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn a_range_must_end_after_it_starts() {
+        let t = |s| TimeOfDay::parse(s).unwrap();
+        assert!(DayRange::new(t("09:00"), t("09:00")).is_err());
+        assert!(DayRange::new(t("09:00"), t("13:00")).is_ok());
+    }
+
+    #[test]
+    fn unknown_zones_are_refused() {
+        assert!(parse_time_zone("America/Sao_Paulo").is_ok());
+        assert!(parse_time_zone("Mars/Olympus").is_err());
+    }
+}
