@@ -38,7 +38,10 @@ fn bookings(year_start: i64) -> Vec<Interval> {
 
 fn month_of_slots(c: &mut Criterion) {
     let rules = clinic_rules();
-    let year_start = "2030-01-01T00:00:00Z".parse::<Timestamp>().unwrap().as_second();
+    let year_start = "2030-01-01T00:00:00Z"
+        .parse::<Timestamp>()
+        .unwrap()
+        .as_second();
     let busy = bookings(year_start);
     let month = Interval::new(year_start + 150 * 86_400, year_start + 181 * 86_400);
     let query = SlotQuery {

@@ -110,7 +110,10 @@ impl fmt::Display for Status {
 impl FromStr for Status {
     type Err = ();
     fn from_str(s: &str) -> Result<Self, ()> {
-        ALL_STATUSES.into_iter().find(|st| st.as_str() == s).ok_or(())
+        ALL_STATUSES
+            .into_iter()
+            .find(|st| st.as_str() == s)
+            .ok_or(())
     }
 }
 
@@ -137,7 +140,9 @@ mod tests {
     #[test]
     fn closed_bookings_refuse_every_change() {
         for s in [Completed, NoShow, Canceled, Expired] {
-            for a in [Book, Confirm, Complete, MarkNoShow, Cancel, Reschedule, Expire] {
+            for a in [
+                Book, Confirm, Complete, MarkNoShow, Cancel, Reschedule, Expire,
+            ] {
                 assert!(s.apply(a).is_err(), "{s} {a:?}");
             }
         }

@@ -71,8 +71,7 @@ impl ConcurrencyProfile {
     /// Largest count inside `window`. Windows must be asked with non-decreasing `start`.
     pub fn max_in(&mut self, window: Interval) -> u32 {
         // Move the cursor to the last step starting at or before the window.
-        while self.cursor + 1 < self.steps.len() && self.steps[self.cursor + 1].0 <= window.start
-        {
+        while self.cursor + 1 < self.steps.len() && self.steps[self.cursor + 1].0 <= window.start {
             self.cursor += 1;
         }
         let mut max = 0;

@@ -91,7 +91,10 @@ mod tests {
     #[test]
     fn an_id_of_another_kind_is_rejected() {
         let id = CalendarId::generate();
-        assert_eq!(BookingId::parse(id.as_str()), Err(IdError { prefix: "bkg" }));
+        assert_eq!(
+            BookingId::parse(id.as_str()),
+            Err(IdError { prefix: "bkg" })
+        );
         assert!(BookingId::parse("bkg_short").is_err());
     }
 

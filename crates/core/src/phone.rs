@@ -138,14 +138,22 @@ mod tests {
 
     #[test]
     fn a_brazilian_mobile_without_its_ninth_digit_gets_it_back() {
-        for raw in ["551187654321", "+55 11 8765-4321", "+55 11 98765-4321", "(11) 98765-4321"] {
+        for raw in [
+            "551187654321",
+            "+55 11 8765-4321",
+            "+55 11 98765-4321",
+            "(11) 98765-4321",
+        ] {
             assert_eq!(norm(raw, "BR").as_deref(), Ok("+5511987654321"), "{raw}");
         }
     }
 
     #[test]
     fn a_brazilian_landline_is_left_alone() {
-        assert_eq!(norm("+55 11 3456-7890", "BR").as_deref(), Ok("+551134567890"));
+        assert_eq!(
+            norm("+55 11 3456-7890", "BR").as_deref(),
+            Ok("+551134567890")
+        );
     }
 
     #[test]

@@ -30,7 +30,12 @@ fn hourly() -> ServiceTiming {
     }
 }
 
-fn query<'a>(rules: &'a ScheduleRules, busy: &'a [Interval], from: &str, to: &str) -> SlotQuery<'a> {
+fn query<'a>(
+    rules: &'a ScheduleRules,
+    busy: &'a [Interval],
+    from: &str,
+    to: &str,
+) -> SlotQuery<'a> {
     SlotQuery {
         rules,
         policy: Policy {
@@ -57,7 +62,12 @@ fn local_labels(rules: &ScheduleRules, page: &SlotPage) -> Vec<String> {
 #[test]
 fn madrid_spring_forward_day_has_one_hour_less_to_offer() {
     let r = rules("Europe/Madrid", &[("01:00", "04:00")]);
-    let page = compute_slots(&query(&r, &[], "2030-03-31T00:00:00Z", "2030-03-31T12:00:00Z"));
+    let page = compute_slots(&query(
+        &r,
+        &[],
+        "2030-03-31T00:00:00Z",
+        "2030-03-31T12:00:00Z",
+    ));
     assert_eq!(
         local_labels(&r, &page),
         ["2030-03-31T01:00:00+01:00", "2030-03-31T03:00:00+02:00"]
@@ -69,7 +79,12 @@ fn madrid_spring_forward_day_has_one_hour_less_to_offer() {
 #[test]
 fn madrid_fall_back_day_offers_the_repeated_hour_twice() {
     let r = rules("Europe/Madrid", &[("01:00", "04:00")]);
-    let page = compute_slots(&query(&r, &[], "2030-10-26T12:00:00Z", "2030-10-27T12:00:00Z"));
+    let page = compute_slots(&query(
+        &r,
+        &[],
+        "2030-10-26T12:00:00Z",
+        "2030-10-27T12:00:00Z",
+    ));
     assert_eq!(
         local_labels(&r, &page),
         [
@@ -85,7 +100,12 @@ fn madrid_fall_back_day_offers_the_repeated_hour_twice() {
 fn santiago_midnight_gap_moves_the_opening_to_one_in_the_morning() {
     // 2023-09-03: clocks jumped from 00:00 to 01:00 (-04 → -03).
     let r = rules("America/Santiago", &[("00:00", "03:00")]);
-    let page = compute_slots(&query(&r, &[], "2023-09-03T03:00:00Z", "2023-09-03T12:00:00Z"));
+    let page = compute_slots(&query(
+        &r,
+        &[],
+        "2023-09-03T03:00:00Z",
+        "2023-09-03T12:00:00Z",
+    ));
     assert_eq!(
         local_labels(&r, &page),
         ["2023-09-03T01:00:00-03:00", "2023-09-03T02:00:00-03:00"]
@@ -96,7 +116,12 @@ fn santiago_midnight_gap_moves_the_opening_to_one_in_the_morning() {
 fn santiago_evening_before_fall_back_runs_until_the_later_midnight() {
     // 2023-04-02 00:00 -03 became 2023-04-01 23:00 -04: 22:00–24:00 lasts three real hours.
     let r = rules("America/Santiago", &[("22:00", "24:00")]);
-    let page = compute_slots(&query(&r, &[], "2023-04-01T12:00:00Z", "2023-04-02T12:00:00Z"));
+    let page = compute_slots(&query(
+        &r,
+        &[],
+        "2023-04-01T12:00:00Z",
+        "2023-04-02T12:00:00Z",
+    ));
     assert_eq!(
         local_labels(&r, &page),
         [
@@ -110,9 +135,19 @@ fn santiago_evening_before_fall_back_runs_until_the_later_midnight() {
 #[test]
 fn sao_paulo_used_to_skip_midnight_and_no_longer_observes_dst() {
     let r = rules("America/Sao_Paulo", &[("00:00", "02:00")]);
-    let old = compute_slots(&query(&r, &[], "2018-11-04T00:00:00Z", "2018-11-04T12:00:00Z"));
+    let old = compute_slots(&query(
+        &r,
+        &[],
+        "2018-11-04T00:00:00Z",
+        "2018-11-04T12:00:00Z",
+    ));
     assert_eq!(local_labels(&r, &old), ["2018-11-04T01:00:00-02:00"]);
-    let now = compute_slots(&query(&r, &[], "2030-11-03T00:00:00Z", "2030-11-03T12:00:00Z"));
+    let now = compute_slots(&query(
+        &r,
+        &[],
+        "2030-11-03T00:00:00Z",
+        "2030-11-03T12:00:00Z",
+    ));
     assert_eq!(
         local_labels(&r, &now),
         ["2030-11-03T00:00:00-03:00", "2030-11-03T01:00:00-03:00"]
@@ -138,12 +173,19 @@ fn buenos_aires_slots_are_three_hours_behind_utc_all_year() {
 #[test]
 fn a_booking_removes_its_slot_and_buffers_remove_the_neighbours() {
     let r = rules("UTC", &[("09:00", "13:00")]);
-    let busy = [Interval::new(ts("2030-01-01T10:00:00Z"), ts("2030-01-01T11:00:00Z"))];
+    let busy = [Interval::new(
+        ts("2030-01-01T10:00:00Z"),
+        ts("2030-01-01T11:00:00Z"),
+    )];
     let mut q = query(&r, &busy, "2030-01-01T00:00:00Z", "2030-01-02T00:00:00Z");
     let starts = |p: SlotPage| p.slots.iter().map(|s| s.start).collect::<Vec<_>>();
     assert_eq!(
         starts(compute_slots(&q)),
-        [ts("2030-01-01T09:00:00Z"), ts("2030-01-01T11:00:00Z"), ts("2030-01-01T12:00:00Z")]
+        [
+            ts("2030-01-01T09:00:00Z"),
+            ts("2030-01-01T11:00:00Z"),
+            ts("2030-01-01T12:00:00Z")
+        ]
     );
     q.service.buffer_after_minutes = 15;
     q.service.buffer_before_minutes = 15;
@@ -175,7 +217,10 @@ fn minimum_notice_and_horizon_bound_the_offered_starts() {
         ..Policy::default()
     };
     let page = compute_slots(&q);
-    assert_eq!(page.slots.first().unwrap().start, ts("2030-01-01T13:00:00Z"));
+    assert_eq!(
+        page.slots.first().unwrap().start,
+        ts("2030-01-01T13:00:00Z")
+    );
     assert_eq!(page.slots.last().unwrap().start, ts("2030-01-02T10:00:00Z"));
 }
 
@@ -183,9 +228,18 @@ fn minimum_notice_and_horizon_bound_the_offered_starts() {
 fn overrides_close_a_day_or_replace_its_hours_and_time_off_removes_overlaps() {
     let mut r = rules("UTC", &[("09:00", "12:00")]);
     r.overrides.insert(date(2030, 1, 1), vec![]);
-    r.overrides.insert(date(2030, 1, 2), vec![range("15:00", "17:00")]);
-    r.time_off.push(Interval::new(ts("2030-01-03T09:30:00Z"), ts("2030-01-03T10:30:00Z")));
-    let page = compute_slots(&query(&r, &[], "2030-01-01T00:00:00Z", "2030-01-04T00:00:00Z"));
+    r.overrides
+        .insert(date(2030, 1, 2), vec![range("15:00", "17:00")]);
+    r.time_off.push(Interval::new(
+        ts("2030-01-03T09:30:00Z"),
+        ts("2030-01-03T10:30:00Z"),
+    ));
+    let page = compute_slots(&query(
+        &r,
+        &[],
+        "2030-01-01T00:00:00Z",
+        "2030-01-04T00:00:00Z",
+    ));
     let starts: Vec<i64> = page.slots.iter().map(|s| s.start).collect();
     assert_eq!(
         starts,

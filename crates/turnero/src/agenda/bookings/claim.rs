@@ -1,0 +1,112 @@
+//! Taking room in a calendar without ever exceeding its capacity.
+//!
+//! Inside a write transaction: lock the calendar (see `calendars::lock`), re-check the
+//! hours and the policy against the stored rules, read the occupying bookings and live holds
+//! whose blocked ranges reach the new one, and compare their peak overlap with the capacity
+//! using the same function the slot finder uses. Only then does the caller write.
+
+use sqlx::Row;
+use turnero_core::capacity::{max_concurrency, Interval};
+use turnero_core::ids::{BookingId, CalendarId, ServiceId, TenantId};
+use turnero_core::schedule::{Policy, ServiceTiming};
+
+use crate::agenda::{calendars, services};
+use crate::db::Tx;
+use crate::error::{Error, Result};
+
+/// No blocked range (duration plus buffers) is longer than this; the overlap query uses it
+/// to stay on the `(calendar_id, block_start)` index instead of scanning the past.
+pub const MAX_BLOCK_SECONDS: i64 = 2 * 86_400;
+
+/// The room a booking was granted.
+pub struct Claim {
+    pub body: Interval,
+    pub blocked: Interval,
+    pub policy: Policy,
+}
+
+/// Locks the calendar and checks that `[start, start + duration)` may be booked now.
+/// `ignore` leaves one booking out of the count (the one being moved, or a hold being used).
+pub async fn claim(
+    tx: &mut Tx,
+    tenant: &TenantId,
+    cal: &CalendarId,
+    service: &ServiceId,
+    start: i64,
+    ignore: Option<&BookingId>,
+    now: i64,
+) -> Result<Claim> {
+    calendars::lock(tx, tenant, cal).await?;
+    let timing: ServiceTiming = services::timing_on(tx, tenant, service, cal).await?;
+    let body = Interval::new(start, start + timing.duration_secs());
+    let blocked = timing.blocked(start);
+    let (calendar, rules) = calendars::load_rules(tx, tenant, cal, body).await?;
+    let policy = calendar.policy.to_core();
+    let window = policy.bookable_window(jiff::Timestamp::from_second(now).unwrap_or_default());
+    if start < window.start || start >= window.end {
+        return Err(Error::invalid(
+            "outside_booking_window",
+            "start",
+            format!(
+                "bookings must start between {} and {} from now",
+                minutes_text(policy.min_notice_minutes),
+                days_text(policy.max_days_ahead)
+            ),
+        ));
+    }
+    if !rules.is_open_for(body) {
+        return Err(Error::invalid(
+            "outside_hours",
+            "start",
+            "the calendar is not open for the whole appointment at that time",
+        ));
+    }
+    let busy = occupying(tx, cal, blocked, ignore, now).await?;
+    if max_concurrency(&busy, blocked) >= calendar.capacity {
+        return Err(Error::conflict(
+            "slot_unavailable",
+            "that time is no longer available; ask for slots again",
+        ));
+    }
+    Ok(Claim {
+        body,
+        blocked,
+        policy,
+    })
+}
+
+/// Blocked ranges of occupying bookings and unexpired holds that overlap `window`.
+pub async fn occupying(
+    conn: &mut sqlx::AnyConnection,
+    cal: &CalendarId,
+    window: Interval,
+    ignore: Option<&BookingId>,
+    now: i64,
+) -> Result<Vec<Interval>> {
+    let rows = sqlx::query(
+        "SELECT block_start, block_end FROM bookings \
+         WHERE calendar_id = $1 AND status IN ('held', 'pending', 'confirmed') \
+         AND block_start >= $2 AND block_start < $3 AND block_end > $4 \
+         AND (status <> 'held' OR expires_at > $5) AND id <> $6",
+    )
+    .bind(cal.as_str())
+    .bind(window.start - MAX_BLOCK_SECONDS)
+    .bind(window.end)
+    .bind(window.start)
+    .bind(now)
+    .bind(ignore.map_or("", |b| b.as_str()))
+    .fetch_all(&mut *conn)
+    .await?;
+    Ok(rows
+        .iter()
+        .map(|r| Interval::new(r.get(0), r.get(1)))
+        .collect())
+}
+
+fn minutes_text(m: u32) -> String {
+    format!("{m} minute{}", if m == 1 { "" } else { "s" })
+}
+
+fn days_text(d: u32) -> String {
+    format!("{d} day{}", if d == 1 { "" } else { "s" })
+}

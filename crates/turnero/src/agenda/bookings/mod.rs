@@ -1,0 +1,234 @@
+//! Bookings and holds (a hold is a booking in the `held` state, with an expiry).
+//!
+//! `claim` is the only way a booking takes room in a calendar; `write` has the state
+//! changes, each with its history row and outbox event in the same transaction; this file
+//! has the shapes and the reads.
+
+mod claim;
+pub mod history;
+mod write;
+
+use rand::RngCore;
+use serde::Serialize;
+use serde_json::{Map, Value};
+use sqlx::{AnyConnection, Row};
+use turnero_core::booking::Status;
+use turnero_core::ids::{BookingId, TenantId};
+use utoipa::ToSchema;
+
+pub use claim::MAX_BLOCK_SECONDS;
+
+/// Blocked ranges of everything occupying the calendar within `window` (for slot search).
+pub async fn occupying_in(
+    conn: &mut AnyConnection,
+    cal: &turnero_core::ids::CalendarId,
+    window: turnero_core::capacity::Interval,
+    now: i64,
+) -> Result<Vec<turnero_core::capacity::Interval>> {
+    claim::occupying(conn, cal, window, None, now).await
+}
+pub use write::{
+    confirm_or_close, create, expire_holds, place_hold, release_hold, reschedule, CustomerRef,
+    IdempotencyRecord, NewBooking,
+};
+
+use crate::api::{fmt_local, fmt_ts};
+use crate::db::Db;
+use crate::error::{Error, Result};
+
+/// Who is on a booking, as embedded in it (so integrators need no second call).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct CustomerSummary {
+    pub id: String,
+    pub name: String,
+    pub phone: Option<String>,
+    pub email: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct BookingOut {
+    pub id: String,
+    /// `held`, `pending`, `confirmed`, `completed`, `no_show`, `canceled` or `expired`.
+    pub status: String,
+    pub calendar_id: String,
+    pub service_id: String,
+    pub customer: Option<CustomerSummary>,
+    /// UTC, RFC 3339.
+    pub start: String,
+    pub end: String,
+    /// The calendar's local time with its offset, e.g. `2030-03-04T09:00:00-03:00`.
+    pub start_local: String,
+    pub end_local: String,
+    pub timezone: String,
+    /// Holds only: when the hold lapses (UTC).
+    pub expires_at: Option<String>,
+    /// Where it came from: `api`, `chat`, `asisteclick`, `admin`, `demo`…
+    pub source: String,
+    /// Unguessable key for links sent to the customer.
+    pub public_key: String,
+    #[schema(value_type = Object)]
+    pub custom_fields: Map<String, Value>,
+    pub notes: Option<String>,
+    pub cancel_reason: Option<String>,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+/// The raw stored fields that rules need (the API shape is [`BookingOut`]).
+#[derive(Debug, Clone)]
+pub struct BookingRow {
+    pub id: BookingId,
+    pub status: Status,
+    pub calendar_id: String,
+    pub service_id: String,
+    pub start: i64,
+    pub end: i64,
+    pub expires_at: Option<i64>,
+}
+
+const SELECT: &str =
+    "SELECT b.id, b.status, b.calendar_id, b.service_id, b.customer_id, b.start_at, \
+    b.end_at, b.expires_at, b.source, b.public_key, b.custom_fields, b.notes, b.cancel_reason, \
+    b.created_at, b.updated_at, c.timezone, cu.name, cu.phone, cu.email \
+    FROM bookings b JOIN calendars c ON c.id = b.calendar_id \
+    LEFT JOIN customers cu ON cu.id = b.customer_id";
+
+fn from_row(r: &sqlx::any::AnyRow) -> Result<BookingOut> {
+    let tz_name: String = r.get(15);
+    let tz = turnero_core::time::parse_time_zone(&tz_name).map_err(anyhow::Error::from)?;
+    let (start, end): (i64, i64) = (r.get(5), r.get(6));
+    let customer_id: Option<String> = r.get(4);
+    Ok(BookingOut {
+        id: r.get(0),
+        status: r.get(1),
+        calendar_id: r.get(2),
+        service_id: r.get(3),
+        customer: customer_id.map(|id| CustomerSummary {
+            id,
+            name: r.get(16),
+            phone: r.get(17),
+            email: r.get(18),
+        }),
+        start: fmt_ts(start),
+        end: fmt_ts(end),
+        start_local: fmt_local(start, &tz),
+        end_local: fmt_local(end, &tz),
+        timezone: tz_name,
+        expires_at: r.get::<Option<i64>, _>(7).map(fmt_ts),
+        source: r.get(8),
+        public_key: r.get(9),
+        custom_fields: serde_json::from_str(&r.get::<String, _>(10))?,
+        notes: r.get(11),
+        cancel_reason: r.get(12),
+        created_at: fmt_ts(r.get(13)),
+        updated_at: fmt_ts(r.get(14)),
+    })
+}
+
+pub async fn get(db: &Db, tenant: &TenantId, id: &BookingId) -> Result<BookingOut> {
+    let mut conn = db.read.acquire().await?;
+    get_in(&mut conn, tenant, id).await
+}
+
+pub async fn get_in(
+    conn: &mut AnyConnection,
+    tenant: &TenantId,
+    id: &BookingId,
+) -> Result<BookingOut> {
+    let row = sqlx::query(&format!("{SELECT} WHERE b.tenant_id = $1 AND b.id = $2"))
+        .bind(tenant.as_str())
+        .bind(id.as_str())
+        .fetch_optional(&mut *conn)
+        .await?
+        .ok_or_else(|| Error::not_found("booking"))?;
+    from_row(&row)
+}
+
+/// Reads the fields the rules need, scoped by tenant.
+pub async fn row_in(
+    conn: &mut AnyConnection,
+    tenant: &TenantId,
+    id: &BookingId,
+) -> Result<BookingRow> {
+    let r = sqlx::query(
+        "SELECT id, status, calendar_id, service_id, start_at, end_at, expires_at \
+         FROM bookings WHERE tenant_id = $1 AND id = $2",
+    )
+    .bind(tenant.as_str())
+    .bind(id.as_str())
+    .fetch_optional(&mut *conn)
+    .await?
+    .ok_or_else(|| Error::not_found("booking"))?;
+    let status: String = r.get(1);
+    Ok(BookingRow {
+        id: BookingId::from_trusted(r.get(0)),
+        status: status
+            .parse()
+            .map_err(|_| anyhow::anyhow!("stored status {status}"))?,
+        calendar_id: r.get(2),
+        service_id: r.get(3),
+        start: r.get(4),
+        end: r.get(5),
+        expires_at: r.get(6),
+    })
+}
+
+/// Filters for listing bookings; all optional, combined with AND.
+#[derive(Debug, Default)]
+pub struct BookingFilter {
+    pub calendar_id: Option<String>,
+    pub customer_id: Option<String>,
+    pub statuses: Vec<Status>,
+    /// Bookings starting at or after (Unix seconds).
+    pub start: Option<i64>,
+    /// Bookings starting before (Unix seconds).
+    pub end: Option<i64>,
+    /// Keyset cursor: (start, id) of the last booking of the previous page.
+    pub after: Option<(i64, String)>,
+    pub limit: i64,
+}
+
+/// Bookings in start order, then id.
+pub async fn list(db: &Db, tenant: &TenantId, f: &BookingFilter) -> Result<Vec<BookingOut>> {
+    let statuses: Vec<&str> = f.statuses.iter().map(|s| s.as_str()).collect();
+    let status_list = if statuses.is_empty() {
+        String::new()
+    } else {
+        // Status names come from a closed enum, never from the client, so they are safe to inline.
+        format!(
+            " AND b.status IN ({})",
+            statuses
+                .iter()
+                .map(|s| format!("'{s}'"))
+                .collect::<Vec<_>>()
+                .join(",")
+        )
+    };
+    let (after_start, after_id) = f.after.clone().unwrap_or((i64::MIN, String::new()));
+    let sql = format!(
+        "{SELECT} WHERE b.tenant_id = $1 \
+         AND ($2 = '' OR b.calendar_id = $2) AND ($3 = '' OR b.customer_id = $3) \
+         AND b.start_at >= $4 AND b.start_at < $5 \
+         AND (b.start_at > $6 OR (b.start_at = $6 AND b.id > $7)){status_list} \
+         ORDER BY b.start_at, b.id LIMIT $8"
+    );
+    let rows = sqlx::query(&sql)
+        .bind(tenant.as_str())
+        .bind(f.calendar_id.clone().unwrap_or_default())
+        .bind(f.customer_id.clone().unwrap_or_default())
+        .bind(f.start.unwrap_or(i64::MIN))
+        .bind(f.end.unwrap_or(i64::MAX))
+        .bind(after_start)
+        .bind(after_id)
+        .bind(f.limit)
+        .fetch_all(&db.read)
+        .await?;
+    rows.iter().map(from_row).collect()
+}
+
+/// A random 128-bit key for customer-facing links.
+pub fn new_public_key() -> String {
+    let mut bytes = [0u8; 16];
+    rand::rng().fill_bytes(&mut bytes);
+    hex::encode(bytes)
+}

@@ -1,0 +1,545 @@
+//! Every booking state change: the row, its history entry and its outbox event, in one
+//! transaction.
+
+use serde_json::{Map, Value};
+use turnero_core::booking::{Action, Status};
+use turnero_core::event;
+use turnero_core::ids::{BookingId, CalendarId, CustomerId, ServiceId, TenantId};
+
+use super::claim::claim;
+use super::history::{self, Change};
+use super::{get_in, new_public_key, row_in, BookingOut};
+use crate::agenda::customers::{self, CustomerDef};
+use crate::agenda::events;
+use crate::db::{Db, Tx};
+use crate::error::{Error, Result};
+
+/// Who the booking is for.
+pub enum CustomerRef {
+    Existing(CustomerId),
+    /// Matched by phone, created if new.
+    Details(CustomerDef),
+}
+
+/// A validated booking request.
+pub struct NewBooking {
+    pub calendar_id: CalendarId,
+    pub service_id: ServiceId,
+    pub start: i64,
+    pub customer: CustomerRef,
+    pub hold_id: Option<BookingId>,
+    pub custom_fields: Map<String, Value>,
+    pub notes: Option<String>,
+    pub source: String,
+}
+
+/// Stored with the booking when `Idempotency-Key` is sent: the key, the request's hash.
+pub struct IdempotencyRecord<'a> {
+    pub key: &'a str,
+    pub request_hash: &'a str,
+}
+
+/// Creates a booking (from scratch or by using a hold) as `pending`.
+pub async fn create(
+    db: &Db,
+    tenant: &TenantId,
+    new: NewBooking,
+    idem: Option<IdempotencyRecord<'_>>,
+    now: i64,
+) -> Result<BookingOut> {
+    let mut tx = db.begin().await?;
+    let customer_id = match &new.customer {
+        CustomerRef::Existing(id) => {
+            customers::get_in(&mut tx, tenant, id)
+                .await
+                .map_err(|_| {
+                    Error::invalid("unknown_customer", "customer_id", "customer not found")
+                })?
+                .id
+        }
+        CustomerRef::Details(def) => {
+            customers::find_or_create(&mut tx, tenant, def, now)
+                .await?
+                .id
+        }
+    };
+    let id = match &new.hold_id {
+        Some(hold) => use_hold(&mut tx, tenant, hold, &new, &customer_id, now).await?,
+        None => insert_new(&mut tx, tenant, &new, &customer_id, now).await?,
+    };
+    let out = get_in(&mut tx, tenant, &id).await?;
+    events::record(&mut tx, tenant, event::BOOKING_CREATED, &out.id, &out, now).await?;
+    if let Some(idem) = idem {
+        crate::agenda::idempotency::store(
+            &mut tx,
+            tenant,
+            idem.key,
+            idem.request_hash,
+            201,
+            &out,
+            now,
+        )
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(out)
+}
+
+async fn insert_new(
+    tx: &mut Tx,
+    tenant: &TenantId,
+    new: &NewBooking,
+    customer_id: &str,
+    now: i64,
+) -> Result<BookingId> {
+    let c = claim(
+        tx,
+        tenant,
+        &new.calendar_id,
+        &new.service_id,
+        new.start,
+        None,
+        now,
+    )
+    .await?;
+    let id = BookingId::generate();
+    insert_row(
+        tx,
+        tenant,
+        &id,
+        new,
+        Some(customer_id),
+        Status::Pending,
+        &c,
+        None,
+        now,
+    )
+    .await?;
+    history::append(
+        tx,
+        tenant,
+        &id,
+        Change {
+            action: "created",
+            from: None,
+            to: Status::Pending,
+            start: c.body.start,
+            end: c.body.end,
+            source: &new.source,
+            detail: None,
+        },
+        now,
+    )
+    .await?;
+    Ok(id)
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn insert_row(
+    tx: &mut Tx,
+    tenant: &TenantId,
+    id: &BookingId,
+    new: &NewBooking,
+    customer_id: Option<&str>,
+    status: Status,
+    c: &super::claim::Claim,
+    expires_at: Option<i64>,
+    now: i64,
+) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO bookings (id, tenant_id, calendar_id, service_id, customer_id, status, \
+         start_at, end_at, block_start, block_end, expires_at, source, public_key, custom_fields, \
+         notes, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $16)",
+    )
+    .bind(id.as_str())
+    .bind(tenant.as_str())
+    .bind(new.calendar_id.as_str())
+    .bind(new.service_id.as_str())
+    .bind(customer_id.map(str::to_string))
+    .bind(status.as_str())
+    .bind(c.body.start)
+    .bind(c.body.end)
+    .bind(c.blocked.start)
+    .bind(c.blocked.end)
+    .bind(expires_at)
+    .bind(&new.source)
+    .bind(new_public_key())
+    .bind(serde_json::to_string(&new.custom_fields)?)
+    .bind(new.notes.clone())
+    .bind(now)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// Turns a hold into the booking. A hold that ran out still works while its time is free.
+async fn use_hold(
+    tx: &mut Tx,
+    tenant: &TenantId,
+    hold: &BookingId,
+    new: &NewBooking,
+    customer_id: &str,
+    now: i64,
+) -> Result<BookingId> {
+    let row = row_in(tx, tenant, hold)
+        .await
+        .map_err(|_| Error::invalid("unknown_hold", "hold_id", "hold not found"))?;
+    if row.status != Status::Held {
+        return Err(
+            Error::conflict("hold_not_active", format!("the hold is {}", row.status)).at("hold_id"),
+        );
+    }
+    if row.calendar_id != new.calendar_id.as_str()
+        || row.service_id != new.service_id.as_str()
+        || row.start != new.start
+    {
+        return Err(Error::conflict(
+            "hold_mismatch",
+            "the hold is for another calendar, service or start",
+        )
+        .at("hold_id"));
+    }
+    let c = claim(
+        tx,
+        tenant,
+        &new.calendar_id,
+        &new.service_id,
+        new.start,
+        Some(hold),
+        now,
+    )
+    .await?;
+    let next = row.status.apply(Action::Book).map_err(transition_error)?;
+    let changed = sqlx::query(
+        "UPDATE bookings SET status = $1, customer_id = $2, expires_at = NULL, source = $3, \
+         custom_fields = $4, notes = $5, updated_at = $6 WHERE id = $7 AND status = 'held'",
+    )
+    .bind(next.as_str())
+    .bind(customer_id)
+    .bind(&new.source)
+    .bind(serde_json::to_string(&new.custom_fields)?)
+    .bind(new.notes.clone())
+    .bind(now)
+    .bind(hold.as_str())
+    .execute(&mut **tx)
+    .await?
+    .rows_affected();
+    if changed == 0 {
+        return Err(
+            Error::conflict("hold_not_active", "the hold was used or released meanwhile")
+                .at("hold_id"),
+        );
+    }
+    history::append(
+        tx,
+        tenant,
+        hold,
+        Change {
+            action: "created",
+            from: Some(Status::Held),
+            to: next,
+            start: c.body.start,
+            end: c.body.end,
+            source: &new.source,
+            detail: None,
+        },
+        now,
+    )
+    .await?;
+    Ok(hold.clone())
+}
+
+/// Reserves a slot for `minutes` while someone finishes a conversation.
+pub async fn place_hold(
+    db: &Db,
+    tenant: &TenantId,
+    cal: CalendarId,
+    service: ServiceId,
+    start: i64,
+    minutes: u32,
+    source: String,
+    now: i64,
+) -> Result<BookingOut> {
+    let mut tx = db.begin().await?;
+    let c = claim(&mut tx, tenant, &cal, &service, start, None, now).await?;
+    let id = BookingId::generate();
+    let new = NewBooking {
+        calendar_id: cal,
+        service_id: service,
+        start,
+        customer: CustomerRef::Details(CustomerDef::default()),
+        hold_id: None,
+        custom_fields: Map::new(),
+        notes: None,
+        source,
+    };
+    let expires = now + i64::from(minutes) * 60;
+    insert_row(
+        &mut tx,
+        tenant,
+        &id,
+        &new,
+        None,
+        Status::Held,
+        &c,
+        Some(expires),
+        now,
+    )
+    .await?;
+    history::append(
+        &mut tx,
+        tenant,
+        &id,
+        Change {
+            action: "held",
+            from: None,
+            to: Status::Held,
+            start: c.body.start,
+            end: c.body.end,
+            source: &new.source,
+            detail: None,
+        },
+        now,
+    )
+    .await?;
+    let out = get_in(&mut tx, tenant, &id).await?;
+    events::record(&mut tx, tenant, event::HOLD_CREATED, &out.id, &out, now).await?;
+    tx.commit().await?;
+    Ok(out)
+}
+
+/// Lets go of a hold before it expires.
+pub async fn release_hold(
+    db: &Db,
+    tenant: &TenantId,
+    id: &BookingId,
+    now: i64,
+) -> Result<BookingOut> {
+    let mut tx = db.begin().await?;
+    let row = row_in(&mut tx, tenant, id).await?;
+    if row.status != Status::Held {
+        return Err(Error::not_found("hold"));
+    }
+    set_status(
+        &mut tx,
+        tenant,
+        &row,
+        Status::Canceled,
+        "released",
+        "api",
+        Some("hold released".into()),
+        now,
+    )
+    .await?;
+    let out = get_in(&mut tx, tenant, id).await?;
+    events::record(&mut tx, tenant, event::HOLD_RELEASED, &out.id, &out, now).await?;
+    tx.commit().await?;
+    Ok(out)
+}
+
+/// Marks holds past their expiry as `expired`; returns how many. Safe to run from several
+/// processes at once: each row changes only if it is still `held`.
+pub async fn expire_holds(db: &Db, now: i64) -> Result<usize> {
+    use sqlx::Row;
+    let rows = sqlx::query(
+        "SELECT tenant_id, id FROM bookings WHERE status = 'held' AND expires_at <= $1 ORDER BY expires_at LIMIT 500",
+    )
+    .bind(now)
+    .fetch_all(&db.read)
+    .await?;
+    let mut expired = 0;
+    for r in rows {
+        let tenant = TenantId::from_trusted(r.get(0));
+        let id = BookingId::from_trusted(r.get(1));
+        let mut tx = db.begin().await?;
+        let row = row_in(&mut tx, &tenant, &id).await?;
+        if row.status != Status::Held || row.expires_at.is_some_and(|e| e > now) {
+            continue;
+        }
+        if set_status(
+            &mut tx,
+            &tenant,
+            &row,
+            Status::Expired,
+            "expired",
+            "system",
+            None,
+            now,
+        )
+        .await?
+        {
+            let out = get_in(&mut tx, &tenant, &id).await?;
+            events::record(&mut tx, &tenant, event::HOLD_EXPIRED, &out.id, &out, now).await?;
+            tx.commit().await?;
+            expired += 1;
+        }
+    }
+    Ok(expired)
+}
+
+/// Moves a booking to a new start on the same calendar, keeping its id.
+pub async fn reschedule(
+    db: &Db,
+    tenant: &TenantId,
+    id: &BookingId,
+    start: i64,
+    source: &str,
+    now: i64,
+) -> Result<BookingOut> {
+    let mut tx = db.begin().await?;
+    let row = row_in(&mut tx, tenant, id).await?;
+    row.status
+        .apply(Action::Reschedule)
+        .map_err(transition_error)?;
+    let cal = CalendarId::from_trusted(row.calendar_id.clone());
+    let service = ServiceId::from_trusted(row.service_id.clone());
+    let c = claim(&mut tx, tenant, &cal, &service, start, Some(id), now).await?;
+    check_cutoff(
+        row.start,
+        c.policy.reschedule_cutoff_minutes,
+        now,
+        "rescheduled",
+    )?;
+    sqlx::query(
+        "UPDATE bookings SET start_at = $1, end_at = $2, block_start = $3, block_end = $4, \
+         updated_at = $5 WHERE id = $6",
+    )
+    .bind(c.body.start)
+    .bind(c.body.end)
+    .bind(c.blocked.start)
+    .bind(c.blocked.end)
+    .bind(now)
+    .bind(id.as_str())
+    .execute(&mut *tx)
+    .await?;
+    history::append(
+        &mut tx,
+        tenant,
+        id,
+        Change {
+            action: "rescheduled",
+            from: Some(row.status),
+            to: row.status,
+            start: c.body.start,
+            end: c.body.end,
+            source,
+            detail: Some(format!("from {}", crate::api::fmt_ts(row.start))),
+        },
+        now,
+    )
+    .await?;
+    let out = get_in(&mut tx, tenant, id).await?;
+    events::record(&mut tx, tenant, event::BOOKING_UPDATED, &out.id, &out, now).await?;
+    tx.commit().await?;
+    Ok(out)
+}
+
+/// Confirms, cancels, completes or marks a booking as no-show.
+pub async fn confirm_or_close(
+    db: &Db,
+    tenant: &TenantId,
+    id: &BookingId,
+    action: Action,
+    reason: Option<String>,
+    source: &str,
+    now: i64,
+) -> Result<BookingOut> {
+    let mut tx = db.begin().await?;
+    let row = row_in(&mut tx, tenant, id).await?;
+    let next = row.status.apply(action).map_err(transition_error)?;
+    let (verb, kind) = match action {
+        Action::Confirm => ("confirmed", event::BOOKING_CONFIRMED),
+        Action::Cancel if row.status == Status::Held => ("released", event::HOLD_RELEASED),
+        Action::Cancel => ("canceled", event::BOOKING_CANCELED),
+        Action::Complete => ("completed", event::BOOKING_COMPLETED),
+        Action::MarkNoShow => ("no_show", event::BOOKING_NO_SHOW),
+        other => return Err(anyhow::anyhow!("{other:?} is not a status change").into()),
+    };
+    if matches!(action, Action::Complete | Action::MarkNoShow) && now < row.start {
+        return Err(Error::conflict(
+            "not_started",
+            "the appointment has not started yet",
+        ));
+    }
+    if action == Action::Cancel && row.status != Status::Held {
+        let cal = CalendarId::from_trusted(row.calendar_id.clone());
+        let policy = crate::agenda::calendars::get_in(&mut tx, tenant, &cal)
+            .await?
+            .policy;
+        check_cutoff(row.start, policy.cancel_cutoff_minutes, now, "canceled")?;
+    }
+    if !set_status(&mut tx, tenant, &row, next, verb, source, reason, now).await? {
+        return Err(Error::conflict(
+            "concurrent_change",
+            "the booking changed meanwhile; read it again",
+        ));
+    }
+    let out = get_in(&mut tx, tenant, id).await?;
+    events::record(&mut tx, tenant, kind, &out.id, &out, now).await?;
+    tx.commit().await?;
+    Ok(out)
+}
+
+/// Compare-and-set on the status, plus its history row. False if someone else changed it.
+#[allow(clippy::too_many_arguments)]
+async fn set_status(
+    tx: &mut Tx,
+    tenant: &TenantId,
+    row: &super::BookingRow,
+    to: Status,
+    verb: &str,
+    source: &str,
+    reason: Option<String>,
+    now: i64,
+) -> Result<bool> {
+    let is_cancel = to == Status::Canceled;
+    let changed = sqlx::query(
+        "UPDATE bookings SET status = $1, cancel_reason = CASE WHEN $2 = 1 THEN $3 ELSE cancel_reason END, \
+         updated_at = $4 WHERE tenant_id = $5 AND id = $6 AND status = $7",
+    )
+    .bind(to.as_str())
+    .bind(i64::from(is_cancel))
+    .bind(reason.clone())
+    .bind(now)
+    .bind(tenant.as_str())
+    .bind(row.id.as_str())
+    .bind(row.status.as_str())
+    .execute(&mut **tx)
+    .await?
+    .rows_affected();
+    if changed == 0 {
+        return Ok(false);
+    }
+    history::append(
+        tx,
+        tenant,
+        &row.id,
+        Change {
+            action: verb,
+            from: Some(row.status),
+            to,
+            start: row.start,
+            end: row.end,
+            source,
+            detail: reason,
+        },
+        now,
+    )
+    .await?;
+    Ok(true)
+}
+
+fn check_cutoff(start: i64, cutoff_minutes: u32, now: i64, verb: &str) -> Result<()> {
+    if now + i64::from(cutoff_minutes) * 60 > start {
+        return Err(Error::conflict(
+            "cutoff_passed",
+            format!("bookings can only be {verb} up to {cutoff_minutes} minutes before they start"),
+        ));
+    }
+    Ok(())
+}
+
+fn transition_error(e: turnero_core::booking::TransitionError) -> Error {
+    Error::conflict("invalid_transition", e.to_string())
+}

@@ -1,0 +1,564 @@
+//! Calendars (a professional, room or resource), their weekly hours, date overrides and
+//! time off, and loading all of that as `turnero-core` schedule rules.
+
+use std::collections::BTreeMap;
+
+use jiff::civil::Date;
+use serde::{Deserialize, Serialize};
+use sqlx::{AnyConnection, Row};
+use turnero_core::capacity::Interval;
+use turnero_core::event;
+use turnero_core::ids::{CalendarId, TenantId, TimeOffId};
+use turnero_core::schedule::{Policy, ScheduleRules};
+use turnero_core::time::{parse_time_zone, parse_weekday, DayRange, TimeOfDay, WEEKDAYS};
+use utoipa::ToSchema;
+
+use crate::agenda::events;
+use crate::db::{Db, Tx};
+use crate::error::{Error, Result};
+
+/// One opening range on a weekday, in the calendar's local time.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema, PartialEq)]
+pub struct WeeklyRange {
+    /// `mon` … `sun`.
+    pub weekday: String,
+    /// `HH:MM`, local.
+    pub start: String,
+    /// `HH:MM`, local; `24:00` is the end of the day.
+    pub end: String,
+}
+
+/// Opening range inside one day, `HH:MM` local.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema, PartialEq)]
+pub struct HoursRange {
+    pub start: String,
+    pub end: String,
+}
+
+/// When people may book, cancel and reschedule.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, ToSchema, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct PolicyDto {
+    pub min_notice_minutes: u32,
+    pub max_days_ahead: u32,
+    pub cancel_cutoff_minutes: u32,
+    pub reschedule_cutoff_minutes: u32,
+}
+
+impl Default for PolicyDto {
+    fn default() -> Self {
+        Policy::default().into()
+    }
+}
+
+impl From<Policy> for PolicyDto {
+    fn from(p: Policy) -> Self {
+        Self {
+            min_notice_minutes: p.min_notice_minutes,
+            max_days_ahead: p.max_days_ahead,
+            cancel_cutoff_minutes: p.cancel_cutoff_minutes,
+            reschedule_cutoff_minutes: p.reschedule_cutoff_minutes,
+        }
+    }
+}
+
+impl PolicyDto {
+    pub fn to_core(self) -> Policy {
+        Policy {
+            min_notice_minutes: self.min_notice_minutes,
+            max_days_ahead: self.max_days_ahead,
+            cancel_cutoff_minutes: self.cancel_cutoff_minutes,
+            reschedule_cutoff_minutes: self.reschedule_cutoff_minutes,
+        }
+    }
+
+    pub fn validate(&self, field: &str) -> Result<()> {
+        if self.max_days_ahead == 0 || self.max_days_ahead > 3650 {
+            return Err(Error::invalid(
+                "invalid_policy",
+                format!("{field}.max_days_ahead"),
+                "must be between 1 and 3650 days",
+            ));
+        }
+        let minutes = [
+            ("min_notice_minutes", self.min_notice_minutes),
+            ("cancel_cutoff_minutes", self.cancel_cutoff_minutes),
+            ("reschedule_cutoff_minutes", self.reschedule_cutoff_minutes),
+        ];
+        for (name, value) in minutes {
+            if value > 525_600 {
+                return Err(Error::invalid(
+                    "invalid_policy",
+                    format!("{field}.{name}"),
+                    "must be at most a year (525600 minutes)",
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A calendar as stored and as answered by the API.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct CalendarOut {
+    pub id: String,
+    pub name: String,
+    /// `professional`, `room` or `resource`.
+    pub kind: String,
+    /// IANA zone, e.g. `America/Argentina/Buenos_Aires`.
+    pub timezone: String,
+    pub location: Option<String>,
+    /// How many bookings may overlap at once.
+    pub capacity: u32,
+    pub weekly_hours: Vec<WeeklyRange>,
+    pub policy: PolicyDto,
+}
+
+/// A validated calendar definition.
+pub struct CalendarDef {
+    pub name: String,
+    pub kind: String,
+    pub timezone: String,
+    pub location: Option<String>,
+    pub capacity: u32,
+    pub weekly_hours: Vec<WeeklyRange>,
+    pub policy: PolicyDto,
+}
+
+pub const KINDS: [&str; 3] = ["professional", "room", "resource"];
+
+/// Parses weekly hours into per-weekday sorted ranges, refusing overlaps.
+pub fn parse_weekly(ranges: &[WeeklyRange]) -> Result<[Vec<DayRange>; 7]> {
+    let mut week: [Vec<(DayRange, usize)>; 7] = Default::default();
+    for (i, r) in ranges.iter().enumerate() {
+        let field = |f: &str| format!("weekly_hours[{i}].{f}");
+        let day = parse_weekday(&r.weekday)
+            .map_err(|e| Error::invalid("invalid_weekday", field("weekday"), e))?;
+        let range = parse_range(&r.start, &r.end, &format!("weekly_hours[{i}]"))?;
+        week[day].push((range, i));
+    }
+    let mut out: [Vec<DayRange>; 7] = Default::default();
+    for (day, ranges) in week.iter_mut().enumerate() {
+        ranges.sort();
+        for pair in ranges.windows(2) {
+            if pair[1].0.start < pair[0].0.end {
+                return Err(Error::invalid(
+                    "overlapping_hours",
+                    format!("weekly_hours[{}]", pair[1].1),
+                    format!("overlaps another range on {}", WEEKDAYS[day]),
+                ));
+            }
+        }
+        out[day] = ranges.iter().map(|(r, _)| *r).collect();
+    }
+    Ok(out)
+}
+
+/// Parses one `HH:MM`–`HH:MM` range; `field` names it in errors.
+pub fn parse_range(start: &str, end: &str, field: &str) -> Result<DayRange> {
+    let s = TimeOfDay::parse(start)
+        .map_err(|e| Error::invalid("invalid_time", format!("{field}.start"), e))?;
+    let e = TimeOfDay::parse(end)
+        .map_err(|e| Error::invalid("invalid_time", format!("{field}.end"), e))?;
+    if s == TimeOfDay::END_OF_DAY {
+        return Err(Error::invalid(
+            "invalid_time",
+            format!("{field}.start"),
+            "a range cannot start at 24:00",
+        ));
+    }
+    DayRange::new(s, e).map_err(|err| Error::invalid("invalid_range", field.to_string(), err))
+}
+
+/// Normalizes stored weekly hours to canonical spelling (`mon`, `09:00`), sorted.
+pub fn canonical_weekly(week: &[Vec<DayRange>; 7]) -> Vec<WeeklyRange> {
+    week.iter()
+        .enumerate()
+        .flat_map(|(d, ranges)| {
+            ranges.iter().map(move |r| WeeklyRange {
+                weekday: WEEKDAYS[d].to_string(),
+                start: r.start.to_string(),
+                end: r.end.to_string(),
+            })
+        })
+        .collect()
+}
+
+pub fn validate_timezone(tz: &str, field: &str) -> Result<()> {
+    parse_time_zone(tz).map(|_| ()).map_err(|_| {
+        Error::invalid(
+            "invalid_timezone",
+            field,
+            format!("`{tz}` is not an IANA time zone (like America/Sao_Paulo)"),
+        )
+    })
+}
+
+const COLUMNS: &str = "id, name, kind, timezone, location, capacity, weekly_hours, policy";
+
+fn from_row(r: &sqlx::any::AnyRow) -> Result<CalendarOut> {
+    Ok(CalendarOut {
+        id: r.get(0),
+        name: r.get(1),
+        kind: r.get(2),
+        timezone: r.get(3),
+        location: r.get(4),
+        capacity: r.get::<i64, _>(5) as u32,
+        weekly_hours: serde_json::from_str(&r.get::<String, _>(6))?,
+        policy: serde_json::from_str(&r.get::<String, _>(7))?,
+    })
+}
+
+pub async fn create(db: &Db, tenant: &TenantId, def: CalendarDef, now: i64) -> Result<CalendarOut> {
+    let id = CalendarId::generate();
+    let mut tx = db.begin().await?;
+    sqlx::query(
+        "INSERT INTO calendars (id, tenant_id, name, kind, timezone, location, capacity, \
+         weekly_hours, policy, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10)",
+    )
+    .bind(id.as_str())
+    .bind(tenant.as_str())
+    .bind(&def.name)
+    .bind(&def.kind)
+    .bind(&def.timezone)
+    .bind(def.location.clone())
+    .bind(i64::from(def.capacity))
+    .bind(serde_json::to_string(&def.weekly_hours)?)
+    .bind(serde_json::to_string(&def.policy)?)
+    .bind(now)
+    .execute(&mut *tx)
+    .await?;
+    let out = CalendarOut {
+        id: id.into_string(),
+        name: def.name,
+        kind: def.kind,
+        timezone: def.timezone,
+        location: def.location,
+        capacity: def.capacity,
+        weekly_hours: def.weekly_hours,
+        policy: def.policy,
+    };
+    events::record(&mut tx, tenant, event::CALENDAR_CREATED, &out.id, &out, now).await?;
+    tx.commit().await?;
+    Ok(out)
+}
+
+/// Replaces a calendar's definition (the API merges a patch into the current one first).
+pub async fn replace(
+    db: &Db,
+    tenant: &TenantId,
+    id: &CalendarId,
+    def: CalendarDef,
+    now: i64,
+) -> Result<CalendarOut> {
+    let mut tx = db.begin().await?;
+    let changed = sqlx::query(
+        "UPDATE calendars SET name = $1, kind = $2, timezone = $3, location = $4, capacity = $5, \
+         weekly_hours = $6, policy = $7, updated_at = $8 WHERE tenant_id = $9 AND id = $10",
+    )
+    .bind(&def.name)
+    .bind(&def.kind)
+    .bind(&def.timezone)
+    .bind(def.location.clone())
+    .bind(i64::from(def.capacity))
+    .bind(serde_json::to_string(&def.weekly_hours)?)
+    .bind(serde_json::to_string(&def.policy)?)
+    .bind(now)
+    .bind(tenant.as_str())
+    .bind(id.as_str())
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
+    if changed == 0 {
+        return Err(Error::not_found("calendar"));
+    }
+    let out = get_in(&mut tx, tenant, id).await?;
+    events::record(&mut tx, tenant, event::CALENDAR_UPDATED, &out.id, &out, now).await?;
+    tx.commit().await?;
+    Ok(out)
+}
+
+pub async fn get(db: &Db, tenant: &TenantId, id: &CalendarId) -> Result<CalendarOut> {
+    let mut conn = db.read.acquire().await?;
+    get_in(&mut conn, tenant, id).await
+}
+
+pub async fn get_in(
+    conn: &mut AnyConnection,
+    tenant: &TenantId,
+    id: &CalendarId,
+) -> Result<CalendarOut> {
+    let row = sqlx::query(&format!(
+        "SELECT {COLUMNS} FROM calendars WHERE tenant_id = $1 AND id = $2"
+    ))
+    .bind(tenant.as_str())
+    .bind(id.as_str())
+    .fetch_optional(&mut *conn)
+    .await?
+    .ok_or_else(|| Error::not_found("calendar"))?;
+    from_row(&row)
+}
+
+pub async fn list(db: &Db, tenant: &TenantId) -> Result<Vec<CalendarOut>> {
+    let rows = sqlx::query(&format!(
+        "SELECT {COLUMNS} FROM calendars WHERE tenant_id = $1 ORDER BY id"
+    ))
+    .bind(tenant.as_str())
+    .fetch_all(&db.read)
+    .await?;
+    rows.iter().map(from_row).collect()
+}
+
+/// A date override: `None` hours means closed all day.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct OverrideOut {
+    /// Local date, `YYYY-MM-DD`.
+    pub date: String,
+    pub closed: bool,
+    pub hours: Vec<HoursRange>,
+}
+
+pub async fn put_override(
+    db: &Db,
+    tenant: &TenantId,
+    cal: &CalendarId,
+    day: Date,
+    hours: Vec<DayRange>,
+    now: i64,
+) -> Result<OverrideOut> {
+    let mut tx = db.begin().await?;
+    let out = get_in(&mut tx, tenant, cal).await?;
+    let stored: Vec<HoursRange> = hours
+        .iter()
+        .map(|r| HoursRange {
+            start: r.start.to_string(),
+            end: r.end.to_string(),
+        })
+        .collect();
+    sqlx::query("DELETE FROM calendar_overrides WHERE calendar_id = $1 AND day = $2")
+        .bind(cal.as_str())
+        .bind(day.to_string())
+        .execute(&mut *tx)
+        .await?;
+    sqlx::query(
+        "INSERT INTO calendar_overrides (tenant_id, calendar_id, day, ranges) VALUES ($1, $2, $3, $4)",
+    )
+    .bind(tenant.as_str())
+    .bind(cal.as_str())
+    .bind(day.to_string())
+    .bind(serde_json::to_string(&stored)?)
+    .execute(&mut *tx)
+    .await?;
+    events::record(&mut tx, tenant, event::CALENDAR_UPDATED, &out.id, &out, now).await?;
+    tx.commit().await?;
+    Ok(OverrideOut {
+        date: day.to_string(),
+        closed: stored.is_empty(),
+        hours: stored,
+    })
+}
+
+pub async fn delete_override(
+    db: &Db,
+    tenant: &TenantId,
+    cal: &CalendarId,
+    day: Date,
+) -> Result<()> {
+    let n = sqlx::query(
+        "DELETE FROM calendar_overrides WHERE tenant_id = $1 AND calendar_id = $2 AND day = $3",
+    )
+    .bind(tenant.as_str())
+    .bind(cal.as_str())
+    .bind(day.to_string())
+    .execute(&db.write)
+    .await?
+    .rows_affected();
+    if n == 0 {
+        return Err(Error::not_found("override"));
+    }
+    Ok(())
+}
+
+pub async fn list_overrides(
+    db: &Db,
+    tenant: &TenantId,
+    cal: &CalendarId,
+) -> Result<Vec<OverrideOut>> {
+    get(db, tenant, cal).await?;
+    let rows = sqlx::query(
+        "SELECT day, ranges FROM calendar_overrides WHERE tenant_id = $1 AND calendar_id = $2 ORDER BY day",
+    )
+    .bind(tenant.as_str())
+    .bind(cal.as_str())
+    .fetch_all(&db.read)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            let hours: Vec<HoursRange> = serde_json::from_str(&r.get::<String, _>(1))?;
+            Ok(OverrideOut {
+                date: r.get(0),
+                closed: hours.is_empty(),
+                hours,
+            })
+        })
+        .collect()
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct TimeOffOut {
+    pub id: String,
+    pub calendar_id: String,
+    pub start: String,
+    pub end: String,
+    pub reason: Option<String>,
+}
+
+pub async fn add_time_off(
+    db: &Db,
+    tenant: &TenantId,
+    cal: &CalendarId,
+    span: Interval,
+    reason: Option<String>,
+    now: i64,
+) -> Result<TimeOffOut> {
+    let mut tx = db.begin().await?;
+    let out = get_in(&mut tx, tenant, cal).await?;
+    let id = TimeOffId::generate();
+    sqlx::query(
+        "INSERT INTO time_off (id, tenant_id, calendar_id, start_at, end_at, reason) VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(id.as_str())
+    .bind(tenant.as_str())
+    .bind(cal.as_str())
+    .bind(span.start)
+    .bind(span.end)
+    .bind(reason.clone())
+    .execute(&mut *tx)
+    .await?;
+    events::record(&mut tx, tenant, event::CALENDAR_UPDATED, &out.id, &out, now).await?;
+    tx.commit().await?;
+    Ok(TimeOffOut {
+        id: id.into_string(),
+        calendar_id: cal.to_string(),
+        start: crate::api::fmt_ts(span.start),
+        end: crate::api::fmt_ts(span.end),
+        reason,
+    })
+}
+
+pub async fn list_time_off(
+    db: &Db,
+    tenant: &TenantId,
+    cal: &CalendarId,
+) -> Result<Vec<TimeOffOut>> {
+    get(db, tenant, cal).await?;
+    let rows = sqlx::query(
+        "SELECT id, start_at, end_at, reason FROM time_off WHERE tenant_id = $1 AND calendar_id = $2 ORDER BY start_at",
+    )
+    .bind(tenant.as_str())
+    .bind(cal.as_str())
+    .fetch_all(&db.read)
+    .await?;
+    Ok(rows
+        .iter()
+        .map(|r| TimeOffOut {
+            id: r.get(0),
+            calendar_id: cal.to_string(),
+            start: crate::api::fmt_ts(r.get(1)),
+            end: crate::api::fmt_ts(r.get(2)),
+            reason: r.get(3),
+        })
+        .collect())
+}
+
+pub async fn delete_time_off(
+    db: &Db,
+    tenant: &TenantId,
+    cal: &CalendarId,
+    id: &TimeOffId,
+) -> Result<()> {
+    let n =
+        sqlx::query("DELETE FROM time_off WHERE tenant_id = $1 AND calendar_id = $2 AND id = $3")
+            .bind(tenant.as_str())
+            .bind(cal.as_str())
+            .bind(id.as_str())
+            .execute(&db.write)
+            .await?
+            .rows_affected();
+    if n == 0 {
+        return Err(Error::not_found("time off"));
+    }
+    Ok(())
+}
+
+/// The calendar and its rules for instants in `window` (overrides and time off near it).
+pub async fn load_rules(
+    conn: &mut AnyConnection,
+    tenant: &TenantId,
+    id: &CalendarId,
+    window: Interval,
+) -> Result<(CalendarOut, ScheduleRules)> {
+    let cal = get_in(conn, tenant, id).await?;
+    let tz = parse_time_zone(&cal.timezone).map_err(|e| anyhow::anyhow!("stored zone: {e}"))?;
+    let mut rules = ScheduleRules::new(tz);
+    rules.weekly = parse_weekly(&cal.weekly_hours)?;
+    // Local dates can be a day off either side of the UTC window.
+    let first = rules
+        .local_date(window.start - 86_400)
+        .map(|d| d.to_string());
+    let last = rules.local_date(window.end + 86_400).map(|d| d.to_string());
+    let rows = sqlx::query(
+        "SELECT day, ranges FROM calendar_overrides WHERE calendar_id = $1 AND day >= $2 AND day <= $3",
+    )
+    .bind(id.as_str())
+    .bind(first.unwrap_or_default())
+    .bind(last.unwrap_or_else(|| "9999".into()))
+    .fetch_all(&mut *conn)
+    .await?;
+    let mut overrides = BTreeMap::new();
+    for r in rows {
+        let day: Date = r.get::<String, _>(0).parse().map_err(anyhow::Error::from)?;
+        let hours: Vec<HoursRange> = serde_json::from_str(&r.get::<String, _>(1))?;
+        let mut ranges = hours
+            .iter()
+            .map(|h| parse_range(&h.start, &h.end, "override"))
+            .collect::<Result<Vec<_>>>()?;
+        ranges.sort();
+        overrides.insert(day, ranges);
+    }
+    rules.overrides = overrides;
+    let rows = sqlx::query(
+        "SELECT start_at, end_at FROM time_off WHERE calendar_id = $1 AND start_at < $2 AND end_at > $3",
+    )
+    .bind(id.as_str())
+    .bind(window.end)
+    .bind(window.start)
+    .fetch_all(&mut *conn)
+    .await?;
+    rules.time_off = rows
+        .iter()
+        .map(|r| Interval::new(r.get(0), r.get(1)))
+        .collect();
+    Ok((cal, rules))
+}
+
+/// Takes the calendar's booking lock for the rest of the transaction.
+///
+/// A write to the calendar row: on PostgreSQL a row lock that serialises every booking on
+/// this calendar across processes; on SQLite the database write lock. Between taking it and
+/// committing, the capacity check and the insert cannot interleave with another booking.
+pub async fn lock(tx: &mut Tx, tenant: &TenantId, id: &CalendarId) -> Result<()> {
+    let n = sqlx::query(
+        "UPDATE calendars SET lock_seq = lock_seq + 1 WHERE tenant_id = $1 AND id = $2",
+    )
+    .bind(tenant.as_str())
+    .bind(id.as_str())
+    .execute(&mut **tx)
+    .await?
+    .rows_affected();
+    if n == 0 {
+        return Err(Error::not_found("calendar"));
+    }
+    Ok(())
+}

@@ -1,0 +1,13 @@
+//! The agenda: tenants, calendars, services, customers, holds and bookings.
+//!
+//! Each module owns its tables' SQL and the rules that need the database (locking,
+//! capacity checks, history, outbox). Pure rules come from `turnero-core`. Every query is
+//! scoped by tenant; a row of another tenant is indistinguishable from a missing one.
+
+pub mod bookings;
+pub mod calendars;
+pub mod customers;
+pub mod events;
+pub mod idempotency;
+pub mod services;
+pub mod tenants;

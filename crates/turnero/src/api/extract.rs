@@ -1,0 +1,138 @@
+//! Request extractors whose failures are problem+json: JSON bodies (with the path of the
+//! offending field), query strings, and the API key.
+
+use axum::body::Bytes;
+use axum::extract::{FromRequest, FromRequestParts, OptionalFromRequest, Request};
+use axum::http::request::Parts;
+use axum::http::{header, StatusCode};
+use serde::de::DeserializeOwned;
+use turnero_core::ids::TenantId;
+
+use crate::agenda::tenants;
+use crate::api::AppState;
+use crate::error::Error;
+
+/// A JSON body deserialized with the path of any bad field reported back.
+pub struct Json<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Json<T> {
+    type Rejection = Error;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Error> {
+        let is_json = req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|ct| {
+                let mime = ct.split(';').next().unwrap_or("").trim();
+                mime.eq_ignore_ascii_case("application/json") || mime.ends_with("+json")
+            });
+        if !is_json {
+            return Err(Error::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported_media_type",
+                "send the body as `Content-Type: application/json`",
+            ));
+        }
+        let bytes = Bytes::from_request(req, state).await.map_err(|e| {
+            if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                Error::new(
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    "payload_too_large",
+                    "the request body is larger than this endpoint accepts",
+                )
+            } else {
+                Error::bad_request("unreadable_body", e.body_text())
+            }
+        })?;
+        parse_json(&bytes).map(Json)
+    }
+}
+
+/// An optional JSON body: no body at all is `None`, anything else must be valid JSON.
+impl<S: Send + Sync, T: DeserializeOwned> OptionalFromRequest<S> for Json<T> {
+    type Rejection = Error;
+
+    async fn from_request(req: Request, state: &S) -> Result<Option<Self>, Error> {
+        let (parts, body) = req.into_parts();
+        let bytes = Bytes::from_request(Request::from_parts(parts.clone(), body), state)
+            .await
+            .map_err(|e| Error::bad_request("unreadable_body", e.body_text()))?;
+        if bytes.iter().all(u8::is_ascii_whitespace) {
+            return Ok(None);
+        }
+        let req = Request::from_parts(parts, axum::body::Body::from(bytes));
+        <Json<T> as FromRequest<S>>::from_request(req, state)
+            .await
+            .map(Some)
+    }
+}
+
+/// Deserializes JSON; syntax errors are 400, well-formed JSON of the wrong shape is 422.
+pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Error> {
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    let value = serde_path_to_error::deserialize::<_, T>(&mut de).map_err(|err| {
+        let path = err.path().to_string();
+        let inner = err.into_inner();
+        if inner.is_data() {
+            let e = Error::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid_field",
+                inner.to_string(),
+            );
+            if path == "." {
+                e
+            } else {
+                e.at(path)
+            }
+        } else {
+            malformed(inner)
+        }
+    })?;
+    de.end().map_err(malformed)?;
+    Ok(value)
+}
+
+fn malformed(e: serde_json::Error) -> Error {
+    Error::bad_request("malformed_json", format!("the body is not valid JSON: {e}"))
+}
+
+/// A query string; unknown or malformed parameters are a 400 naming the problem.
+pub struct Query<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for Query<T> {
+    type Rejection = Error;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Error> {
+        let raw = parts.uri.query().unwrap_or("");
+        serde_urlencoded::from_str(raw)
+            .map(Query)
+            .map_err(|e| Error::bad_request("invalid_query", e.to_string()))
+    }
+}
+
+/// The tenant an API key belongs to. Every agenda query is scoped by it.
+pub struct Auth {
+    pub tenant: TenantId,
+}
+
+impl FromRequestParts<AppState> for Auth {
+    type Rejection = Error;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Error> {
+        let key = parts
+            .headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| {
+                v.strip_prefix("Bearer ")
+                    .or_else(|| v.strip_prefix("bearer "))
+            })
+            .map(str::trim)
+            .ok_or_else(Error::unauthorized)?;
+        let tenant = tenants::tenant_for_key(&state.db, key)
+            .await?
+            .ok_or_else(Error::unauthorized)?;
+        Ok(Auth { tenant })
+    }
+}

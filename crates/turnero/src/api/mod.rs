@@ -1,0 +1,106 @@
+//! The HTTP API under `/api/v1`, plus `/healthz`, `/metrics` and `/api/v1/openapi.json`.
+//!
+//! Handlers parse requests into domain types (`TryFrom` on the `XxxIn` DTOs), call the
+//! agenda, and answer `XxxOut`. The OpenAPI document is generated from the handlers'
+//! annotations by utoipa, so it cannot drift from the routes.
+
+mod bookings;
+mod calendars;
+mod customers;
+mod extract;
+mod metrics;
+mod parse;
+mod services;
+mod slots;
+mod system;
+pub(crate) mod tenant;
+
+use std::sync::Arc;
+
+use axum::extract::DefaultBodyLimit;
+use axum::Router;
+use jiff::tz::TimeZone;
+use jiff::Timestamp;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+use utoipa_axum::router::OpenApiRouter;
+
+pub use extract::parse_json;
+
+use crate::clock::Clock;
+use crate::db::Db;
+use crate::error::Error;
+
+/// Request bodies larger than this are refused with 413 before they are read.
+pub const MAX_BODY_BYTES: usize = 64 * 1024;
+
+#[derive(Clone)]
+pub struct AppState {
+    pub db: Db,
+    pub clock: Clock,
+    pub openapi: Arc<String>,
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "turnero", description = "Appointment engine: calendars, availability, holds, bookings, customers."),
+    modifiers(&BearerAuth),
+    security(("api_key" = []))
+)]
+struct ApiDoc;
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, doc: &mut utoipa::openapi::OpenApi) {
+        let components = doc.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "api_key",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+    }
+}
+
+/// The whole application router.
+pub fn router(db: Db, clock: Clock) -> Router {
+    let (api, doc) = OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .merge(tenant::routes())
+        .merge(calendars::routes())
+        .merge(services::routes())
+        .merge(slots::routes())
+        .merge(bookings::routes())
+        .merge(customers::routes())
+        .split_for_parts();
+    let mut doc = doc;
+    doc.servers = Some(vec![utoipa::openapi::Server::new("/api/v1")]);
+    let openapi = Arc::new(doc.to_pretty_json().unwrap_or_default());
+    let state = AppState { db, clock, openapi };
+    Router::new()
+        .nest("/api/v1", api)
+        .merge(system::routes())
+        .fallback(|| async { Error::not_found("route") })
+        .method_not_allowed_fallback(|| async {
+            Error::new(
+                axum::http::StatusCode::METHOD_NOT_ALLOWED,
+                "method_not_allowed",
+                "this path does not accept that method",
+            )
+        })
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(axum::middleware::from_fn(metrics::track))
+        .with_state(state)
+}
+
+/// An instant as RFC 3339 UTC, e.g. `2030-03-04T12:00:00Z`.
+pub fn fmt_ts(secs: i64) -> String {
+    Timestamp::from_second(secs)
+        .map(|t| t.to_string())
+        .unwrap_or_default()
+}
+
+/// An instant in a zone's local time with its offset.
+pub fn fmt_local(secs: i64, tz: &TimeZone) -> String {
+    Timestamp::from_second(secs)
+        .map(|t| turnero_core::time::format_local(t, tz))
+        .unwrap_or_default()
+}

@@ -1,0 +1,149 @@
+//! Services: what can be booked and on which calendars.
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use serde::Deserialize;
+use turnero_core::ids::{CalendarId, ServiceId};
+use turnero_core::schedule::ServiceTiming;
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use super::extract::{Auth, Json};
+use super::parse::{body_id, path_id, text, within};
+use super::AppState;
+use crate::agenda::services::{self, ServiceDef, ServiceOut};
+use crate::error::Result;
+
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(create_service, list_services))
+        .routes(routes!(get_service, patch_service))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ServiceIn {
+    pub name: String,
+    /// 1 to 720 minutes.
+    pub duration_minutes: i64,
+    pub buffer_before_minutes: Option<i64>,
+    pub buffer_after_minutes: Option<i64>,
+    /// Distance between offered starts; defaults to the duration.
+    pub slot_interval_minutes: Option<i64>,
+    #[serde(default)]
+    pub calendar_ids: Vec<String>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ServicePatch {
+    pub name: Option<String>,
+    pub duration_minutes: Option<i64>,
+    pub buffer_before_minutes: Option<i64>,
+    pub buffer_after_minutes: Option<i64>,
+    pub slot_interval_minutes: Option<i64>,
+    /// Replaces the whole list.
+    pub calendar_ids: Option<Vec<String>>,
+}
+
+impl TryFrom<ServiceIn> for ServiceDef {
+    type Error = crate::error::Error;
+
+    fn try_from(input: ServiceIn) -> Result<Self> {
+        let duration = within(input.duration_minutes, 1..=720, "duration_minutes")?;
+        let timing = ServiceTiming {
+            duration_minutes: duration,
+            buffer_before_minutes: within(
+                input.buffer_before_minutes.unwrap_or(0),
+                0..=240,
+                "buffer_before_minutes",
+            )?,
+            buffer_after_minutes: within(
+                input.buffer_after_minutes.unwrap_or(0),
+                0..=240,
+                "buffer_after_minutes",
+            )?,
+            slot_interval_minutes: within(
+                input.slot_interval_minutes.unwrap_or(i64::from(duration)),
+                5..=720,
+                "slot_interval_minutes",
+            )?,
+        };
+        let calendar_ids = input
+            .calendar_ids
+            .iter()
+            .enumerate()
+            .map(|(i, c)| body_id(c, &format!("calendar_ids[{i}]"), CalendarId::parse))
+            .collect::<Result<Vec<_>>>()?;
+        Ok(ServiceDef {
+            name: text(&input.name, "name", 200)?,
+            timing,
+            calendar_ids,
+        })
+    }
+}
+
+#[utoipa::path(post, path = "/services", tag = "services", request_body = ServiceIn,
+    responses((status = 201, body = ServiceOut), (status = 422, body = crate::error::Problem)))]
+async fn create_service(
+    State(s): State<AppState>,
+    auth: Auth,
+    Json(input): Json<ServiceIn>,
+) -> Result<(StatusCode, axum::Json<ServiceOut>)> {
+    let def = ServiceDef::try_from(input)?;
+    let out = services::create(&s.db, &auth.tenant, def, s.clock.now_secs()).await?;
+    Ok((StatusCode::CREATED, axum::Json(out)))
+}
+
+#[utoipa::path(get, path = "/services", tag = "services", responses((status = 200, body = Vec<ServiceOut>)))]
+async fn list_services(
+    State(s): State<AppState>,
+    auth: Auth,
+) -> Result<axum::Json<Vec<ServiceOut>>> {
+    Ok(axum::Json(services::list(&s.db, &auth.tenant).await?))
+}
+
+#[utoipa::path(get, path = "/services/{id}", tag = "services", responses((status = 200, body = ServiceOut)))]
+async fn get_service(
+    State(s): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+) -> Result<axum::Json<ServiceOut>> {
+    let id = path_id(&id, "service", ServiceId::parse)?;
+    Ok(axum::Json(services::get(&s.db, &auth.tenant, &id).await?))
+}
+
+#[utoipa::path(patch, path = "/services/{id}", tag = "services", request_body = ServicePatch, responses((status = 200, body = ServiceOut)))]
+async fn patch_service(
+    State(s): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+    Json(p): Json<ServicePatch>,
+) -> Result<axum::Json<ServiceOut>> {
+    let id = path_id(&id, "service", ServiceId::parse)?;
+    let cur = services::get(&s.db, &auth.tenant, &id).await?;
+    let merged = ServiceIn {
+        name: p.name.unwrap_or(cur.name),
+        duration_minutes: p
+            .duration_minutes
+            .unwrap_or(i64::from(cur.duration_minutes)),
+        buffer_before_minutes: Some(
+            p.buffer_before_minutes
+                .unwrap_or(i64::from(cur.buffer_before_minutes)),
+        ),
+        buffer_after_minutes: Some(
+            p.buffer_after_minutes
+                .unwrap_or(i64::from(cur.buffer_after_minutes)),
+        ),
+        slot_interval_minutes: Some(
+            p.slot_interval_minutes
+                .unwrap_or(i64::from(cur.slot_interval_minutes)),
+        ),
+        calendar_ids: p.calendar_ids.unwrap_or(cur.calendar_ids),
+    };
+    let def = ServiceDef::try_from(merged)?;
+    Ok(axum::Json(
+        services::replace(&s.db, &auth.tenant, &id, def, s.clock.now_secs()).await?,
+    ))
+}

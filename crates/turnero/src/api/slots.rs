@@ -1,0 +1,137 @@
+//! `GET /calendars/{id}/slots`: free starts for a service, paged around a preferred instant.
+
+use axum::extract::{Path, State};
+use serde::{Deserialize, Serialize};
+use turnero_core::capacity::Interval;
+use turnero_core::ids::{CalendarId, ServiceId};
+use turnero_core::{compute_slots, SlotQuery};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use super::extract::{Auth, Query};
+use super::parse::{body_id, instant, path_id, within};
+use super::{fmt_local, fmt_ts, AppState};
+use crate::agenda::bookings::MAX_BLOCK_SECONDS;
+use crate::agenda::{bookings, calendars, services};
+use crate::error::{Error, Result};
+
+/// The longest range one request may ask about.
+pub const MAX_RANGE_DAYS: i64 = 93;
+
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(list_slots))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct SlotsQuery {
+    pub service_id: String,
+    /// RFC 3339; default now.
+    pub start: Option<String>,
+    /// RFC 3339; default seven days after `start`; at most 93 days after it.
+    pub end: Option<String>,
+    /// Page size (1–1000); default every slot in the range.
+    pub count: Option<i64>,
+    /// Page from the first slot at or after this instant.
+    pub preferred: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SlotOut {
+    /// UTC, RFC 3339.
+    pub start: String,
+    pub end: String,
+    /// The calendar's local time with offset.
+    pub start_local: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SlotsOut {
+    pub calendar_id: String,
+    pub service_id: String,
+    pub timezone: String,
+    pub slots: Vec<SlotOut>,
+    pub has_earlier: bool,
+    pub has_later: bool,
+}
+
+#[utoipa::path(get, path = "/calendars/{id}/slots", tag = "availability", params(SlotsQuery),
+    responses((status = 200, body = SlotsOut), (status = 422, body = crate::error::Problem)))]
+async fn list_slots(
+    State(s): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+    Query(q): Query<SlotsQuery>,
+) -> Result<axum::Json<SlotsOut>> {
+    let cal_id = path_id(&id, "calendar", CalendarId::parse)?;
+    let service_id = body_id(&q.service_id, "service_id", ServiceId::parse)?;
+    let now = s.clock.now();
+    let start = q
+        .start
+        .as_deref()
+        .map(|v| instant(v, "start"))
+        .transpose()?
+        .unwrap_or(now.as_second());
+    let end = q
+        .end
+        .as_deref()
+        .map(|v| instant(v, "end"))
+        .transpose()?
+        .unwrap_or(start + 7 * 86_400);
+    if end <= start {
+        return Err(Error::invalid(
+            "invalid_range",
+            "end",
+            "must be after start",
+        ));
+    }
+    if end - start > MAX_RANGE_DAYS * 86_400 {
+        return Err(Error::invalid(
+            "range_too_large",
+            "end",
+            format!("at most {MAX_RANGE_DAYS} days after start"),
+        ));
+    }
+    let count = q.count.map(|c| within(c, 1..=1000, "count")).transpose()?;
+    let preferred = q
+        .preferred
+        .as_deref()
+        .map(|v| instant(v, "preferred"))
+        .transpose()?;
+
+    let mut conn = s.db.read.acquire().await?;
+    let reach = Interval::new(start - MAX_BLOCK_SECONDS, end + MAX_BLOCK_SECONDS);
+    let (calendar, rules) = calendars::load_rules(&mut conn, &auth.tenant, &cal_id, reach).await?;
+    let timing = services::timing_on(&mut conn, &auth.tenant, &service_id, &cal_id).await?;
+    let busy = bookings::occupying_in(&mut conn, &cal_id, reach, now.as_second()).await?;
+    drop(conn);
+
+    let page = compute_slots(&SlotQuery {
+        rules: &rules,
+        policy: calendar.policy.to_core(),
+        service: timing,
+        capacity: calendar.capacity,
+        busy: &busy,
+        now,
+        range: Interval::new(start, end),
+        preferred,
+        count: count.map(|c| c as usize),
+    });
+    Ok(axum::Json(SlotsOut {
+        slots: page
+            .slots
+            .iter()
+            .map(|sl| SlotOut {
+                start: fmt_ts(sl.start),
+                end: fmt_ts(sl.end),
+                start_local: fmt_local(sl.start, &rules.tz),
+            })
+            .collect(),
+        has_earlier: page.has_earlier,
+        has_later: page.has_later,
+        calendar_id: calendar.id,
+        service_id: service_id.into_string(),
+        timezone: calendar.timezone,
+    }))
+}

@@ -1,0 +1,64 @@
+//! Starting the service: connect, migrate, spawn jobs, serve. Tests call [`start`] with a
+//! listener on `127.0.0.1:0` and read the port back.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use tokio::net::TcpListener;
+
+use crate::clock::Clock;
+use crate::config::Config;
+use crate::db::{redact_url, Db};
+
+/// A running server.
+pub struct Running {
+    pub addr: SocketAddr,
+    pub db: Db,
+    pub clock: Clock,
+    server: tokio::task::JoinHandle<()>,
+    sweeper: tokio::task::JoinHandle<()>,
+}
+
+impl Running {
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Stops serving and the background jobs.
+    pub async fn stop(self) {
+        self.server.abort();
+        self.sweeper.abort();
+        self.db.close().await;
+    }
+
+    /// Waits until the server stops (it normally never does).
+    pub async fn wait(self) -> anyhow::Result<()> {
+        self.server.await?;
+        Ok(())
+    }
+}
+
+pub async fn start(config: &Config, clock: Clock) -> anyhow::Result<Running> {
+    let db = Db::connect(&config.database_url).await?;
+    let listener = TcpListener::bind(&config.listen).await?;
+    let addr = listener.local_addr()?;
+    tracing::info!(%addr, database = redact_url(&config.database_url), "turnero listening");
+    let app = crate::api::router(db.clone(), clock.clone());
+    let server = tokio::spawn(async move {
+        if let Err(e) = axum::serve(listener, app).await {
+            tracing::error!(error = ?e, "server stopped");
+        }
+    });
+    let sweeper = crate::jobs::spawn_hold_sweeper(
+        db.clone(),
+        clock.clone(),
+        Duration::from_secs(config.hold_sweep_seconds.max(1)),
+    );
+    Ok(Running {
+        addr,
+        db,
+        clock,
+        server,
+        sweeper,
+    })
+}

@@ -1,0 +1,355 @@
+//! `turnero bench …`: load benchmarks against a server started in this process on
+//! 127.0.0.1:0. Bounded by time or count, loopback only. Results go to BENCHMARKS.md.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use clap::Subcommand;
+use serde_json::{json, Value};
+
+use crate::agenda::tenants::{self, NewTenant};
+use crate::clock::Clock;
+use crate::config::Config;
+
+#[derive(Subcommand)]
+pub enum BenchCommand {
+    /// Request rate of /slots against /healthz on the same server, in one run.
+    Http {
+        /// Seconds per endpoint.
+        #[arg(long, default_value_t = 5)]
+        seconds: u64,
+        #[arg(long, default_value_t = 32)]
+        concurrency: usize,
+        /// Default: a fresh SQLite file in the temp directory.
+        #[arg(long)]
+        database_url: Option<String>,
+    },
+    /// Bookings created per second by concurrent clients.
+    Bookings {
+        #[arg(long, default_value_t = 16)]
+        clients: usize,
+        #[arg(long, default_value_t = 4000)]
+        count: usize,
+        /// Calendars the bookings are spread over (a clinic has several professionals).
+        #[arg(long, default_value_t = 16)]
+        calendars: usize,
+        #[arg(long)]
+        database_url: Option<String>,
+    },
+}
+
+pub async fn run(cmd: BenchCommand) -> anyhow::Result<()> {
+    match cmd {
+        BenchCommand::Http {
+            seconds,
+            concurrency,
+            database_url,
+        } => http(seconds, concurrency, database_url).await,
+        BenchCommand::Bookings {
+            clients,
+            count,
+            calendars,
+            database_url,
+        } => bookings(clients, count, calendars, database_url).await,
+    }
+}
+
+struct Setup {
+    base: String,
+    key: String,
+    client: reqwest::Client,
+    _server: crate::app::Running,
+}
+
+async fn setup(database_url: Option<String>) -> anyhow::Result<Setup> {
+    let url = database_url.unwrap_or_else(|| {
+        let file = std::env::temp_dir().join(format!("turnero-bench-{}.db", ulid::Ulid::new()));
+        format!("sqlite://{}", file.display())
+    });
+    let config = Config {
+        listen: "127.0.0.1:0".into(),
+        database_url: url.clone(),
+        ..Config::default()
+    };
+    let server = crate::app::start(&config, Clock::system()).await?;
+    let (_, key) = tenants::create(
+        &server.db,
+        NewTenant {
+            name: "bench".into(),
+            timezone: "America/Argentina/Buenos_Aires".into(),
+            phone_region: "AR".into(),
+            locale: "es".into(),
+        },
+        Clock::system().now_secs(),
+    )
+    .await
+    .map_err(|e| anyhow::anyhow!("{e:?}"))?;
+    eprintln!("database: {}", crate::db::redact_url(&url));
+    Ok(Setup {
+        base: server.url(),
+        key,
+        client: reqwest::Client::builder()
+            .pool_max_idle_per_host(256)
+            .build()?,
+        _server: server,
+    })
+}
+
+impl Setup {
+    async fn post(&self, path: &str, body: Value) -> anyhow::Result<Value> {
+        let r = self
+            .client
+            .post(format!("{}/api/v1{path}", self.base))
+            .bearer_auth(&self.key)
+            .json(&body)
+            .send()
+            .await?;
+        anyhow::ensure!(
+            r.status().is_success(),
+            "{path}: {} {}",
+            r.status(),
+            r.text().await?
+        );
+        Ok(r.json().await?)
+    }
+
+    async fn calendar_with_service(
+        &self,
+        hours: Value,
+        duration: u32,
+    ) -> anyhow::Result<(String, String)> {
+        let cal = self.post("/calendars", json!({"name": "bench", "timezone": "America/Argentina/Buenos_Aires", "weekly_hours": hours, "policy": {"max_days_ahead": 3650}})).await?;
+        let id = cal["id"].as_str().unwrap_or_default().to_string();
+        let svc = self
+            .post(
+                "/services",
+                json!({"name": "bench", "duration_minutes": duration, "calendar_ids": [id]}),
+            )
+            .await?;
+        Ok((id, svc["id"].as_str().unwrap_or_default().to_string()))
+    }
+}
+
+/// Latency percentiles and rate of one measured run.
+struct Report {
+    ok: usize,
+    failed: usize,
+    elapsed: Duration,
+    latencies: Vec<Duration>,
+}
+
+impl Report {
+    fn rate(&self) -> f64 {
+        self.ok as f64 / self.elapsed.as_secs_f64()
+    }
+
+    fn pct(&mut self, p: f64) -> f64 {
+        self.latencies.sort_unstable();
+        let i = ((self.latencies.len() as f64 - 1.0) * p).round() as usize;
+        self.latencies
+            .get(i)
+            .map_or(0.0, |d| d.as_secs_f64() * 1000.0)
+    }
+
+    fn print(&mut self, name: &str) {
+        let (p50, p99) = (self.pct(0.50), self.pct(0.99));
+        println!(
+            "{name:<10} {:>9.0} req/s  ok={:<7} failed={:<5} p50={p50:.2}ms p99={p99:.2}ms",
+            self.rate(),
+            self.ok,
+            self.failed
+        );
+    }
+}
+
+/// Runs `concurrency` loops of `request` until `seconds` pass.
+async fn hammer<F, Fut>(seconds: u64, concurrency: usize, request: F) -> Report
+where
+    F: Fn(usize) -> Fut + Send + Sync + 'static,
+    Fut: std::future::Future<Output = bool> + Send,
+{
+    let request = Arc::new(request);
+    let deadline = Instant::now() + Duration::from_secs(seconds);
+    let started = Instant::now();
+    let tasks: Vec<_> = (0..concurrency)
+        .map(|worker| {
+            let request = request.clone();
+            tokio::spawn(async move {
+                let (mut ok, mut failed, mut lat) = (0, 0, Vec::new());
+                while Instant::now() < deadline {
+                    let t = Instant::now();
+                    if request(worker).await {
+                        ok += 1
+                    } else {
+                        failed += 1
+                    }
+                    lat.push(t.elapsed());
+                }
+                (ok, failed, lat)
+            })
+        })
+        .collect();
+    let mut report = Report {
+        ok: 0,
+        failed: 0,
+        elapsed: Duration::ZERO,
+        latencies: Vec::new(),
+    };
+    for t in tasks {
+        if let Ok((ok, failed, lat)) = t.await {
+            report.ok += ok;
+            report.failed += failed;
+            report.latencies.extend(lat);
+        }
+    }
+    report.elapsed = started.elapsed();
+    report
+}
+
+async fn http(
+    seconds: u64,
+    concurrency: usize,
+    database_url: Option<String>,
+) -> anyhow::Result<()> {
+    let s = setup(database_url).await?;
+    let hours = json!(["mon", "tue", "wed", "thu", "fri"]
+        .iter()
+        .flat_map(|d| [
+            json!({"weekday": d, "start": "08:00", "end": "12:30"}),
+            json!({"weekday": d, "start": "14:00", "end": "20:00"})
+        ])
+        .collect::<Vec<_>>());
+    let (cal, svc) = s.calendar_with_service(hours, 30).await?;
+    // A busy agenda: bookings on most mornings of the queried week.
+    let monday = next_monday_utc();
+    let mut booked = 0;
+    for day in 0..5 {
+        for slot in 0..6 {
+            let start = monday + day * 86_400 + (11 + 3) * 3600 + slot * 1800;
+            let body = json!({"calendar_id": cal, "service_id": svc, "start": crate::api::fmt_ts(start),
+                "customer": {"name": "Bench", "phone": format!("+54911400{:05}", day * 10 + slot)}});
+            if s.post("/bookings", body).await.is_ok() {
+                booked += 1;
+            }
+        }
+    }
+    let slots_url = format!(
+        "{}/api/v1/calendars/{cal}/slots?service_id={svc}&start={}&end={}",
+        s.base,
+        crate::api::fmt_ts(monday),
+        crate::api::fmt_ts(monday + 7 * 86_400)
+    );
+    let probe: Value = s
+        .client
+        .get(&slots_url)
+        .bearer_auth(&s.key)
+        .send()
+        .await?
+        .json()
+        .await?;
+    println!("slots query: one week, {} slots returned, {booked} bookings in the week; {concurrency} concurrent clients, {seconds}s each", probe["slots"].as_array().map_or(0, Vec::len));
+    let health_url = format!("{}/healthz", s.base);
+    let (client, key) = (s.client.clone(), s.key.clone());
+    let mut health = hammer(seconds, concurrency, move |_| {
+        let (client, url) = (client.clone(), health_url.clone());
+        async move {
+            client
+                .get(&url)
+                .send()
+                .await
+                .is_ok_and(|r| r.status().is_success())
+        }
+    })
+    .await;
+    let client = s.client.clone();
+    let mut slots = hammer(seconds, concurrency, move |_| {
+        let (client, url, key) = (client.clone(), slots_url.clone(), key.clone());
+        async move {
+            match client.get(&url).bearer_auth(&key).send().await {
+                Ok(r) if r.status().is_success() => r.bytes().await.is_ok(),
+                _ => false,
+            }
+        }
+    })
+    .await;
+    health.print("/healthz");
+    slots.print("/slots");
+    println!("ratio slots/healthz = {:.2}", slots.rate() / health.rate());
+    Ok(())
+}
+
+async fn bookings(
+    clients: usize,
+    count: usize,
+    calendars: usize,
+    database_url: Option<String>,
+) -> anyhow::Result<()> {
+    let s = setup(database_url).await?;
+    let hours = json!(["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+        .iter()
+        .map(|d| json!({"weekday": d, "start": "00:00", "end": "24:00"}))
+        .collect::<Vec<_>>());
+    let mut cals = Vec::new();
+    for _ in 0..calendars.max(1) {
+        cals.push(s.calendar_with_service(hours.clone(), 5).await?);
+    }
+    let cals = Arc::new(cals);
+    let first = next_monday_utc();
+    let next = Arc::new(AtomicUsize::new(0));
+    let started = Instant::now();
+    let tasks: Vec<_> = (0..clients)
+        .map(|_| {
+            let (client, base, key, cals, next) = (s.client.clone(), s.base.clone(), s.key.clone(), cals.clone(), next.clone());
+            tokio::spawn(async move {
+                let (mut ok, mut failed, mut lat) = (0usize, 0usize, Vec::new());
+                loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    if i >= count { break; }
+                    let (cal, svc) = &cals[i % cals.len()];
+                    let start = first + (i / cals.len()) as i64 * 300;
+                    let body = json!({"calendar_id": cal, "service_id": svc, "start": crate::api::fmt_ts(start),
+                        "customer": {"name": "Bench", "phone": format!("+5491150{:06}", i)}});
+                    let t = Instant::now();
+                    let r = client.post(format!("{base}/api/v1/bookings")).bearer_auth(&key).json(&body).send().await;
+                    lat.push(t.elapsed());
+                    if r.is_ok_and(|r| r.status() == reqwest::StatusCode::CREATED) { ok += 1 } else { failed += 1 }
+                }
+                (ok, failed, lat)
+            })
+        })
+        .collect();
+    let mut report = Report {
+        ok: 0,
+        failed: 0,
+        elapsed: Duration::ZERO,
+        latencies: Vec::new(),
+    };
+    for t in tasks {
+        let (ok, failed, lat) = t.await?;
+        report.ok += ok;
+        report.failed += failed;
+        report.latencies.extend(lat);
+    }
+    report.elapsed = started.elapsed();
+    println!(
+        "{count} bookings, {clients} clients, {} calendars",
+        cals.len()
+    );
+    report.print("bookings");
+    Ok(())
+}
+
+/// Unix seconds of the next Monday 00:00 UTC (at least one day ahead).
+fn next_monday_utc() -> i64 {
+    let today = jiff::Timestamp::now()
+        .to_zoned(jiff::tz::TimeZone::UTC)
+        .date();
+    let mut d = today.tomorrow().unwrap_or(today);
+    while d.weekday() != jiff::civil::Weekday::Monday {
+        d = d.tomorrow().unwrap_or(d);
+    }
+    d.to_zoned(jiff::tz::TimeZone::UTC)
+        .map(|z| z.timestamp().as_second())
+        .unwrap_or(0)
+}

@@ -1,0 +1,147 @@
+//! The `turnero` command line.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::agenda::tenants::{self, NewTenant};
+use crate::clock::Clock;
+use crate::config::Config;
+use crate::db::Db;
+
+#[derive(Parser)]
+#[command(
+    name = "turnero",
+    version,
+    about = "Appointment engine with a chat-first booking bot"
+)]
+struct Cli {
+    /// A TOML file with settings (default: ./turnero.toml when present).
+    #[arg(long, global = true)]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Runs the HTTP service (migrations run first).
+    Serve {
+        #[command(flatten)]
+        db: DbArgs,
+        /// Address to listen on [env: TURNERO_LISTEN] [default: 127.0.0.1:8080].
+        #[arg(long)]
+        listen: Option<String>,
+    },
+    /// Manages tenants.
+    Tenant {
+        #[command(subcommand)]
+        command: TenantCommand,
+    },
+    /// Fills the database with a demo clinic and prints its API key.
+    Demo {
+        #[command(flatten)]
+        db: DbArgs,
+    },
+    /// Load benchmarks against an in-process server (see BENCHMARKS.md).
+    Bench {
+        #[command(subcommand)]
+        command: crate::bench::BenchCommand,
+    },
+}
+
+#[derive(Args)]
+struct DbArgs {
+    /// `sqlite://FILE` or `postgres://…` [env: DATABASE_URL] [default: sqlite://turnero.db].
+    #[arg(long)]
+    database_url: Option<String>,
+}
+
+#[derive(Subcommand)]
+enum TenantCommand {
+    /// Creates a tenant and prints its id and a new API key (shown only once).
+    Create {
+        #[arg(long)]
+        name: String,
+        /// Default IANA zone for its calendars.
+        #[arg(long, default_value = "America/Argentina/Buenos_Aires")]
+        timezone: String,
+        /// Region for phone numbers written without a country code.
+        #[arg(long, default_value = "AR")]
+        region: String,
+        /// es, pt or en.
+        #[arg(long, default_value = "es")]
+        locale: String,
+        /// Print `{"tenant_id": …, "api_key": …}`.
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        db: DbArgs,
+    },
+}
+
+pub fn run() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    init_tracing();
+    let mut config = Config::load(cli.config.as_deref())?;
+    let runtime = tokio::runtime::Runtime::new()?;
+    runtime.block_on(async move {
+        match cli.command {
+            Command::Serve { db, listen } => {
+                apply(&mut config, db);
+                if let Some(l) = listen {
+                    config.listen = l;
+                }
+                let running = crate::app::start(&config, Clock::system()).await?;
+                tokio::select! {
+                    r = running.wait() => r,
+                    _ = tokio::signal::ctrl_c() => Ok(()),
+                }
+            }
+            Command::Tenant { command: TenantCommand::Create { name, timezone, region, locale, json, db } } => {
+                apply(&mut config, db);
+                crate::api::tenant::validate_settings(Some(&timezone), Some(&region), Some(&locale))
+                    .map_err(|e| anyhow::anyhow!("{}", problem_text(e)))?;
+                let name = name.trim().to_string();
+                anyhow::ensure!(!name.is_empty(), "--name must not be empty");
+                let db = Db::connect(&config.database_url).await?;
+                let new = NewTenant { name, timezone, phone_region: region.to_ascii_uppercase(), locale };
+                let (tenant, key) = tenants::create(&db, new, Clock::system().now_secs()).await.map_err(|e| anyhow::anyhow!("{}", problem_text(e)))?;
+                if json {
+                    println!("{}", serde_json::json!({"tenant_id": tenant.id, "api_key": key}));
+                } else {
+                    println!("tenant_id: {}\napi_key:   {key}\n(the key is shown only now; it is stored hashed)", tenant.id);
+                }
+                db.close().await;
+                Ok(())
+            }
+            Command::Demo { db } => {
+                apply(&mut config, db);
+                crate::demo::run(&config).await
+            }
+            Command::Bench { command } => crate::bench::run(command).await,
+        }
+    })
+}
+
+fn apply(config: &mut Config, db: DbArgs) {
+    if let Some(url) = db.database_url {
+        config.database_url = url;
+    }
+}
+
+fn problem_text(e: crate::error::Error) -> String {
+    match e {
+        crate::error::Error::Problem(p) => format!("{}: {}", p.field.unwrap_or_default(), p.detail),
+        crate::error::Error::Internal(e) => format!("{e:#}"),
+    }
+}
+
+fn init_tracing() {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("TURNERO_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
+}

@@ -1,0 +1,24 @@
+//! Work that runs later. For now: expiring holds. Each job has a "run once" function that
+//! tests call directly, and a loop that the server runs. Truth lives in the database, so
+//! a restarted or second process simply carries on.
+
+use std::time::Duration;
+
+use crate::clock::Clock;
+use crate::db::Db;
+
+/// Runs [`crate::agenda::bookings::expire_holds`] every `every` until the process ends.
+pub fn spawn_hold_sweeper(db: Db, clock: Clock, every: Duration) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(every);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            match crate::agenda::bookings::expire_holds(&db, clock.now_secs()).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(expired = n, "holds expired"),
+                Err(e) => tracing::warn!(error = ?e, "hold sweep failed"),
+            }
+        }
+    })
+}
