@@ -39,7 +39,7 @@ impl Running {
 }
 
 pub async fn start(config: &Config, clock: Clock) -> anyhow::Result<Running> {
-    let db = Db::connect(&config.database_url).await?;
+    let db = Db::connect(&config.database_url, config.db_pool_size).await?;
     let listener = TcpListener::bind(&config.listen).await?;
     let addr = listener.local_addr()?;
     tracing::info!(%addr, database = redact_url(&config.database_url), "turnero listening");

@@ -93,6 +93,8 @@ pub fn run() -> anyhow::Result<()> {
                     config.listen = l;
                 }
                 let running = crate::app::start(&config, Clock::system()).await?;
+                // On stdout, for people and for scripts that started us on port 0.
+                println!("turnero listening on {}", running.url());
                 tokio::select! {
                     r = running.wait() => r,
                     _ = tokio::signal::ctrl_c() => Ok(()),
@@ -104,7 +106,7 @@ pub fn run() -> anyhow::Result<()> {
                     .map_err(|e| anyhow::anyhow!("{}", problem_text(e)))?;
                 let name = name.trim().to_string();
                 anyhow::ensure!(!name.is_empty(), "--name must not be empty");
-                let db = Db::connect(&config.database_url).await?;
+                let db = Db::connect(&config.database_url, config.db_pool_size).await?;
                 let new = NewTenant { name, timezone, phone_region: region.to_ascii_uppercase(), locale };
                 let (tenant, key) = tenants::create(&db, new, Clock::system().now_secs()).await.map_err(|e| anyhow::anyhow!("{}", problem_text(e)))?;
                 if json {

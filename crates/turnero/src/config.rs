@@ -16,6 +16,8 @@ pub struct Config {
     pub database_url: String,
     /// How often expired holds are swept (seconds).
     pub hold_sweep_seconds: u64,
+    /// Connections per pool (PostgreSQL; SQLite readers).
+    pub db_pool_size: u32,
 }
 
 impl Default for Config {
@@ -24,6 +26,7 @@ impl Default for Config {
             listen: "127.0.0.1:8080".into(),
             database_url: "sqlite://turnero.db".into(),
             hold_sweep_seconds: 5,
+            db_pool_size: 16,
         }
     }
 }

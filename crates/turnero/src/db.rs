@@ -35,14 +35,14 @@ pub type Tx = sqlx::Transaction<'static, sqlx::Any>;
 
 impl Db {
     /// Connects, applies pragmas (SQLite), and runs the migrations for the backend.
-    pub async fn connect(url: &str) -> anyhow::Result<Self> {
+    pub async fn connect(url: &str, pool_size: u32) -> anyhow::Result<Self> {
         sqlx::any::install_default_drivers();
         let db = if url.starts_with("sqlite:") {
             let url = sqlite_url(url);
             let write = sqlite_pool(&url, 1).await?;
             // Create the file and switch to WAL before readers open it.
             Self::migrate_with(&write, Backend::Sqlite).await?;
-            let read = sqlite_pool(&url, 8).await?;
+            let read = sqlite_pool(&url, pool_size.clamp(1, 64)).await?;
             Db {
                 backend: Backend::Sqlite,
                 read,
@@ -50,7 +50,7 @@ impl Db {
             }
         } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
             let pool = AnyPoolOptions::new()
-                .max_connections(32)
+                .max_connections(pool_size.max(2))
                 .acquire_timeout(Duration::from_secs(10))
                 .connect(url)
                 .await

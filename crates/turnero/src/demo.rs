@@ -43,7 +43,7 @@ fn week(days: &[&str], ranges: &[(&str, &str)]) -> Vec<WeeklyRange> {
 }
 
 pub async fn run(config: &Config) -> anyhow::Result<()> {
-    let db = Db::connect(&config.database_url).await?;
+    let db = Db::connect(&config.database_url, config.db_pool_size).await?;
     let now = Timestamp::now().as_second();
     let (tenant, key) = tenants::create(
         &db,

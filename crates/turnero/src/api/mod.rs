@@ -78,6 +78,8 @@ pub fn router(db: Db, clock: Clock) -> Router {
     Router::new()
         .nest("/api/v1", api)
         .merge(system::routes())
+        // After routing, so the route template (not the raw path) labels the metrics.
+        .route_layer(axum::middleware::from_fn(metrics::track))
         .fallback(|| async { Error::not_found("route") })
         .method_not_allowed_fallback(|| async {
             Error::new(
@@ -87,7 +89,6 @@ pub fn router(db: Db, clock: Clock) -> Router {
             )
         })
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
-        .layer(axum::middleware::from_fn(metrics::track))
         .with_state(state)
 }
 

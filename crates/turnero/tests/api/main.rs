@@ -1,0 +1,13 @@
+//! Black-box tests over HTTP against a real server and real databases (SQLite and
+//! PostgreSQL). One test binary, so the suite links once.
+
+mod common;
+
+mod bad_input;
+mod bookings;
+mod calendars;
+mod concurrency;
+mod customers;
+mod isolation;
+mod processes;
+mod system;

@@ -1,0 +1,160 @@
+//! The real binary: `turnero tenant create --json`, and several `turnero serve` processes
+//! sharing one PostgreSQL database without ever double-booking.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+
+use futures::future::join_all;
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+
+use crate::common::{fresh_database, Backend};
+
+const BIN: &str = env!("CARGO_BIN_EXE_turnero");
+
+struct Server(Child, String);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn serve(database_url: &str) -> Server {
+    let mut child = Command::new(BIN)
+        .args([
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--database-url",
+            database_url,
+        ])
+        .env("TURNERO_DB_POOL_SIZE", "6")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("turnero serve starts");
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let url = line
+        .trim()
+        .strip_prefix("turnero listening on ")
+        .unwrap_or_else(|| panic!("unexpected: {line}"))
+        .to_string();
+    Server(child, url)
+}
+
+fn tenant_create(database_url: &str) -> Value {
+    let out = Command::new(BIN)
+        .args([
+            "tenant",
+            "create",
+            "--name",
+            "Clínica Norte",
+            "--json",
+            "--database-url",
+            database_url,
+        ])
+        .output()
+        .expect("turnero tenant create runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("--json prints JSON")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_tenant_create_prints_an_id_and_a_key_that_the_api_accepts() {
+    let (url, _, _dir) = fresh_database(Backend::Sqlite).await;
+    let created = tenant_create(&url);
+    assert!(created["tenant_id"].as_str().unwrap().starts_with("ten_"));
+    let key = created["api_key"].as_str().unwrap();
+    let server = serve(&url);
+    let client = reqwest::Client::new();
+    let me: Value = client
+        .get(format!("{}/api/v1/tenant", server.1))
+        .bearer_auth(key)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(me["id"], created["tenant_id"]);
+    assert_eq!(me["name"], "Clínica Norte");
+    let stored: Vec<u8> = std::fs::read(url.trim_start_matches("sqlite://")).unwrap();
+    let needle = key.as_bytes();
+    assert!(
+        !stored.windows(needle.len()).any(|w| w == needle),
+        "the API key is stored only hashed"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_three_server_processes_book_one_slot_exactly_once() {
+    let (url, _schema, _) = fresh_database(Backend::Postgres).await;
+    let key = tenant_create(&url)["api_key"].as_str().unwrap().to_string();
+    let servers: Vec<Server> = (0..3).map(|_| serve(&url)).collect();
+    let client = reqwest::Client::new();
+    let post = |base: &str, path: &str, body: Value| {
+        client
+            .post(format!("{base}/api/v1{path}"))
+            .bearer_auth(&key)
+            .json(&body)
+            .send()
+    };
+    let cal: Value = post(&servers[0].1, "/calendars", json!({"name": "Dr. Souza", "timezone": "America/Sao_Paulo", "capacity": 2,
+        "weekly_hours": [{"weekday": "mon", "start": "00:00", "end": "24:00"}, {"weekday": "tue", "start": "00:00", "end": "24:00"},
+                         {"weekday": "wed", "start": "00:00", "end": "24:00"}, {"weekday": "thu", "start": "00:00", "end": "24:00"},
+                         {"weekday": "fri", "start": "00:00", "end": "24:00"}, {"weekday": "sat", "start": "00:00", "end": "24:00"},
+                         {"weekday": "sun", "start": "00:00", "end": "24:00"}]})).await.unwrap().json().await.unwrap();
+    let svc: Value = post(
+        &servers[1].1,
+        "/services",
+        json!({"name": "Consulta", "duration_minutes": 30, "calendar_ids": [cal["id"]]}),
+    )
+    .await
+    .unwrap()
+    .json()
+    .await
+    .unwrap();
+    let start = jiff::Timestamp::now().as_second() / 1800 * 1800 + 2 * 86_400;
+    let start = turnero::api::fmt_ts(start);
+    let attempts = (0..60).map(|i| {
+        let base = servers[i % 3].1.clone();
+        post(
+            &base,
+            "/bookings",
+            json!({"calendar_id": cal["id"], "service_id": svc["id"], "start": start,
+            "customer": {"name": "P", "phone": format!("+5511987{i:06}")}}),
+        )
+    });
+    let mut statuses = Vec::new();
+    for r in join_all(attempts).await {
+        statuses.push(r.expect("server answers").status());
+    }
+    let created = statuses
+        .iter()
+        .filter(|s| **s == StatusCode::CREATED)
+        .count();
+    let conflicts = statuses
+        .iter()
+        .filter(|s| **s == StatusCode::CONFLICT)
+        .count();
+    assert_eq!((created, conflicts), (2, 58), "{statuses:?}");
+    let list: Value = client
+        .get(format!("{}/api/v1/bookings", servers[2].1))
+        .bearer_auth(&key)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(list["bookings"].as_array().unwrap().len(), 2);
+}
