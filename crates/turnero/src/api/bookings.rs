@@ -18,7 +18,7 @@ use super::parse::{body_id, custom_fields, instant, opt_text, path_id, within};
 use super::AppState;
 use crate::agenda::bookings::history::{self, HistoryOut};
 use crate::agenda::bookings::{
-    self, BookingFilter, BookingOut, CustomerRef, IdempotencyRecord, NewBooking,
+    self, BookingFilter, BookingOut, CustomerRef, IdempotencyRecord, NewBooking, NewHold,
 };
 use crate::agenda::idempotency;
 use crate::error::{Error, Result};
@@ -421,22 +421,14 @@ async fn create_hold(
     auth: Auth,
     Json(input): Json<HoldIn>,
 ) -> Result<(StatusCode, axum::Json<BookingOut>)> {
-    let cal = body_id(&input.calendar_id, "calendar_id", CalendarId::parse)?;
-    let service = body_id(&input.service_id, "service_id", ServiceId::parse)?;
-    let start = instant(&input.start, "start")?;
-    let minutes = within(input.minutes.unwrap_or(10), 1..=60, "minutes")?;
-    let source = parse_source(input.source.as_deref())?;
-    let out = bookings::place_hold(
-        &s.db,
-        &auth.tenant,
-        cal,
-        service,
-        start,
-        minutes,
-        source,
-        s.clock.now_secs(),
-    )
-    .await?;
+    let hold = NewHold {
+        calendar_id: body_id(&input.calendar_id, "calendar_id", CalendarId::parse)?,
+        service_id: body_id(&input.service_id, "service_id", ServiceId::parse)?,
+        start: instant(&input.start, "start")?,
+        minutes: within(input.minutes.unwrap_or(10), 1..=60, "minutes")?,
+        source: parse_source(input.source.as_deref())?,
+    };
+    let out = bookings::place_hold(&s.db, &auth.tenant, hold, s.clock.now_secs()).await?;
     Ok((StatusCode::CREATED, axum::Json(out)))
 }
 

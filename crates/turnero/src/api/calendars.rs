@@ -179,7 +179,7 @@ async fn put_override(
 ) -> Result<axum::Json<OverrideOut>> {
     let id = path_id(&id, "calendar", CalendarId::parse)?;
     let day = parse_date(&date)?;
-    if input.closed == !input.hours.is_empty() {
+    if input.closed != input.hours.is_empty() {
         return Err(Error::invalid(
             "invalid_override",
             "hours",

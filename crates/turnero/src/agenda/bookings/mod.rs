@@ -29,7 +29,7 @@ pub async fn occupying_in(
 }
 pub use write::{
     confirm_or_close, create, expire_holds, place_hold, release_hold, reschedule, CustomerRef,
-    IdempotencyRecord, NewBooking,
+    IdempotencyRecord, NewBooking, NewHold,
 };
 
 use crate::api::{fmt_local, fmt_ts};

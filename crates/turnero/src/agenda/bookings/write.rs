@@ -250,17 +250,25 @@ async fn use_hold(
     Ok(hold.clone())
 }
 
-/// Reserves a slot for `minutes` while someone finishes a conversation.
-pub async fn place_hold(
-    db: &Db,
-    tenant: &TenantId,
-    cal: CalendarId,
-    service: ServiceId,
-    start: i64,
-    minutes: u32,
-    source: String,
-    now: i64,
-) -> Result<BookingOut> {
+/// A validated hold request.
+pub struct NewHold {
+    pub calendar_id: CalendarId,
+    pub service_id: ServiceId,
+    pub start: i64,
+    /// How long the slot stays reserved.
+    pub minutes: u32,
+    pub source: String,
+}
+
+/// Reserves a slot while someone finishes a conversation.
+pub async fn place_hold(db: &Db, tenant: &TenantId, hold: NewHold, now: i64) -> Result<BookingOut> {
+    let NewHold {
+        calendar_id: cal,
+        service_id: service,
+        start,
+        minutes,
+        source,
+    } = hold;
     let mut tx = db.begin().await?;
     let c = claim(&mut tx, tenant, &cal, &service, start, None, now).await?;
     let id = BookingId::generate();
