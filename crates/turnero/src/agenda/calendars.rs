@@ -1,15 +1,13 @@
 //! Calendars (a professional, room or resource), their weekly hours, date overrides and
 //! time off, and loading all of that as `turnero-core` schedule rules.
 
-use std::collections::BTreeMap;
-
 use jiff::civil::Date;
 use serde::{Deserialize, Serialize};
 use sqlx::{AnyConnection, Row};
 use turnero_core::capacity::Interval;
 use turnero_core::event;
 use turnero_core::ids::{CalendarId, TenantId, TimeOffId};
-use turnero_core::schedule::{Policy, ScheduleRules};
+use turnero_core::schedule::Policy;
 use turnero_core::time::{parse_time_zone, parse_weekday, DayRange, TimeOfDay, WEEKDAYS};
 use utoipa::ToSchema;
 
@@ -490,57 +488,6 @@ pub async fn delete_time_off(
         return Err(Error::not_found("time off"));
     }
     Ok(())
-}
-
-/// The calendar and its rules for instants in `window` (overrides and time off near it).
-pub async fn load_rules(
-    conn: &mut AnyConnection,
-    tenant: &TenantId,
-    id: &CalendarId,
-    window: Interval,
-) -> Result<(CalendarOut, ScheduleRules)> {
-    let cal = get_in(conn, tenant, id).await?;
-    let tz = parse_time_zone(&cal.timezone).map_err(|e| anyhow::anyhow!("stored zone: {e}"))?;
-    let mut rules = ScheduleRules::new(tz);
-    rules.weekly = parse_weekly(&cal.weekly_hours)?;
-    // Local dates can be a day off either side of the UTC window.
-    let first = rules
-        .local_date(window.start - 86_400)
-        .map(|d| d.to_string());
-    let last = rules.local_date(window.end + 86_400).map(|d| d.to_string());
-    let rows = sqlx::query(
-        "SELECT day, ranges FROM calendar_overrides WHERE calendar_id = $1 AND day >= $2 AND day <= $3",
-    )
-    .bind(id.as_str())
-    .bind(first.unwrap_or_default())
-    .bind(last.unwrap_or_else(|| "9999".into()))
-    .fetch_all(&mut *conn)
-    .await?;
-    let mut overrides = BTreeMap::new();
-    for r in rows {
-        let day: Date = r.get::<String, _>(0).parse().map_err(anyhow::Error::from)?;
-        let hours: Vec<HoursRange> = serde_json::from_str(&r.get::<String, _>(1))?;
-        let mut ranges = hours
-            .iter()
-            .map(|h| parse_range(&h.start, &h.end, "override"))
-            .collect::<Result<Vec<_>>>()?;
-        ranges.sort();
-        overrides.insert(day, ranges);
-    }
-    rules.overrides = overrides;
-    let rows = sqlx::query(
-        "SELECT start_at, end_at FROM time_off WHERE calendar_id = $1 AND start_at < $2 AND end_at > $3",
-    )
-    .bind(id.as_str())
-    .bind(window.end)
-    .bind(window.start)
-    .fetch_all(&mut *conn)
-    .await?;
-    rules.time_off = rows
-        .iter()
-        .map(|r| Interval::new(r.get(0), r.get(1)))
-        .collect();
-    Ok((cal, rules))
 }
 
 /// Takes the calendar's booking lock for the rest of the transaction.

@@ -10,4 +10,5 @@ pub mod customers;
 pub mod events;
 pub mod idempotency;
 pub mod services;
+pub mod snapshot;
 pub mod tenants;

@@ -2,6 +2,10 @@
 //! SHA-256 hashes; a fast hash is enough because the secret has full entropy (there is no
 //! password to brute-force), and it keeps authentication a single indexed lookup.
 
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
 use rand::RngCore;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
@@ -81,16 +85,54 @@ fn hash_key(key: &str) -> String {
     hex::encode(Sha256::digest(key.as_bytes()))
 }
 
-/// The tenant owning an API key, if the key exists.
-pub async fn tenant_for_key(db: &Db, key: &str) -> Result<Option<TenantId>> {
+/// The tenant owning an API key, if the key exists. Known keys are remembered for
+/// [`KEY_CACHE_TTL`] so a request costs no key lookup; unknown keys are always re-checked.
+pub async fn tenant_for_key(db: &Db, cache: &KeyCache, key: &str) -> Result<Option<TenantId>> {
     if key.len() > 128 {
         return Ok(None);
     }
+    let hash = hash_key(key);
+    if let Some(tenant) = cache.get(&hash) {
+        return Ok(Some(tenant));
+    }
     let row = sqlx::query("SELECT tenant_id FROM api_keys WHERE key_hash = $1")
-        .bind(hash_key(key))
+        .bind(&hash)
         .fetch_optional(&db.read)
         .await?;
-    Ok(row.map(|r| TenantId::from_trusted(r.get(0))))
+    let tenant = row.map(|r| TenantId::from_trusted(r.get(0)));
+    if let Some(t) = &tenant {
+        cache.put(hash, t.clone());
+    }
+    Ok(tenant)
+}
+
+/// How long a process trusts a key it has seen. Keys cannot be revoked yet; when they can,
+/// this bounds how long a revoked key keeps working on a process that saw it.
+pub const KEY_CACHE_TTL: Duration = Duration::from_secs(30);
+
+/// Key hash → tenant, per process. Only a cache: the database stays the truth.
+#[derive(Default)]
+pub struct KeyCache {
+    entries: Mutex<HashMap<String, (TenantId, Instant)>>,
+}
+
+impl KeyCache {
+    fn get(&self, hash: &str) -> Option<TenantId> {
+        let entries = self.entries.lock().ok()?;
+        entries
+            .get(hash)
+            .filter(|(_, at)| at.elapsed() < KEY_CACHE_TTL)
+            .map(|(t, _)| t.clone())
+    }
+
+    fn put(&self, hash: String, tenant: TenantId) {
+        if let Ok(mut entries) = self.entries.lock() {
+            if entries.len() >= 10_000 {
+                entries.clear();
+            }
+            entries.insert(hash, (tenant, Instant::now()));
+        }
+    }
 }
 
 pub async fn get(db: &Db, id: &TenantId) -> Result<Tenant> {

@@ -130,7 +130,7 @@ impl FromRequestParts<AppState> for Auth {
             })
             .map(str::trim)
             .ok_or_else(Error::unauthorized)?;
-        let tenant = tenants::tenant_for_key(&state.db, key)
+        let tenant = tenants::tenant_for_key(&state.db, &state.keys, key)
             .await?
             .ok_or_else(Error::unauthorized)?;
         Ok(Auth { tenant })

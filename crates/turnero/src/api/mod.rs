@@ -39,6 +39,7 @@ pub struct AppState {
     pub db: Db,
     pub clock: Clock,
     pub openapi: Arc<String>,
+    pub keys: Arc<crate::agenda::tenants::KeyCache>,
 }
 
 #[derive(OpenApi)]
@@ -74,7 +75,12 @@ pub fn router(db: Db, clock: Clock) -> Router {
     let mut doc = doc;
     doc.servers = Some(vec![utoipa::openapi::Server::new("/api/v1")]);
     let openapi = Arc::new(doc.to_pretty_json().unwrap_or_default());
-    let state = AppState { db, clock, openapi };
+    let state = AppState {
+        db,
+        clock,
+        openapi,
+        keys: Arc::default(),
+    };
     Router::new()
         .nest("/api/v1", api)
         .merge(system::routes())

@@ -13,7 +13,7 @@ use super::extract::{Auth, Query};
 use super::parse::{body_id, instant, path_id, within};
 use super::{fmt_local, fmt_ts, AppState};
 use crate::agenda::bookings::MAX_BLOCK_SECONDS;
-use crate::agenda::{bookings, calendars, services};
+use crate::agenda::snapshot::{self, SnapshotQuery};
 use crate::error::{Error, Result};
 
 /// The longest range one request may ask about.
@@ -101,18 +101,29 @@ async fn list_slots(
         .transpose()?;
 
     let mut conn = s.db.read.acquire().await?;
-    let reach = Interval::new(start - MAX_BLOCK_SECONDS, end + MAX_BLOCK_SECONDS);
-    let (calendar, rules) = calendars::load_rules(&mut conn, &auth.tenant, &cal_id, reach).await?;
-    let timing = services::timing_on(&mut conn, &auth.tenant, &service_id, &cal_id).await?;
-    let busy = bookings::occupying_in(&mut conn, &cal_id, reach, now.as_second()).await?;
+    let snap = snapshot::read(
+        &mut conn,
+        &SnapshotQuery {
+            tenant: &auth.tenant,
+            calendar: &cal_id,
+            service: &service_id,
+            rules_window: Interval::new(start, end),
+            busy_window: Interval::new(start - MAX_BLOCK_SECONDS, end + MAX_BLOCK_SECONDS),
+            max_block: MAX_BLOCK_SECONDS,
+            ignore: None,
+            now: now.as_second(),
+        },
+    )
+    .await?;
     drop(conn);
+    let (calendar, rules) = (snap.calendar, snap.rules);
 
     let page = compute_slots(&SlotQuery {
         rules: &rules,
         policy: calendar.policy.to_core(),
-        service: timing,
+        service: snap.timing,
         capacity: calendar.capacity,
-        busy: &busy,
+        busy: &snap.busy,
         now,
         range: Interval::new(start, end),
         preferred,

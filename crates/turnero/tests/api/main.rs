@@ -10,4 +10,5 @@ mod concurrency;
 mod customers;
 mod isolation;
 mod processes;
+mod readme;
 mod system;

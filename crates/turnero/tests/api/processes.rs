@@ -158,3 +158,48 @@ async fn postgres_three_server_processes_book_one_slot_exactly_once() {
         .unwrap();
     assert_eq!(list["bookings"].as_array().unwrap().len(), 2);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_demo_fills_a_clinic_in_two_time_zones_and_prints_a_working_key() {
+    let (url, _, _dir) = fresh_database(Backend::Sqlite).await;
+    let out = Command::new(BIN)
+        .args(["demo", "--database-url", &url])
+        .output()
+        .expect("turnero demo runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    let key = text
+        .lines()
+        .find_map(|l| l.strip_prefix("api_key:"))
+        .expect("prints the key")
+        .trim()
+        .to_string();
+    let server = serve(&url);
+    let client = reqwest::Client::new();
+    let get = |path: &str| {
+        client
+            .get(format!("{}/api/v1{path}", server.1))
+            .bearer_auth(&key)
+            .send()
+    };
+    let cals: Value = get("/calendars").await.unwrap().json().await.unwrap();
+    let zones: std::collections::BTreeSet<&str> = cals
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["timezone"].as_str().unwrap())
+        .collect();
+    assert_eq!(cals.as_array().unwrap().len(), 3);
+    assert_eq!(zones.len(), 2, "{zones:?}");
+    let services: Value = get("/services").await.unwrap().json().await.unwrap();
+    assert_eq!(services.as_array().unwrap().len(), 3);
+    let bookings: Value = get("/bookings").await.unwrap().json().await.unwrap();
+    assert!(
+        bookings["bookings"].as_array().unwrap().len() >= 20,
+        "{bookings}"
+    );
+}

@@ -5,12 +5,12 @@
 //! whose blocked ranges reach the new one, and compare their peak overlap with the capacity
 //! using the same function the slot finder uses. Only then does the caller write.
 
-use sqlx::Row;
 use turnero_core::capacity::{max_concurrency, Interval};
 use turnero_core::ids::{BookingId, CalendarId, ServiceId, TenantId};
-use turnero_core::schedule::{Policy, ServiceTiming};
+use turnero_core::schedule::Policy;
 
-use crate::agenda::{calendars, services};
+use crate::agenda::calendars;
+use crate::agenda::snapshot::{self, SnapshotQuery};
 use crate::db::Tx;
 use crate::error::{Error, Result};
 
@@ -37,10 +37,23 @@ pub async fn claim(
     now: i64,
 ) -> Result<Claim> {
     calendars::lock(tx, tenant, cal).await?;
-    let timing: ServiceTiming = services::timing_on(tx, tenant, service, cal).await?;
-    let body = Interval::new(start, start + timing.duration_secs());
-    let blocked = timing.blocked(start);
-    let (calendar, rules) = calendars::load_rules(tx, tenant, cal, body).await?;
+    let snap = snapshot::read(
+        tx,
+        &SnapshotQuery {
+            tenant,
+            calendar: cal,
+            service,
+            rules_window: Interval::new(start, start + MAX_BLOCK_SECONDS),
+            busy_window: Interval::new(start - MAX_BLOCK_SECONDS, start + MAX_BLOCK_SECONDS),
+            max_block: MAX_BLOCK_SECONDS,
+            ignore,
+            now,
+        },
+    )
+    .await?;
+    let (calendar, rules) = (&snap.calendar, &snap.rules);
+    let body = Interval::new(start, start + snap.timing.duration_secs());
+    let blocked = snap.timing.blocked(start);
     let policy = calendar.policy.to_core();
     let window = policy.bookable_window(jiff::Timestamp::from_second(now).unwrap_or_default());
     if start < window.start || start >= window.end {
@@ -61,8 +74,7 @@ pub async fn claim(
             "the calendar is not open for the whole appointment at that time",
         ));
     }
-    let busy = occupying(tx, cal, blocked, ignore, now).await?;
-    if max_concurrency(&busy, blocked) >= calendar.capacity {
+    if max_concurrency(&snap.busy, blocked) >= calendar.capacity {
         return Err(Error::conflict(
             "slot_unavailable",
             "that time is no longer available; ask for slots again",
@@ -73,34 +85,6 @@ pub async fn claim(
         blocked,
         policy,
     })
-}
-
-/// Blocked ranges of occupying bookings and unexpired holds that overlap `window`.
-pub async fn occupying(
-    conn: &mut sqlx::AnyConnection,
-    cal: &CalendarId,
-    window: Interval,
-    ignore: Option<&BookingId>,
-    now: i64,
-) -> Result<Vec<Interval>> {
-    let rows = sqlx::query(
-        "SELECT block_start, block_end FROM bookings \
-         WHERE calendar_id = $1 AND status IN ('held', 'pending', 'confirmed') \
-         AND block_start >= $2 AND block_start < $3 AND block_end > $4 \
-         AND (status <> 'held' OR expires_at > $5) AND id <> $6",
-    )
-    .bind(cal.as_str())
-    .bind(window.start - MAX_BLOCK_SECONDS)
-    .bind(window.end)
-    .bind(window.start)
-    .bind(now)
-    .bind(ignore.map_or("", |b| b.as_str()))
-    .fetch_all(&mut *conn)
-    .await?;
-    Ok(rows
-        .iter()
-        .map(|r| Interval::new(r.get(0), r.get(1)))
-        .collect())
 }
 
 fn minutes_text(m: u32) -> String {

@@ -18,15 +18,6 @@ use utoipa::ToSchema;
 
 pub use claim::MAX_BLOCK_SECONDS;
 
-/// Blocked ranges of everything occupying the calendar within `window` (for slot search).
-pub async fn occupying_in(
-    conn: &mut AnyConnection,
-    cal: &turnero_core::ids::CalendarId,
-    window: turnero_core::capacity::Interval,
-    now: i64,
-) -> Result<Vec<turnero_core::capacity::Interval>> {
-    claim::occupying(conn, cal, window, None, now).await
-}
 pub use write::{
     confirm_or_close, create, expire_holds, place_hold, release_hold, reschedule, CustomerRef,
     IdempotencyRecord, NewBooking, NewHold,

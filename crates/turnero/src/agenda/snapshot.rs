@@ -1,0 +1,147 @@
+//! Everything availability depends on, for one calendar and service, read in two queries:
+//! the calendar with the service (and whether the calendar offers it), then its date
+//! overrides, time off and occupying bookings in one `UNION ALL`. Both the slot search and
+//! the booking claim read through here, so they see the same rules.
+
+use std::collections::BTreeMap;
+
+use jiff::civil::Date;
+use sqlx::{AnyConnection, Row};
+use turnero_core::capacity::Interval;
+use turnero_core::ids::{BookingId, CalendarId, ServiceId, TenantId};
+use turnero_core::schedule::{ScheduleRules, ServiceTiming};
+use turnero_core::time::parse_time_zone;
+
+use crate::agenda::calendars::{parse_range, parse_weekly, CalendarOut, HoursRange};
+use crate::error::{Error, Result};
+
+/// A calendar's rules around a window, the service's timing, and what already occupies it.
+pub struct Snapshot {
+    pub calendar: CalendarOut,
+    pub rules: ScheduleRules,
+    pub timing: ServiceTiming,
+    /// Blocked ranges of occupying bookings and unexpired holds.
+    pub busy: Vec<Interval>,
+}
+
+/// What to read: rules for instants in `rules_window`, bookings whose blocked range meets
+/// `busy_window` (starting at most `max_block` earlier), leaving out `ignore`.
+pub struct SnapshotQuery<'a> {
+    pub tenant: &'a TenantId,
+    pub calendar: &'a CalendarId,
+    pub service: &'a ServiceId,
+    pub rules_window: Interval,
+    pub busy_window: Interval,
+    pub max_block: i64,
+    pub ignore: Option<&'a BookingId>,
+    pub now: i64,
+}
+
+pub async fn read(conn: &mut AnyConnection, q: &SnapshotQuery<'_>) -> Result<Snapshot> {
+    let row = sqlx::query(
+        "SELECT c.id, c.name, c.kind, c.timezone, c.location, c.capacity, c.weekly_hours, c.policy, \
+         s.id, s.duration_minutes, s.buffer_before_minutes, s.buffer_after_minutes, \
+         s.slot_interval_minutes, sc.calendar_id \
+         FROM calendars c \
+         LEFT JOIN services s ON s.tenant_id = c.tenant_id AND s.id = $3 \
+         LEFT JOIN service_calendars sc ON sc.service_id = s.id AND sc.calendar_id = c.id \
+         WHERE c.tenant_id = $1 AND c.id = $2",
+    )
+    .bind(q.tenant.as_str())
+    .bind(q.calendar.as_str())
+    .bind(q.service.as_str())
+    .fetch_optional(&mut *conn)
+    .await?
+    .ok_or_else(|| Error::not_found("calendar"))?;
+    let calendar = CalendarOut {
+        id: row.get(0),
+        name: row.get(1),
+        kind: row.get(2),
+        timezone: row.get(3),
+        location: row.get(4),
+        capacity: row.get::<i64, _>(5) as u32,
+        weekly_hours: serde_json::from_str(&row.get::<String, _>(6))?,
+        policy: serde_json::from_str(&row.get::<String, _>(7))?,
+    };
+    if row.get::<Option<String>, _>(8).is_none() {
+        return Err(Error::invalid(
+            "unknown_service",
+            "service_id",
+            "service not found",
+        ));
+    }
+    if row.get::<Option<String>, _>(13).is_none() {
+        return Err(Error::invalid(
+            "service_not_offered",
+            "service_id",
+            "this calendar does not offer that service",
+        ));
+    }
+    let timing = ServiceTiming {
+        duration_minutes: row.get::<i64, _>(9) as u32,
+        buffer_before_minutes: row.get::<i64, _>(10) as u32,
+        buffer_after_minutes: row.get::<i64, _>(11) as u32,
+        slot_interval_minutes: row.get::<i64, _>(12) as u32,
+    };
+    let tz =
+        parse_time_zone(&calendar.timezone).map_err(|e| anyhow::anyhow!("stored zone: {e}"))?;
+    let mut rules = ScheduleRules::new(tz);
+    rules.weekly = parse_weekly(&calendar.weekly_hours)?;
+
+    // Local dates can be a day off either side of the UTC window.
+    let first_day = rules
+        .local_date(q.rules_window.start - 86_400)
+        .map(|d| d.to_string());
+    let last_day = rules
+        .local_date(q.rules_window.end + 86_400)
+        .map(|d| d.to_string());
+    let rows = sqlx::query(
+        "SELECT 'o' AS kind, day, ranges, 0 AS a, 0 AS b FROM calendar_overrides \
+         WHERE calendar_id = $1 AND day >= $2 AND day <= $3 \
+         UNION ALL SELECT 't', '', '', start_at, end_at FROM time_off \
+         WHERE calendar_id = $1 AND start_at < $4 AND end_at > $5 \
+         UNION ALL SELECT 'b', '', '', block_start, block_end FROM bookings \
+         WHERE calendar_id = $1 AND status IN ('held', 'pending', 'confirmed') \
+         AND block_start >= $6 AND block_start < $7 AND block_end > $8 \
+         AND (status <> 'held' OR expires_at > $9) AND id <> $10",
+    )
+    .bind(q.calendar.as_str())
+    .bind(first_day.unwrap_or_default())
+    .bind(last_day.unwrap_or_else(|| "9999".into()))
+    .bind(q.rules_window.end)
+    .bind(q.rules_window.start)
+    .bind(q.busy_window.start - q.max_block)
+    .bind(q.busy_window.end)
+    .bind(q.busy_window.start)
+    .bind(q.now)
+    .bind(q.ignore.map_or("", |b| b.as_str()))
+    .fetch_all(&mut *conn)
+    .await?;
+
+    let mut overrides = BTreeMap::new();
+    let mut busy = Vec::new();
+    for r in rows {
+        let span = || Interval::new(r.get(3), r.get(4));
+        match r.get::<String, _>(0).as_str() {
+            "o" => {
+                let day: Date = r.get::<String, _>(1).parse().map_err(anyhow::Error::from)?;
+                let hours: Vec<HoursRange> = serde_json::from_str(&r.get::<String, _>(2))?;
+                let mut ranges = hours
+                    .iter()
+                    .map(|h| parse_range(&h.start, &h.end, "override"))
+                    .collect::<Result<Vec<_>>>()?;
+                ranges.sort();
+                overrides.insert(day, ranges);
+            }
+            "t" => rules.time_off.push(span()),
+            _ => busy.push(span()),
+        }
+    }
+    rules.overrides = overrides;
+    Ok(Snapshot {
+        calendar,
+        rules,
+        timing,
+        busy,
+    })
+}
