@@ -89,9 +89,36 @@ pub fn parse_time_zone(raw: &str) -> Result<jiff::tz::TimeZone, TimeError> {
 
 /// ISO 8601 local time with the zone's offset at that instant, e.g. `2030-03-04T09:00:00-03:00`.
 pub fn format_local(ts: jiff::Timestamp, tz: &jiff::tz::TimeZone) -> String {
-    ts.to_zoned(tz.clone())
-        .strftime("%Y-%m-%dT%H:%M:%S%:z")
-        .to_string()
+    format_with_offset(ts, tz.to_offset(ts).seconds(), false)
+}
+
+/// RFC 3339 with a fixed offset in seconds; `utc_z` writes a zero offset as `Z`.
+///
+/// Written out by hand because slot lists format thousands of instants per second and a
+/// strftime pattern is parsed on every call.
+pub fn format_with_offset(ts: jiff::Timestamp, offset_seconds: i32, utc_z: bool) -> String {
+    use std::fmt::Write;
+    let offset = jiff::tz::Offset::from_seconds(offset_seconds).unwrap_or(jiff::tz::Offset::UTC);
+    let dt = offset.to_datetime(ts);
+    let mut out = String::with_capacity(25);
+    let _ = write!(
+        out,
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}",
+        dt.year(),
+        dt.month(),
+        dt.day(),
+        dt.hour(),
+        dt.minute(),
+        dt.second()
+    );
+    if offset_seconds == 0 && utc_z {
+        out.push('Z');
+    } else {
+        let sign = if offset_seconds < 0 { '-' } else { '+' };
+        let abs = offset_seconds.unsigned_abs();
+        let _ = write!(out, "{sign}{:02}:{:02}", abs / 3600, abs % 3600 / 60);
+    }
+    out
 }
 
 #[cfg(test)]
@@ -119,6 +146,22 @@ mod tests {
         let t = |s| TimeOfDay::parse(s).unwrap();
         assert!(DayRange::new(t("09:00"), t("09:00")).is_err());
         assert!(DayRange::new(t("09:00"), t("13:00")).is_ok());
+    }
+
+    #[test]
+    fn instants_format_with_their_offset_or_z() {
+        let ts: jiff::Timestamp = "2030-03-04T12:00:00Z".parse().unwrap();
+        assert_eq!(format_with_offset(ts, 0, true), "2030-03-04T12:00:00Z");
+        assert_eq!(
+            format_with_offset(ts, -3 * 3600, false),
+            "2030-03-04T09:00:00-03:00"
+        );
+        assert_eq!(
+            format_with_offset(ts, 5 * 3600 + 1800, false),
+            "2030-03-04T17:30:00+05:30"
+        );
+        let kolkata = jiff::tz::TimeZone::get("Asia/Kolkata").unwrap();
+        assert_eq!(format_local(ts, &kolkata), "2030-03-04T17:30:00+05:30");
     }
 
     #[test]

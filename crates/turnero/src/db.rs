@@ -12,6 +12,10 @@
 
 use std::time::Duration;
 
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+
 use anyhow::Context;
 use sqlx::any::{AnyPoolOptions, AnyQueryResult};
 use sqlx::{AnyPool, Executor};
@@ -29,7 +33,63 @@ pub struct Db {
     pub read: AnyPool,
     /// For write transactions (on SQLite a single connection).
     pub write: AnyPool,
+    /// Tells caches which calendars changed, in this process and (PostgreSQL) in others.
+    pub changes: Arc<Changes>,
+    /// Availability inputs per calendar, checked against `changes` on every use.
+    pub snapshots: Arc<crate::agenda::snapshot::SnapshotCache>,
 }
+
+/// What a committed write made stale.
+#[derive(Debug, Clone, Copy)]
+pub enum Changed<'a> {
+    Calendar(&'a str),
+    /// Services and their links, or anything whose reach is unclear.
+    Everything,
+}
+
+/// Change stamps for cached state. A cache entry records the stamp it was read under and is
+/// used only while the stamp is unchanged, so a write that commits while an entry is being
+/// loaded can never leave a stale entry behind.
+#[derive(Default)]
+pub struct Changes {
+    epoch: AtomicU64,
+    per_calendar: Mutex<HashMap<String, u64>>,
+    /// False while a PostgreSQL process is not (yet) hearing other processes' changes; then
+    /// nothing is cached.
+    trusted: AtomicBool,
+}
+
+impl Changes {
+    /// The current stamp of a calendar: `(epoch, calendar generation)`.
+    pub fn stamp(&self, calendar: &str) -> (u64, u64) {
+        let generation = self
+            .per_calendar
+            .lock()
+            .map(|m| m.get(calendar).copied().unwrap_or(0))
+            .unwrap_or(u64::MAX);
+        (self.epoch.load(Ordering::SeqCst), generation)
+    }
+
+    pub fn trusted(&self) -> bool {
+        self.trusted.load(Ordering::SeqCst)
+    }
+
+    pub fn bump(&self, changed: Changed<'_>) {
+        match changed {
+            Changed::Calendar(id) => {
+                if let Ok(mut m) = self.per_calendar.lock() {
+                    *m.entry(id.to_string()).or_insert(0) += 1;
+                }
+            }
+            Changed::Everything => {
+                self.epoch.fetch_add(1, Ordering::SeqCst);
+            }
+        }
+    }
+}
+
+/// The PostgreSQL channel that carries "calendar X changed" between processes.
+const CHANNEL: &str = "turnero_changes";
 
 pub type Tx = sqlx::Transaction<'static, sqlx::Any>;
 
@@ -43,10 +103,15 @@ impl Db {
             // Create the file and switch to WAL before readers open it.
             Self::migrate_with(&write, Backend::Sqlite).await?;
             let read = sqlite_pool(&url, pool_size.clamp(1, 64)).await?;
+            let changes = Arc::new(Changes::default());
+            // One process owns a SQLite file; its own writes are all it needs to hear.
+            changes.trusted.store(true, Ordering::SeqCst);
             Db {
                 backend: Backend::Sqlite,
                 read,
                 write,
+                changes,
+                snapshots: Arc::default(),
             }
         } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
             let pool = AnyPoolOptions::new()
@@ -56,10 +121,14 @@ impl Db {
                 .await
                 .context("connecting to PostgreSQL")?;
             Self::migrate_with(&pool, Backend::Postgres).await?;
+            let changes = Arc::new(Changes::default());
+            spawn_change_listener(url.to_string(), changes.clone());
             Db {
                 backend: Backend::Postgres,
                 read: pool.clone(),
                 write: pool,
+                changes,
+                snapshots: Arc::default(),
             }
         } else {
             anyhow::bail!("DATABASE_URL must start with sqlite: or postgres:");
@@ -81,9 +150,59 @@ impl Db {
         self.write.begin().await
     }
 
+    /// Commits a write and tells every cache (here and, on PostgreSQL, in other processes
+    /// through NOTIFY, which is delivered only if the transaction commits) what it changed.
+    pub async fn commit(&self, mut tx: Tx, changed: Changed<'_>) -> sqlx::Result<()> {
+        if self.backend == Backend::Postgres {
+            let payload = match changed {
+                Changed::Calendar(id) => id,
+                Changed::Everything => "*",
+            };
+            sqlx::query("SELECT pg_notify($1, $2)")
+                .bind(CHANNEL)
+                .bind(payload)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        self.changes.bump(changed);
+        Ok(())
+    }
+
     pub async fn close(&self) {
         self.read.close().await;
         self.write.close().await;
+    }
+}
+
+/// Listens for other processes' changes; while not listening, caches are not trusted.
+fn spawn_change_listener(url: String, changes: Arc<Changes>) {
+    tokio::spawn(async move {
+        loop {
+            match listen(&url, &changes).await {
+                Ok(()) => {}
+                Err(e) => {
+                    tracing::warn!(error = %e, "change listener lost; caches off until it is back")
+                }
+            }
+            changes.trusted.store(false, Ordering::SeqCst);
+            tokio::time::sleep(Duration::from_secs(1)).await;
+        }
+    });
+}
+
+async fn listen(url: &str, changes: &Changes) -> anyhow::Result<()> {
+    let mut listener = sqlx::postgres::PgListener::connect(url).await?;
+    listener.listen(CHANNEL).await?;
+    // Anything cached before this point may have missed notifications.
+    changes.bump(Changed::Everything);
+    changes.trusted.store(true, Ordering::SeqCst);
+    loop {
+        match listener.try_recv().await? {
+            Some(n) if n.payload() == "*" => changes.bump(Changed::Everything),
+            Some(n) => changes.bump(Changed::Calendar(n.payload())),
+            None => anyhow::bail!("connection closed"),
+        }
     }
 }
 

@@ -12,7 +12,7 @@ use turnero_core::time::{parse_time_zone, parse_weekday, DayRange, TimeOfDay, WE
 use utoipa::ToSchema;
 
 use crate::agenda::events;
-use crate::db::{Db, Tx};
+use crate::db::{Changed, Db, Tx};
 use crate::error::{Error, Result};
 
 /// One opening range on a weekday, in the calendar's local time.
@@ -238,7 +238,7 @@ pub async fn create(db: &Db, tenant: &TenantId, def: CalendarDef, now: i64) -> R
         policy: def.policy,
     };
     events::record(&mut tx, tenant, event::CALENDAR_CREATED, &out.id, &out, now).await?;
-    tx.commit().await?;
+    db.commit(tx, Changed::Calendar(&out.id)).await?;
     Ok(out)
 }
 
@@ -273,7 +273,7 @@ pub async fn replace(
     }
     let out = get_in(&mut tx, tenant, id).await?;
     events::record(&mut tx, tenant, event::CALENDAR_UPDATED, &out.id, &out, now).await?;
-    tx.commit().await?;
+    db.commit(tx, Changed::Calendar(&out.id)).await?;
     Ok(out)
 }
 
@@ -349,7 +349,7 @@ pub async fn put_override(
     .execute(&mut *tx)
     .await?;
     events::record(&mut tx, tenant, event::CALENDAR_UPDATED, &out.id, &out, now).await?;
-    tx.commit().await?;
+    db.commit(tx, Changed::Calendar(&out.id)).await?;
     Ok(OverrideOut {
         date: day.to_string(),
         closed: stored.is_empty(),
@@ -362,19 +362,35 @@ pub async fn delete_override(
     tenant: &TenantId,
     cal: &CalendarId,
     day: Date,
+    now: i64,
 ) -> Result<()> {
+    let mut tx = db.begin().await?;
     let n = sqlx::query(
         "DELETE FROM calendar_overrides WHERE tenant_id = $1 AND calendar_id = $2 AND day = $3",
     )
     .bind(tenant.as_str())
     .bind(cal.as_str())
     .bind(day.to_string())
-    .execute(&db.write)
+    .execute(&mut *tx)
     .await?
     .rows_affected();
     if n == 0 {
         return Err(Error::not_found("override"));
     }
+    commit_updated(db, tx, tenant, cal, now).await
+}
+
+/// Records `calendar.updated` with the calendar as it now is, and commits.
+async fn commit_updated(
+    db: &Db,
+    mut tx: Tx,
+    tenant: &TenantId,
+    cal: &CalendarId,
+    now: i64,
+) -> Result<()> {
+    let out = get_in(&mut tx, tenant, cal).await?;
+    events::record(&mut tx, tenant, event::CALENDAR_UPDATED, &out.id, &out, now).await?;
+    db.commit(tx, Changed::Calendar(&out.id)).await?;
     Ok(())
 }
 
@@ -435,7 +451,7 @@ pub async fn add_time_off(
     .execute(&mut *tx)
     .await?;
     events::record(&mut tx, tenant, event::CALENDAR_UPDATED, &out.id, &out, now).await?;
-    tx.commit().await?;
+    db.commit(tx, Changed::Calendar(&out.id)).await?;
     Ok(TimeOffOut {
         id: id.into_string(),
         calendar_id: cal.to_string(),
@@ -475,19 +491,21 @@ pub async fn delete_time_off(
     tenant: &TenantId,
     cal: &CalendarId,
     id: &TimeOffId,
+    now: i64,
 ) -> Result<()> {
+    let mut tx = db.begin().await?;
     let n =
         sqlx::query("DELETE FROM time_off WHERE tenant_id = $1 AND calendar_id = $2 AND id = $3")
             .bind(tenant.as_str())
             .bind(cal.as_str())
             .bind(id.as_str())
-            .execute(&db.write)
+            .execute(&mut *tx)
             .await?
             .rows_affected();
     if n == 0 {
         return Err(Error::not_found("time off"));
     }
-    Ok(())
+    commit_updated(db, tx, tenant, cal, now).await
 }
 
 /// Takes the calendar's booking lock for the rest of the transaction.

@@ -8,7 +8,7 @@ use turnero_core::schedule::ServiceTiming;
 use utoipa::ToSchema;
 
 use crate::agenda::events;
-use crate::db::{Db, Tx};
+use crate::db::{Changed, Db, Tx};
 use crate::error::{Error, Result};
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -51,7 +51,8 @@ pub async fn create(db: &Db, tenant: &TenantId, def: ServiceDef, now: i64) -> Re
     link_calendars(&mut tx, tenant, &id, &def.calendar_ids).await?;
     let out = get_in(&mut tx, tenant, &id).await?;
     events::record(&mut tx, tenant, event::SERVICE_CREATED, &out.id, &out, now).await?;
-    tx.commit().await?;
+    // Which calendars offer what changed: drop every cached calendar.
+    db.commit(tx, Changed::Everything).await?;
     Ok(out)
 }
 
@@ -89,7 +90,8 @@ pub async fn replace(
     link_calendars(&mut tx, tenant, id, &def.calendar_ids).await?;
     let out = get_in(&mut tx, tenant, id).await?;
     events::record(&mut tx, tenant, event::SERVICE_UPDATED, &out.id, &out, now).await?;
-    tx.commit().await?;
+    // Which calendars offer what changed: drop every cached calendar.
+    db.commit(tx, Changed::Everything).await?;
     Ok(out)
 }
 

@@ -212,7 +212,14 @@ async fn delete_override(
     Path((id, date)): Path<(String, String)>,
 ) -> Result<StatusCode> {
     let id = path_id(&id, "calendar", CalendarId::parse)?;
-    calendars::delete_override(&s.db, &auth.tenant, &id, parse_date(&date)?).await?;
+    calendars::delete_override(
+        &s.db,
+        &auth.tenant,
+        &id,
+        parse_date(&date)?,
+        s.clock.now_secs(),
+    )
+    .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -267,6 +274,6 @@ async fn delete_time_off(
 ) -> Result<StatusCode> {
     let id = path_id(&id, "calendar", CalendarId::parse)?;
     let off = path_id(&off, "time off", TimeOffId::parse)?;
-    calendars::delete_time_off(&s.db, &auth.tenant, &id, &off).await?;
+    calendars::delete_time_off(&s.db, &auth.tenant, &id, &off, s.clock.now_secs()).await?;
     Ok(StatusCode::NO_CONTENT)
 }

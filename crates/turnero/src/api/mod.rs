@@ -101,7 +101,7 @@ pub fn router(db: Db, clock: Clock) -> Router {
 /// An instant as RFC 3339 UTC, e.g. `2030-03-04T12:00:00Z`.
 pub fn fmt_ts(secs: i64) -> String {
     Timestamp::from_second(secs)
-        .map(|t| t.to_string())
+        .map(|t| turnero_core::time::format_with_offset(t, 0, true))
         .unwrap_or_default()
 }
 

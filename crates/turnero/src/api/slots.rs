@@ -1,9 +1,11 @@
 //! `GET /calendars/{id}/slots`: free starts for a service, paged around a preferred instant.
 
 use axum::extract::{Path, State};
+use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 use turnero_core::capacity::Interval;
 use turnero_core::ids::{CalendarId, ServiceId};
+use turnero_core::time::format_with_offset;
 use turnero_core::{compute_slots, SlotQuery};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
@@ -11,7 +13,7 @@ use utoipa_axum::routes;
 
 use super::extract::{Auth, Query};
 use super::parse::{body_id, instant, path_id, within};
-use super::{fmt_local, fmt_ts, AppState};
+use super::{fmt_ts, AppState};
 use crate::agenda::bookings::MAX_BLOCK_SECONDS;
 use crate::agenda::snapshot::{self, SnapshotQuery};
 use crate::error::{Error, Result};
@@ -100,9 +102,8 @@ async fn list_slots(
         .map(|v| instant(v, "preferred"))
         .transpose()?;
 
-    let mut conn = s.db.read.acquire().await?;
-    let snap = snapshot::read(
-        &mut conn,
+    let snap = snapshot::read_cached(
+        &s.db,
         &SnapshotQuery {
             tenant: &auth.tenant,
             calendar: &cal_id,
@@ -115,7 +116,6 @@ async fn list_slots(
         },
     )
     .await?;
-    drop(conn);
     let (calendar, rules) = (snap.calendar, snap.rules);
 
     let page = compute_slots(&SlotQuery {
@@ -136,7 +136,10 @@ async fn list_slots(
             .map(|sl| SlotOut {
                 start: fmt_ts(sl.start),
                 end: fmt_ts(sl.end),
-                start_local: fmt_local(sl.start, &rules.tz),
+                // The slot carries its offset: no zone lookup per slot.
+                start_local: Timestamp::from_second(sl.start)
+                    .map(|t| format_with_offset(t, sl.offset_seconds, false))
+                    .unwrap_or_default(),
             })
             .collect(),
         has_earlier: page.has_earlier,

@@ -11,7 +11,7 @@ use super::history::{self, Change};
 use super::{get_in, new_public_key, row_in, BookingOut};
 use crate::agenda::customers::{self, CustomerDef};
 use crate::agenda::events;
-use crate::db::{Db, Tx};
+use crate::db::{Changed, Db, Tx};
 use crate::error::{Error, Result};
 
 /// Who the booking is for.
@@ -81,7 +81,7 @@ pub async fn create(
         )
         .await?;
     }
-    tx.commit().await?;
+    db.commit(tx, Changed::Calendar(&out.calendar_id)).await?;
     Ok(out)
 }
 
@@ -313,7 +313,7 @@ pub async fn place_hold(db: &Db, tenant: &TenantId, hold: NewHold, now: i64) -> 
     .await?;
     let out = get_in(&mut tx, tenant, &id).await?;
     events::record(&mut tx, tenant, event::HOLD_CREATED, &out.id, &out, now).await?;
-    tx.commit().await?;
+    db.commit(tx, Changed::Calendar(&out.calendar_id)).await?;
     Ok(out)
 }
 
@@ -342,7 +342,7 @@ pub async fn release_hold(
     .await?;
     let out = get_in(&mut tx, tenant, id).await?;
     events::record(&mut tx, tenant, event::HOLD_RELEASED, &out.id, &out, now).await?;
-    tx.commit().await?;
+    db.commit(tx, Changed::Calendar(&out.calendar_id)).await?;
     Ok(out)
 }
 
@@ -379,7 +379,7 @@ pub async fn expire_holds(db: &Db, now: i64) -> Result<usize> {
         {
             let out = get_in(&mut tx, &tenant, &id).await?;
             events::record(&mut tx, &tenant, event::HOLD_EXPIRED, &out.id, &out, now).await?;
-            tx.commit().await?;
+            db.commit(tx, Changed::Calendar(&out.calendar_id)).await?;
             expired += 1;
         }
     }
@@ -439,7 +439,7 @@ pub async fn reschedule(
     .await?;
     let out = get_in(&mut tx, tenant, id).await?;
     events::record(&mut tx, tenant, event::BOOKING_UPDATED, &out.id, &out, now).await?;
-    tx.commit().await?;
+    db.commit(tx, Changed::Calendar(&out.calendar_id)).await?;
     Ok(out)
 }
 
@@ -485,7 +485,7 @@ pub async fn confirm_or_close(
     }
     let out = get_in(&mut tx, tenant, id).await?;
     events::record(&mut tx, tenant, kind, &out.id, &out, now).await?;
-    tx.commit().await?;
+    db.commit(tx, Changed::Calendar(&out.calendar_id)).await?;
     Ok(out)
 }
 
