@@ -193,6 +193,7 @@ pub async fn read_cached(db: &Db, q: &SnapshotQuery<'_>) -> Result<Snapshot> {
                     })
                     .map(|(b, _)| *b)
                     .collect();
+                tracing::debug!(calendar = q.calendar.as_str(), "availability from cache");
                 return Ok(Snapshot {
                     calendar: e.calendar.clone(),
                     rules: e.rules.clone(),

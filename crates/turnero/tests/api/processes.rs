@@ -32,7 +32,8 @@ fn serve(database_url: &str) -> Server {
         ])
         .env("TURNERO_DB_POOL_SIZE", "6")
         .stdout(Stdio::piped())
-        .stderr(Stdio::null())
+        .stderr(Stdio::inherit())
+        .env("TURNERO_LOG", "turnero=debug")
         .spawn()
         .expect("turnero serve starts");
     let mut line = String::new();
@@ -157,6 +158,50 @@ async fn postgres_three_server_processes_book_one_slot_exactly_once() {
         .await
         .unwrap();
     assert_eq!(list["bookings"].as_array().unwrap().len(), 2);
+
+    // Server 0 caches the slot list; a cancellation made on server 2 must reach it.
+    let slots_url = format!(
+        "{}/api/v1/calendars/{}/slots?service_id={}&count=1&preferred={start}",
+        servers[0].1,
+        cal["id"].as_str().unwrap(),
+        svc["id"].as_str().unwrap()
+    );
+    let first_slot = || async {
+        let page: Value = client
+            .get(&slots_url)
+            .bearer_auth(&key)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        page["slots"][0]["start"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string()
+    };
+    assert_ne!(first_slot().await, start, "the full slot is not offered");
+    assert_ne!(first_slot().await, start, "not even from the cache");
+    let victim = list["bookings"][0]["id"].as_str().unwrap();
+    let canceled = post(
+        &servers[2].1,
+        &format!("/bookings/{victim}/cancel"),
+        json!({}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(canceled.status(), StatusCode::OK);
+    // NOTIFY arrives within milliseconds; the cache's own expiry (5 s) is past this bound.
+    let mut polls = 0;
+    while first_slot().await != start {
+        polls += 1;
+        assert!(
+            polls < 100,
+            "server 0 never noticed the cancellation made on server 2"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
