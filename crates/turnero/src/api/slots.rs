@@ -5,7 +5,7 @@ use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 use turnero_core::capacity::Interval;
 use turnero_core::ids::{CalendarId, ServiceId};
-use turnero_core::time::format_with_offset;
+use turnero_core::time::write_rfc3339;
 use turnero_core::{compute_slots, SlotQuery};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
@@ -13,7 +13,7 @@ use utoipa_axum::routes;
 
 use super::extract::{Auth, Query};
 use super::parse::{body_id, instant, path_id, within};
-use super::{fmt_ts, AppState};
+use super::AppState;
 use crate::agenda::bookings::MAX_BLOCK_SECONDS;
 use crate::agenda::snapshot::{self, SnapshotQuery};
 use crate::error::{Error, Result};
@@ -42,10 +42,64 @@ pub struct SlotsQuery {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct SlotOut {
     /// UTC, RFC 3339.
-    pub start: String,
-    pub end: String,
+    #[schema(value_type = String)]
+    pub start: Rfc3339,
+    #[schema(value_type = String)]
+    pub end: Rfc3339,
     /// The calendar's local time with offset.
-    pub start_local: String,
+    #[schema(value_type = String)]
+    pub start_local: Rfc3339,
+}
+
+/// An instant that serializes as RFC 3339 at a fixed offset without allocating: a week of
+/// slots is hundreds of these per response.
+#[derive(Debug, Clone, Copy)]
+pub struct Rfc3339 {
+    secs: i64,
+    offset_seconds: i32,
+    utc_z: bool,
+}
+
+impl Serialize for Rfc3339 {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut buf = StackText::default();
+        let ts = Timestamp::from_second(self.secs).unwrap_or_default();
+        write_rfc3339(&mut buf, ts, self.offset_seconds, self.utc_z)
+            .map_err(serde::ser::Error::custom)?;
+        serializer.serialize_str(buf.as_str())
+    }
+}
+
+/// A small text buffer on the stack (RFC 3339 with offset is 25 bytes).
+struct StackText {
+    bytes: [u8; 40],
+    len: usize,
+}
+
+impl Default for StackText {
+    fn default() -> Self {
+        Self {
+            bytes: [0; 40],
+            len: 0,
+        }
+    }
+}
+
+impl StackText {
+    fn as_str(&self) -> &str {
+        // Only whole `&str`s are ever appended.
+        std::str::from_utf8(&self.bytes[..self.len]).unwrap_or_default()
+    }
+}
+
+impl std::fmt::Write for StackText {
+    fn write_str(&mut self, s: &str) -> std::fmt::Result {
+        let end = self.len + s.len();
+        let dest = self.bytes.get_mut(self.len..end).ok_or(std::fmt::Error)?;
+        dest.copy_from_slice(s.as_bytes());
+        self.len = end;
+        Ok(())
+    }
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -134,12 +188,22 @@ async fn list_slots(
             .slots
             .iter()
             .map(|sl| SlotOut {
-                start: fmt_ts(sl.start),
-                end: fmt_ts(sl.end),
+                start: Rfc3339 {
+                    secs: sl.start,
+                    offset_seconds: 0,
+                    utc_z: true,
+                },
+                end: Rfc3339 {
+                    secs: sl.end,
+                    offset_seconds: 0,
+                    utc_z: true,
+                },
                 // The slot carries its offset: no zone lookup per slot.
-                start_local: Timestamp::from_second(sl.start)
-                    .map(|t| format_with_offset(t, sl.offset_seconds, false))
-                    .unwrap_or_default(),
+                start_local: Rfc3339 {
+                    secs: sl.start,
+                    offset_seconds: sl.offset_seconds,
+                    utc_z: false,
+                },
             })
             .collect(),
         has_earlier: page.has_earlier,
