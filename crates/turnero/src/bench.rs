@@ -140,6 +140,22 @@ struct Report {
 }
 
 impl Report {
+    fn empty() -> Self {
+        Report {
+            ok: 0,
+            failed: 0,
+            elapsed: Duration::ZERO,
+            latencies: Vec::new(),
+        }
+    }
+
+    fn add(&mut self, other: Report) {
+        self.ok += other.ok;
+        self.failed += other.failed;
+        self.elapsed += other.elapsed;
+        self.latencies.extend(other.latencies);
+    }
+
     fn rate(&self) -> f64 {
         self.ok as f64 / self.elapsed.as_secs_f64()
     }
@@ -164,13 +180,13 @@ impl Report {
 }
 
 /// Runs `concurrency` loops of `request` until `seconds` pass.
-async fn hammer<F, Fut>(seconds: u64, concurrency: usize, request: F) -> Report
+async fn hammer<F, Fut>(run_for: Duration, concurrency: usize, request: F) -> Report
 where
     F: Fn(usize) -> Fut + Send + Sync + 'static,
     Fut: std::future::Future<Output = bool> + Send,
 {
     let request = Arc::new(request);
-    let deadline = Instant::now() + Duration::from_secs(seconds);
+    let deadline = Instant::now() + run_for;
     let started = Instant::now();
     let tasks: Vec<_> = (0..concurrency)
         .map(|worker| {
@@ -248,31 +264,41 @@ async fn http(
         .await?
         .json()
         .await?;
-    println!("slots query: one week, {} slots returned, {booked} bookings in the week; {concurrency} concurrent clients, {seconds}s each", probe["slots"].as_array().map_or(0, Vec::len));
+    println!("slots query: one week, {} slots returned, {booked} bookings in the week; {concurrency} concurrent clients, {seconds}s each, alternating 0.5 s rounds", probe["slots"].as_array().map_or(0, Vec::len));
     let health_url = format!("{}/healthz", s.base);
-    let (client, key) = (s.client.clone(), s.key.clone());
-    let mut health = hammer(seconds, concurrency, move |_| {
-        let (client, url) = (client.clone(), health_url.clone());
-        async move {
-            client
-                .get(&url)
-                .send()
-                .await
-                .is_ok_and(|r| r.status().is_success())
-        }
-    })
-    .await;
-    let client = s.client.clone();
-    let mut slots = hammer(seconds, concurrency, move |_| {
-        let (client, url, key) = (client.clone(), slots_url.clone(), key.clone());
-        async move {
-            match client.get(&url).bearer_auth(&key).send().await {
-                Ok(r) if r.status().is_success() => r.bytes().await.is_ok(),
-                _ => false,
-            }
-        }
-    })
-    .await;
+    // Alternate short rounds so drift in machine load hits both endpoints alike.
+    let rounds = (seconds * 2).max(2);
+    let mut health = Report::empty();
+    let mut slots = Report::empty();
+    for _ in 0..rounds {
+        let (client, url) = (s.client.clone(), health_url.clone());
+        health.add(
+            hammer(Duration::from_millis(500), concurrency, move |_| {
+                let (client, url) = (client.clone(), url.clone());
+                async move {
+                    client
+                        .get(&url)
+                        .send()
+                        .await
+                        .is_ok_and(|r| r.status().is_success())
+                }
+            })
+            .await,
+        );
+        let (client, url, key) = (s.client.clone(), slots_url.clone(), s.key.clone());
+        slots.add(
+            hammer(Duration::from_millis(500), concurrency, move |_| {
+                let (client, url, key) = (client.clone(), url.clone(), key.clone());
+                async move {
+                    match client.get(&url).bearer_auth(&key).send().await {
+                        Ok(r) if r.status().is_success() => r.bytes().await.is_ok(),
+                        _ => false,
+                    }
+                }
+            })
+            .await,
+        );
+    }
     health.print("/healthz");
     slots.print("/slots");
     println!("ratio slots/healthz = {:.2}", slots.rate() / health.rate());

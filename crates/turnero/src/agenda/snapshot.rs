@@ -20,7 +20,7 @@ use crate::error::{Error, Result};
 
 /// A calendar's rules around a window, the service's timing, and what already occupies it.
 pub struct Snapshot {
-    pub calendar: CalendarOut,
+    pub calendar: Arc<CalendarOut>,
     pub rules: Arc<ScheduleRules>,
     pub timing: ServiceTiming,
     /// Blocked ranges of occupying bookings and unexpired holds.
@@ -142,7 +142,7 @@ pub async fn read(conn: &mut AnyConnection, q: &SnapshotQuery<'_>) -> Result<Sna
     }
     rules.overrides = overrides;
     Ok(Snapshot {
-        calendar,
+        calendar: Arc::new(calendar),
         rules: Arc::new(rules),
         timing,
         busy,
@@ -164,7 +164,7 @@ struct Entry {
     stamp: (u64, u64),
     loaded: Instant,
     tenant: String,
-    calendar: CalendarOut,
+    calendar: Arc<CalendarOut>,
     rules: Arc<ScheduleRules>,
     services: HashMap<String, ServiceTiming>,
     /// Occupying blocked ranges sorted by start, with a hold's expiry.
@@ -290,7 +290,7 @@ async fn load(db: &Db, q: &SnapshotQuery<'_>) -> Result<Option<Arc<Entry>>> {
         stamp,
         loaded: Instant::now(),
         tenant: q.tenant.as_str().to_string(),
-        calendar,
+        calendar: Arc::new(calendar),
         rules: Arc::new(rules),
         services,
         busy,

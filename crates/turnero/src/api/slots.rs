@@ -1,12 +1,14 @@
 //! `GET /calendars/{id}/slots`: free starts for a service, paged around a preferred instant.
 
 use axum::extract::{Path, State};
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 use turnero_core::capacity::Interval;
 use turnero_core::ids::{CalendarId, ServiceId};
-use turnero_core::time::write_rfc3339;
-use turnero_core::{compute_slots, SlotQuery};
+use turnero_core::time::rfc3339_bytes;
+use turnero_core::{compute_slots, SlotPage, SlotQuery};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -39,67 +41,63 @@ pub struct SlotsQuery {
     pub preferred: Option<String>,
 }
 
+/// One free start (the response is written by `slots_json`; this documents its shape).
 #[derive(Debug, Serialize, ToSchema)]
 pub struct SlotOut {
     /// UTC, RFC 3339.
-    #[schema(value_type = String)]
-    pub start: Rfc3339,
-    #[schema(value_type = String)]
-    pub end: Rfc3339,
+    pub start: String,
+    pub end: String,
     /// The calendar's local time with offset.
-    #[schema(value_type = String)]
-    pub start_local: Rfc3339,
+    pub start_local: String,
 }
 
-/// An instant that serializes as RFC 3339 at a fixed offset without allocating: a week of
-/// slots is hundreds of these per response.
-#[derive(Debug, Clone, Copy)]
-pub struct Rfc3339 {
-    secs: i64,
-    offset_seconds: i32,
-    utc_z: bool,
-}
-
-impl Serialize for Rfc3339 {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let mut buf = StackText::default();
-        let ts = Timestamp::from_second(self.secs).unwrap_or_default();
-        write_rfc3339(&mut buf, ts, self.offset_seconds, self.utc_z)
-            .map_err(serde::ser::Error::custom)?;
-        serializer.serialize_str(buf.as_str())
-    }
-}
-
-/// A small text buffer on the stack (RFC 3339 with offset is 25 bytes).
-struct StackText {
-    bytes: [u8; 40],
-    len: usize,
-}
-
-impl Default for StackText {
-    fn default() -> Self {
-        Self {
-            bytes: [0; 40],
-            len: 0,
+/// Writes the `SlotsOut` document by hand: a week of slots is hundreds of instants, and
+/// serde's per-string escaping and allocation were most of this endpoint's cost. The
+/// instants are ASCII digits and punctuation, so they need no escaping; the ids and the zone
+/// still go through serde_json. `slots_json_matches_serde` keeps the two in step.
+fn slots_json(
+    calendar_id: &str,
+    service_id: &str,
+    timezone: &str,
+    page: &SlotPage,
+) -> Result<Vec<u8>> {
+    let mut out = Vec::with_capacity(256 + page.slots.len() * 100);
+    out.extend_from_slice(b"{\"calendar_id\":");
+    serde_json::to_writer(&mut out, calendar_id)?;
+    out.extend_from_slice(b",\"service_id\":");
+    serde_json::to_writer(&mut out, service_id)?;
+    out.extend_from_slice(b",\"timezone\":");
+    serde_json::to_writer(&mut out, timezone)?;
+    out.extend_from_slice(b",\"slots\":[");
+    for (i, slot) in page.slots.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
         }
+        let instant = |secs, offset, utc_z| {
+            let (bytes, len) = rfc3339_bytes(
+                Timestamp::from_second(secs).unwrap_or_default(),
+                offset,
+                utc_z,
+            );
+            (bytes, len)
+        };
+        let (start, sl) = instant(slot.start, 0, true);
+        let (end, el) = instant(slot.end, 0, true);
+        let (local, ll) = instant(slot.start, slot.offset_seconds, false);
+        out.extend_from_slice(b"{\"start\":\"");
+        out.extend_from_slice(&start[..sl]);
+        out.extend_from_slice(b"\",\"end\":\"");
+        out.extend_from_slice(&end[..el]);
+        out.extend_from_slice(b"\",\"start_local\":\"");
+        out.extend_from_slice(&local[..ll]);
+        out.extend_from_slice(b"\"}");
     }
-}
-
-impl StackText {
-    fn as_str(&self) -> &str {
-        // Only whole `&str`s are ever appended.
-        std::str::from_utf8(&self.bytes[..self.len]).unwrap_or_default()
-    }
-}
-
-impl std::fmt::Write for StackText {
-    fn write_str(&mut self, s: &str) -> std::fmt::Result {
-        let end = self.len + s.len();
-        let dest = self.bytes.get_mut(self.len..end).ok_or(std::fmt::Error)?;
-        dest.copy_from_slice(s.as_bytes());
-        self.len = end;
-        Ok(())
-    }
+    out.extend_from_slice(b"],\"has_earlier\":");
+    out.extend_from_slice(if page.has_earlier { b"true" } else { b"false" });
+    out.extend_from_slice(b",\"has_later\":");
+    out.extend_from_slice(if page.has_later { b"true" } else { b"false" });
+    out.push(b'}');
+    Ok(out)
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -119,7 +117,7 @@ async fn list_slots(
     auth: Auth,
     Path(id): Path<String>,
     Query(q): Query<SlotsQuery>,
-) -> Result<axum::Json<SlotsOut>> {
+) -> Result<Response> {
     let cal_id = path_id(&id, "calendar", CalendarId::parse)?;
     let service_id = body_id(&q.service_id, "service_id", ServiceId::parse)?;
     let now = s.clock.now();
@@ -183,33 +181,62 @@ async fn list_slots(
         preferred,
         count: count.map(|c| c as usize),
     });
-    Ok(axum::Json(SlotsOut {
-        slots: page
-            .slots
-            .iter()
-            .map(|sl| SlotOut {
-                start: Rfc3339 {
-                    secs: sl.start,
-                    offset_seconds: 0,
-                    utc_z: true,
+    let body = slots_json(&calendar.id, service_id.as_str(), &calendar.timezone, &page)?;
+    Ok(([(header::CONTENT_TYPE, "application/json")], body).into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use turnero_core::time::format_with_offset;
+    use turnero_core::Slot;
+
+    use super::*;
+
+    #[test]
+    fn slots_json_matches_serde() {
+        let page = SlotPage {
+            slots: vec![
+                Slot {
+                    start: 1_894_021_200,
+                    end: 1_894_023_000,
+                    offset_seconds: -10_800,
                 },
-                end: Rfc3339 {
-                    secs: sl.end,
-                    offset_seconds: 0,
-                    utc_z: true,
+                Slot {
+                    start: 1_894_023_000,
+                    end: 1_894_024_800,
+                    offset_seconds: 19_800,
                 },
-                // The slot carries its offset: no zone lookup per slot.
-                start_local: Rfc3339 {
-                    secs: sl.start,
-                    offset_seconds: sl.offset_seconds,
-                    utc_z: false,
-                },
-            })
-            .collect(),
-        has_earlier: page.has_earlier,
-        has_later: page.has_later,
-        calendar_id: calendar.id,
-        service_id: service_id.into_string(),
-        timezone: calendar.timezone,
-    }))
+            ],
+            has_earlier: true,
+            has_later: false,
+        };
+        let by_hand: serde_json::Value = serde_json::from_slice(
+            &slots_json("cal_\"x", "svc_1", "America/Sao_Paulo", &page).unwrap(),
+        )
+        .unwrap();
+        let out = SlotsOut {
+            calendar_id: "cal_\"x".into(),
+            service_id: "svc_1".into(),
+            timezone: "America/Sao_Paulo".into(),
+            slots: page
+                .slots
+                .iter()
+                .map(|s| {
+                    let at = |secs| Timestamp::from_second(secs).unwrap();
+                    SlotOut {
+                        start: format_with_offset(at(s.start), 0, true),
+                        end: format_with_offset(at(s.end), 0, true),
+                        start_local: format_with_offset(at(s.start), s.offset_seconds, false),
+                    }
+                })
+                .collect(),
+            has_earlier: true,
+            has_later: false,
+        };
+        assert_eq!(by_hand, serde_json::to_value(&out).unwrap());
+        assert_eq!(
+            by_hand["slots"][1]["start_local"],
+            "2030-01-07T19:00:00+05:30"
+        );
+    }
 }
