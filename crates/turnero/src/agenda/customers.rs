@@ -90,12 +90,12 @@ async fn insert(
     now: i64,
 ) -> Result<Option<CustomerOut>> {
     let id = CustomerId::generate();
-    let inserted = sqlx::query(
+    let inserted = sqlx::query(&format!(
         "INSERT INTO customers (id, tenant_id, name, phone, email, birthdate, document_id, \
          custom_fields, external_ids, created_at, updated_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10) \
-         ON CONFLICT (tenant_id, phone) DO NOTHING",
-    )
+         ON CONFLICT (tenant_id, phone) DO NOTHING RETURNING {COLUMNS}"
+    ))
     .bind(id.as_str())
     .bind(tenant.as_str())
     .bind(def.name.clone().unwrap_or_default())
@@ -106,13 +106,12 @@ async fn insert(
     .bind(serde_json::to_string(&def.custom_fields)?)
     .bind(serde_json::to_string(&def.external_ids)?)
     .bind(now)
-    .execute(&mut **tx)
-    .await?
-    .rows_affected();
-    if inserted == 0 {
+    .fetch_optional(&mut **tx)
+    .await?;
+    let Some(row) = inserted else {
         return Ok(None);
-    }
-    let out = get_in(tx, tenant, &id).await?;
+    };
+    let out = from_row(&row)?;
     events::record(tx, tenant, event::CUSTOMER_CREATED, &out.id, &out, now).await?;
     Ok(Some(out))
 }
@@ -230,15 +229,13 @@ pub async fn find_or_create(
             .await?
             .ok_or_else(|| anyhow::anyhow!("insert without phone conflicted").into());
     }
-    loop {
-        if let Some(found) = find_and_fill(tx, tenant, def, now).await? {
-            return Ok(found);
-        }
-        if let Some(created) = insert(tx, tenant, def, now).await? {
-            return Ok(created);
-        }
-        // Someone else created this phone's customer since we looked; read it now.
+    // Insert first: a new customer costs one statement, a known one two.
+    if let Some(created) = insert(tx, tenant, def, now).await? {
+        return Ok(created);
     }
+    find_and_fill(tx, tenant, def, now).await?.ok_or_else(|| {
+        anyhow::anyhow!("customer with this phone vanished inside the transaction").into()
+    })
 }
 
 async fn find_and_fill(

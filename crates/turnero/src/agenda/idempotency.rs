@@ -6,7 +6,7 @@ use sha2::{Digest, Sha256};
 use sqlx::Row;
 use turnero_core::ids::TenantId;
 
-use crate::db::{Db, Tx};
+use crate::db::{Batch, Db};
 use crate::error::{Error, Result};
 
 /// A response stored under a key.
@@ -43,8 +43,9 @@ pub async fn lookup(db: &Db, tenant: &TenantId, key: &str, hash: &str) -> Result
     }
 }
 
-pub async fn store(
-    tx: &mut Tx,
+/// Adds the stored response to a batch that the caller runs in its transaction.
+pub fn push_store(
+    batch: &mut Batch,
     tenant: &TenantId,
     key: &str,
     hash: &str,
@@ -52,17 +53,18 @@ pub async fn store(
     body: &impl Serialize,
     now: i64,
 ) -> Result<()> {
-    sqlx::query(
+    let body = serde_json::to_string(body)?;
+    batch.push(
         "INSERT INTO idempotency_keys (tenant_id, key, request_hash, status_code, body, created_at) \
          VALUES ($1, $2, $3, $4, $5, $6)",
-    )
-    .bind(tenant.as_str())
-    .bind(key)
-    .bind(hash)
-    .bind(i64::from(status))
-    .bind(serde_json::to_string(body)?)
-    .bind(now)
-    .execute(&mut **tx)
-    .await?;
+        crate::args![
+            tenant.as_str().to_string(),
+            key.to_string(),
+            hash.to_string(),
+            i64::from(status),
+            body,
+            now
+        ]?,
+    );
     Ok(())
 }

@@ -27,14 +27,24 @@ pub struct Snapshot {
     pub busy: Vec<Interval>,
 }
 
-/// What to read: rules for instants in `rules_window`, bookings whose blocked range meets
-/// `busy_window` (starting at most `max_block` earlier), leaving out `ignore`.
+/// Which occupying bookings to read.
+#[derive(Debug, Clone, Copy)]
+pub enum Busy {
+    /// Those whose blocked range meets this window.
+    Within(Interval),
+    /// Those that collide with a booking of the service starting here (its blocked range,
+    /// known once the service is read): exactly what a booking check needs.
+    BlockedAt(i64),
+}
+
+/// What to read: rules for instants in `rules_window`, bookings per `busy` (whose blocked
+/// ranges start at most `max_block` before the window), leaving out `ignore`.
 pub struct SnapshotQuery<'a> {
     pub tenant: &'a TenantId,
     pub calendar: &'a CalendarId,
     pub service: &'a ServiceId,
     pub rules_window: Interval,
-    pub busy_window: Interval,
+    pub busy: Busy,
     pub max_block: i64,
     pub ignore: Option<&'a BookingId>,
     pub now: i64,
@@ -90,6 +100,10 @@ pub async fn read(conn: &mut AnyConnection, q: &SnapshotQuery<'_>) -> Result<Sna
         parse_time_zone(&calendar.timezone).map_err(|e| anyhow::anyhow!("stored zone: {e}"))?;
     let mut rules = ScheduleRules::new(tz);
     rules.weekly = parse_weekly(&calendar.weekly_hours)?;
+    let busy_window = match q.busy {
+        Busy::Within(w) => w,
+        Busy::BlockedAt(start) => timing.blocked(start),
+    };
 
     // Local dates can be a day off either side of the UTC window.
     let first_day = rules
@@ -113,9 +127,9 @@ pub async fn read(conn: &mut AnyConnection, q: &SnapshotQuery<'_>) -> Result<Sna
     .bind(last_day.unwrap_or_else(|| "9999".into()))
     .bind(q.rules_window.end)
     .bind(q.rules_window.start)
-    .bind(q.busy_window.start - q.max_block)
-    .bind(q.busy_window.end)
-    .bind(q.busy_window.start)
+    .bind(busy_window.start - q.max_block)
+    .bind(busy_window.end)
+    .bind(busy_window.start)
     .bind(q.now)
     .bind(q.ignore.map_or("", |b| b.as_str()))
     .fetch_all(&mut *conn)
@@ -176,8 +190,12 @@ struct Entry {
 /// Like [`read`], from the cache when it is fresh; falls back to the database for anything
 /// it does not hold (past windows, unknown services, errors).
 pub async fn read_cached(db: &Db, q: &SnapshotQuery<'_>) -> Result<Snapshot> {
-    let earliest = q.busy_window.start - q.max_block;
-    if db.changes.trusted() && q.ignore.is_none() {
+    let (Busy::Within(busy_window), None, true) = (q.busy, q.ignore, db.changes.trusted()) else {
+        let mut conn = db.read.acquire().await?;
+        return read(&mut conn, q).await;
+    };
+    let earliest = busy_window.start - q.max_block;
+    {
         let entry = match cached(db, q) {
             Some(e) => Some(e),
             None => load(db, q).await?,
@@ -187,9 +205,9 @@ pub async fn read_cached(db: &Db, q: &SnapshotQuery<'_>) -> Result<Snapshot> {
                 let lo = e.busy.partition_point(|(b, _)| b.start < earliest);
                 let busy = e.busy[lo..]
                     .iter()
-                    .take_while(|(b, _)| b.start < q.busy_window.end)
+                    .take_while(|(b, _)| b.start < busy_window.end)
                     .filter(|(b, expires)| {
-                        b.end > q.busy_window.start && expires.is_none_or(|x| x > q.now)
+                        b.end > busy_window.start && expires.is_none_or(|x| x > q.now)
                     })
                     .map(|(b, _)| *b)
                     .collect();

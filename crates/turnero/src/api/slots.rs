@@ -17,7 +17,7 @@ use super::extract::{Auth, Query};
 use super::parse::{body_id, instant, path_id, within};
 use super::AppState;
 use crate::agenda::bookings::MAX_BLOCK_SECONDS;
-use crate::agenda::snapshot::{self, SnapshotQuery};
+use crate::agenda::snapshot::{self, Busy, SnapshotQuery};
 use crate::error::{Error, Result};
 
 /// The longest range one request may ask about.
@@ -161,7 +161,10 @@ async fn list_slots(
             calendar: &cal_id,
             service: &service_id,
             rules_window: Interval::new(start, end),
-            busy_window: Interval::new(start - MAX_BLOCK_SECONDS, end + MAX_BLOCK_SECONDS),
+            busy: Busy::Within(Interval::new(
+                start - MAX_BLOCK_SECONDS,
+                end + MAX_BLOCK_SECONDS,
+            )),
             max_block: MAX_BLOCK_SECONDS,
             ignore: None,
             now: now.as_second(),

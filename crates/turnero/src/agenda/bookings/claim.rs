@@ -10,16 +10,19 @@ use turnero_core::ids::{BookingId, CalendarId, ServiceId, TenantId};
 use turnero_core::schedule::Policy;
 
 use crate::agenda::calendars;
-use crate::agenda::snapshot::{self, SnapshotQuery};
+use crate::agenda::snapshot::{self, Busy, SnapshotQuery};
 use crate::db::Tx;
 use crate::error::{Error, Result};
 
-/// No blocked range (duration plus buffers) is longer than this; the overlap query uses it
-/// to stay on the `(calendar_id, block_start)` index instead of scanning the past.
-pub const MAX_BLOCK_SECONDS: i64 = 2 * 86_400;
+/// No blocked range is longer than this (services: at most 720 minutes plus 240 before and
+/// 240 after); the overlap query uses it to stay on the `(calendar_id, block_start)` index
+/// instead of scanning the past.
+pub const MAX_BLOCK_SECONDS: i64 = 20 * 3600;
 
 /// The room a booking was granted.
 pub struct Claim {
+    /// The calendar's IANA zone, for answering in local time.
+    pub timezone: String,
     pub body: Interval,
     pub blocked: Interval,
     pub policy: Policy,
@@ -44,7 +47,7 @@ pub async fn claim(
             calendar: cal,
             service,
             rules_window: Interval::new(start, start + MAX_BLOCK_SECONDS),
-            busy_window: Interval::new(start - MAX_BLOCK_SECONDS, start + MAX_BLOCK_SECONDS),
+            busy: Busy::BlockedAt(start),
             max_block: MAX_BLOCK_SECONDS,
             ignore,
             now,
@@ -81,6 +84,7 @@ pub async fn claim(
         ));
     }
     Ok(Claim {
+        timezone: calendar.timezone.clone(),
         body,
         blocked,
         policy,

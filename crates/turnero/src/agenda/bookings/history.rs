@@ -7,7 +7,7 @@ use turnero_core::ids::{BookingId, TenantId};
 use utoipa::ToSchema;
 
 use crate::api::fmt_ts;
-use crate::db::{Db, Tx};
+use crate::db::{Batch, Db, Tx};
 use crate::error::Result;
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -41,22 +41,36 @@ pub async fn append(
     c: Change<'_>,
     now: i64,
 ) -> Result<()> {
-    sqlx::query(
+    let mut batch = Batch::default();
+    push(&mut batch, tenant, id, c, now)?;
+    batch.run(tx).await?;
+    Ok(())
+}
+
+/// Adds the history row to a batch that the caller runs in its transaction.
+pub fn push(
+    batch: &mut Batch,
+    tenant: &TenantId,
+    id: &BookingId,
+    c: Change<'_>,
+    now: i64,
+) -> Result<()> {
+    batch.push(
         "INSERT INTO booking_history (tenant_id, booking_id, at, action, from_status, to_status, \
          start_at, end_at, source, detail) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-    )
-    .bind(tenant.as_str())
-    .bind(id.as_str())
-    .bind(now)
-    .bind(c.action)
-    .bind(c.from.map(|s| s.as_str()))
-    .bind(c.to.as_str())
-    .bind(c.start)
-    .bind(c.end)
-    .bind(c.source)
-    .bind(c.detail)
-    .execute(&mut **tx)
-    .await?;
+        crate::args![
+            tenant.as_str().to_string(),
+            id.as_str().to_string(),
+            now,
+            c.action.to_string(),
+            c.from.map(|s| s.as_str().to_string()),
+            c.to.as_str().to_string(),
+            c.start,
+            c.end,
+            c.source.to_string(),
+            c.detail
+        ]?,
+    );
     Ok(())
 }
 

@@ -84,12 +84,56 @@ const SELECT: &str =
     FROM bookings b JOIN calendars c ON c.id = b.calendar_id \
     LEFT JOIN customers cu ON cu.id = b.customer_id";
 
+/// A booking's stored fields, before formatting for the API.
+pub(crate) struct Record {
+    pub id: String,
+    pub status: String,
+    pub calendar_id: String,
+    pub service_id: String,
+    pub customer: Option<CustomerSummary>,
+    pub start: i64,
+    pub end: i64,
+    pub expires_at: Option<i64>,
+    pub source: String,
+    pub public_key: String,
+    pub custom_fields: Map<String, Value>,
+    pub notes: Option<String>,
+    pub cancel_reason: Option<String>,
+    pub created_at: i64,
+    pub updated_at: i64,
+    pub timezone: String,
+}
+
+impl Record {
+    pub fn into_out(self) -> Result<BookingOut> {
+        let tz =
+            turnero_core::time::parse_time_zone(&self.timezone).map_err(anyhow::Error::from)?;
+        Ok(BookingOut {
+            id: self.id,
+            status: self.status,
+            calendar_id: self.calendar_id,
+            service_id: self.service_id,
+            customer: self.customer,
+            start: fmt_ts(self.start),
+            end: fmt_ts(self.end),
+            start_local: fmt_local(self.start, &tz),
+            end_local: fmt_local(self.end, &tz),
+            timezone: self.timezone,
+            expires_at: self.expires_at.map(fmt_ts),
+            source: self.source,
+            public_key: self.public_key,
+            custom_fields: self.custom_fields,
+            notes: self.notes,
+            cancel_reason: self.cancel_reason,
+            created_at: fmt_ts(self.created_at),
+            updated_at: fmt_ts(self.updated_at),
+        })
+    }
+}
+
 fn from_row(r: &sqlx::any::AnyRow) -> Result<BookingOut> {
-    let tz_name: String = r.get(15);
-    let tz = turnero_core::time::parse_time_zone(&tz_name).map_err(anyhow::Error::from)?;
-    let (start, end): (i64, i64) = (r.get(5), r.get(6));
     let customer_id: Option<String> = r.get(4);
-    Ok(BookingOut {
+    Record {
         id: r.get(0),
         status: r.get(1),
         calendar_id: r.get(2),
@@ -100,20 +144,19 @@ fn from_row(r: &sqlx::any::AnyRow) -> Result<BookingOut> {
             phone: r.get(17),
             email: r.get(18),
         }),
-        start: fmt_ts(start),
-        end: fmt_ts(end),
-        start_local: fmt_local(start, &tz),
-        end_local: fmt_local(end, &tz),
-        timezone: tz_name,
-        expires_at: r.get::<Option<i64>, _>(7).map(fmt_ts),
+        start: r.get(5),
+        end: r.get(6),
+        expires_at: r.get(7),
         source: r.get(8),
         public_key: r.get(9),
         custom_fields: serde_json::from_str(&r.get::<String, _>(10))?,
         notes: r.get(11),
         cancel_reason: r.get(12),
-        created_at: fmt_ts(r.get(13)),
-        updated_at: fmt_ts(r.get(14)),
-    })
+        created_at: r.get(13),
+        updated_at: r.get(14),
+        timezone: r.get(15),
+    }
+    .into_out()
 }
 
 pub async fn get(db: &Db, tenant: &TenantId, id: &BookingId) -> Result<BookingOut> {

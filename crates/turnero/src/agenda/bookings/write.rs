@@ -6,12 +6,12 @@ use turnero_core::booking::{Action, Status};
 use turnero_core::event;
 use turnero_core::ids::{BookingId, CalendarId, CustomerId, ServiceId, TenantId};
 
-use super::claim::claim;
+use super::claim::{claim, Claim};
 use super::history::{self, Change};
-use super::{get_in, new_public_key, row_in, BookingOut};
+use super::{get_in, new_public_key, row_in, BookingOut, CustomerSummary, Record};
 use crate::agenda::customers::{self, CustomerDef};
 use crate::agenda::events;
-use crate::db::{Changed, Db, Tx};
+use crate::db::{Batch, Changed, Db, Tx};
 use crate::error::{Error, Result};
 
 /// Who the booking is for.
@@ -48,129 +48,149 @@ pub async fn create(
     now: i64,
 ) -> Result<BookingOut> {
     let mut tx = db.begin().await?;
-    let customer_id = match &new.customer {
-        CustomerRef::Existing(id) => {
-            customers::get_in(&mut tx, tenant, id)
-                .await
-                .map_err(|_| {
-                    Error::invalid("unknown_customer", "customer_id", "customer not found")
-                })?
-                .id
+    let customer = match &new.customer {
+        CustomerRef::Existing(id) => customers::get_in(&mut tx, tenant, id)
+            .await
+            .map_err(|_| Error::invalid("unknown_customer", "customer_id", "customer not found"))?,
+        CustomerRef::Details(def) => customers::find_or_create(&mut tx, tenant, def, now).await?,
+    };
+    // The remaining writes go to the database together, after the capacity check.
+    let mut batch = Batch::default();
+    let out = match &new.hold_id {
+        Some(hold) => {
+            use_hold(&mut tx, tenant, hold, &new, &customer.id, now).await?;
+            get_in(&mut tx, tenant, hold).await?
         }
-        CustomerRef::Details(def) => {
-            customers::find_or_create(&mut tx, tenant, def, now)
-                .await?
-                .id
+        None => {
+            let c = claim(
+                &mut tx,
+                tenant,
+                &new.calendar_id,
+                &new.service_id,
+                new.start,
+                None,
+                now,
+            )
+            .await?;
+            let summary = CustomerSummary {
+                id: customer.id,
+                name: customer.name,
+                phone: customer.phone,
+                email: customer.email,
+            };
+            insert_claimed(
+                &mut batch,
+                tenant,
+                &new,
+                Some(summary),
+                Status::Pending,
+                &c,
+                None,
+                now,
+            )?
         }
     };
-    let id = match &new.hold_id {
-        Some(hold) => use_hold(&mut tx, tenant, hold, &new, &customer_id, now).await?,
-        None => insert_new(&mut tx, tenant, &new, &customer_id, now).await?,
-    };
-    let out = get_in(&mut tx, tenant, &id).await?;
-    events::record(&mut tx, tenant, event::BOOKING_CREATED, &out.id, &out, now).await?;
+    events::push(
+        &mut batch,
+        tenant,
+        event::BOOKING_CREATED,
+        &out.id,
+        &out,
+        now,
+    )?;
     if let Some(idem) = idem {
-        crate::agenda::idempotency::store(
-            &mut tx,
+        crate::agenda::idempotency::push_store(
+            &mut batch,
             tenant,
             idem.key,
             idem.request_hash,
             201,
             &out,
             now,
-        )
-        .await?;
+        )?;
     }
+    batch.run(&mut tx).await?;
     db.commit(tx, Changed::Calendar(&out.calendar_id)).await?;
     Ok(out)
 }
 
-async fn insert_new(
-    tx: &mut Tx,
+/// Adds a claimed booking's row and first history entry to `batch`; answers it as the API
+/// will show it, without reading it back.
+#[allow(clippy::too_many_arguments)]
+fn insert_claimed(
+    batch: &mut Batch,
     tenant: &TenantId,
     new: &NewBooking,
-    customer_id: &str,
+    customer: Option<CustomerSummary>,
+    status: Status,
+    c: &Claim,
+    expires_at: Option<i64>,
     now: i64,
-) -> Result<BookingId> {
-    let c = claim(
-        tx,
-        tenant,
-        &new.calendar_id,
-        &new.service_id,
-        new.start,
-        None,
-        now,
-    )
-    .await?;
+) -> Result<BookingOut> {
     let id = BookingId::generate();
-    insert_row(
-        tx,
-        tenant,
-        &id,
-        new,
-        Some(customer_id),
-        Status::Pending,
-        &c,
-        None,
-        now,
-    )
-    .await?;
-    history::append(
-        tx,
+    let record = Record {
+        id: id.as_str().to_string(),
+        status: status.as_str().to_string(),
+        calendar_id: new.calendar_id.as_str().to_string(),
+        service_id: new.service_id.as_str().to_string(),
+        customer,
+        start: c.body.start,
+        end: c.body.end,
+        expires_at,
+        source: new.source.clone(),
+        public_key: new_public_key(),
+        custom_fields: new.custom_fields.clone(),
+        notes: new.notes.clone(),
+        cancel_reason: None,
+        created_at: now,
+        updated_at: now,
+        timezone: c.timezone.clone(),
+    };
+    batch.push(
+        "INSERT INTO bookings (id, tenant_id, calendar_id, service_id, customer_id, status, \
+         start_at, end_at, block_start, block_end, expires_at, source, public_key, custom_fields, \
+         notes, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $16)",
+        crate::args![
+            record.id.clone(),
+            tenant.as_str().to_string(),
+            record.calendar_id.clone(),
+            record.service_id.clone(),
+            record.customer.as_ref().map(|c| c.id.clone()),
+            record.status.clone(),
+            c.body.start,
+            c.body.end,
+            c.blocked.start,
+            c.blocked.end,
+            expires_at,
+            record.source.clone(),
+            record.public_key.clone(),
+            serde_json::to_string(&record.custom_fields).unwrap_or_else(|_| "{}".into()),
+            record.notes.clone(),
+            now
+        ]?,
+    );
+    let action = if status == Status::Held {
+        "held"
+    } else {
+        "created"
+    };
+    history::push(
+        batch,
         tenant,
         &id,
         Change {
-            action: "created",
+            action,
             from: None,
-            to: Status::Pending,
+            to: status,
             start: c.body.start,
             end: c.body.end,
             source: &new.source,
             detail: None,
         },
         now,
-    )
-    .await?;
-    Ok(id)
-}
-
-#[allow(clippy::too_many_arguments)]
-async fn insert_row(
-    tx: &mut Tx,
-    tenant: &TenantId,
-    id: &BookingId,
-    new: &NewBooking,
-    customer_id: Option<&str>,
-    status: Status,
-    c: &super::claim::Claim,
-    expires_at: Option<i64>,
-    now: i64,
-) -> Result<()> {
-    sqlx::query(
-        "INSERT INTO bookings (id, tenant_id, calendar_id, service_id, customer_id, status, \
-         start_at, end_at, block_start, block_end, expires_at, source, public_key, custom_fields, \
-         notes, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $16)",
-    )
-    .bind(id.as_str())
-    .bind(tenant.as_str())
-    .bind(new.calendar_id.as_str())
-    .bind(new.service_id.as_str())
-    .bind(customer_id.map(str::to_string))
-    .bind(status.as_str())
-    .bind(c.body.start)
-    .bind(c.body.end)
-    .bind(c.blocked.start)
-    .bind(c.blocked.end)
-    .bind(expires_at)
-    .bind(&new.source)
-    .bind(new_public_key())
-    .bind(serde_json::to_string(&new.custom_fields)?)
-    .bind(new.notes.clone())
-    .bind(now)
-    .execute(&mut **tx)
-    .await?;
-    Ok(())
+    )?;
+    record.into_out()
 }
 
 /// Turns a hold into the booking. A hold that ran out still works while its time is free.
@@ -271,7 +291,6 @@ pub async fn place_hold(db: &Db, tenant: &TenantId, hold: NewHold, now: i64) -> 
     } = hold;
     let mut tx = db.begin().await?;
     let c = claim(&mut tx, tenant, &cal, &service, start, None, now).await?;
-    let id = BookingId::generate();
     let new = NewBooking {
         calendar_id: cal,
         service_id: service,
@@ -283,36 +302,19 @@ pub async fn place_hold(db: &Db, tenant: &TenantId, hold: NewHold, now: i64) -> 
         source,
     };
     let expires = now + i64::from(minutes) * 60;
-    insert_row(
-        &mut tx,
+    let mut batch = Batch::default();
+    let out = insert_claimed(
+        &mut batch,
         tenant,
-        &id,
         &new,
         None,
         Status::Held,
         &c,
         Some(expires),
         now,
-    )
-    .await?;
-    history::append(
-        &mut tx,
-        tenant,
-        &id,
-        Change {
-            action: "held",
-            from: None,
-            to: Status::Held,
-            start: c.body.start,
-            end: c.body.end,
-            source: &new.source,
-            detail: None,
-        },
-        now,
-    )
-    .await?;
-    let out = get_in(&mut tx, tenant, &id).await?;
-    events::record(&mut tx, tenant, event::HOLD_CREATED, &out.id, &out, now).await?;
+    )?;
+    events::push(&mut batch, tenant, event::HOLD_CREATED, &out.id, &out, now)?;
+    batch.run(&mut tx).await?;
     db.commit(tx, Changed::Calendar(&out.calendar_id)).await?;
     Ok(out)
 }
