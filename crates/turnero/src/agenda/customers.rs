@@ -10,7 +10,7 @@ use utoipa::ToSchema;
 
 use crate::agenda::events;
 use crate::api::fmt_ts;
-use crate::db::{is_unique_violation, Db, Tx};
+use crate::db::{is_unique_violation, Batch, Db, Tx};
 use crate::error::{Error, Result};
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -64,7 +64,8 @@ fn from_row(r: &sqlx::any::AnyRow) -> Result<CustomerOut> {
 /// Creates a customer; a phone already on file is a 409 naming the existing customer.
 pub async fn create(db: &Db, tenant: &TenantId, def: CustomerDef, now: i64) -> Result<CustomerOut> {
     let mut tx = db.begin().await?;
-    let Some(out) = insert(&mut tx, tenant, &def, now).await? else {
+    let mut events = Batch::default();
+    let Some(out) = insert(&mut tx, &mut events, tenant, &def, now).await? else {
         drop(tx);
         let phone = def.phone.as_ref().expect("only a phone can conflict");
         let existing = find_by_phone(db, tenant, phone).await?;
@@ -77,6 +78,7 @@ pub async fn create(db: &Db, tenant: &TenantId, def: CustomerDef, now: i64) -> R
         )
         .at("phone"));
     };
+    events.run(&mut tx).await?;
     tx.commit().await?;
     Ok(out)
 }
@@ -85,6 +87,7 @@ pub async fn create(db: &Db, tenant: &TenantId, def: CustomerDef, now: i64) -> R
 /// two transactions racing to create the same person never fail each other).
 async fn insert(
     tx: &mut Tx,
+    events_to: &mut Batch,
     tenant: &TenantId,
     def: &CustomerDef,
     now: i64,
@@ -112,7 +115,14 @@ async fn insert(
         return Ok(None);
     };
     let out = from_row(&row)?;
-    events::record(tx, tenant, event::CUSTOMER_CREATED, &out.id, &out, now).await?;
+    events::push(
+        events_to,
+        tenant,
+        event::CUSTOMER_CREATED,
+        &out.id,
+        &out,
+        now,
+    )?;
     Ok(Some(out))
 }
 
@@ -218,28 +228,33 @@ pub async fn list(
 
 /// Finds the customer with this phone or creates one, inside a booking's transaction.
 /// An existing customer keeps their data; only empty name and email are filled in.
+/// The `customer.*` event goes into `events_to`, which the caller runs before committing.
 pub async fn find_or_create(
     tx: &mut Tx,
+    events_to: &mut Batch,
     tenant: &TenantId,
     def: &CustomerDef,
     now: i64,
 ) -> Result<CustomerOut> {
     if def.phone.is_none() {
-        return insert(tx, tenant, def, now)
+        return insert(tx, events_to, tenant, def, now)
             .await?
             .ok_or_else(|| anyhow::anyhow!("insert without phone conflicted").into());
     }
     // Insert first: a new customer costs one statement, a known one two.
-    if let Some(created) = insert(tx, tenant, def, now).await? {
+    if let Some(created) = insert(tx, events_to, tenant, def, now).await? {
         return Ok(created);
     }
-    find_and_fill(tx, tenant, def, now).await?.ok_or_else(|| {
-        anyhow::anyhow!("customer with this phone vanished inside the transaction").into()
-    })
+    find_and_fill(tx, events_to, tenant, def, now)
+        .await?
+        .ok_or_else(|| {
+            anyhow::anyhow!("customer with this phone vanished inside the transaction").into()
+        })
 }
 
 async fn find_and_fill(
     tx: &mut Tx,
+    events_to: &mut Batch,
     tenant: &TenantId,
     def: &CustomerDef,
     now: i64,
@@ -271,7 +286,14 @@ async fn find_and_fill(
             .execute(&mut **tx)
             .await?;
             let out = get_in(tx, tenant, &id).await?;
-            events::record(tx, tenant, event::CUSTOMER_UPDATED, &out.id, &out, now).await?;
+            events::push(
+                events_to,
+                tenant,
+                event::CUSTOMER_UPDATED,
+                &out.id,
+                &out,
+                now,
+            )?;
             return Ok(Some(out));
         }
     }

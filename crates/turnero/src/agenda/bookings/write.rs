@@ -48,14 +48,16 @@ pub async fn create(
     now: i64,
 ) -> Result<BookingOut> {
     let mut tx = db.begin().await?;
+    // Writes that need no answer go to the database together, after the capacity check.
+    let mut batch = Batch::default();
     let customer = match &new.customer {
         CustomerRef::Existing(id) => customers::get_in(&mut tx, tenant, id)
             .await
             .map_err(|_| Error::invalid("unknown_customer", "customer_id", "customer not found"))?,
-        CustomerRef::Details(def) => customers::find_or_create(&mut tx, tenant, def, now).await?,
+        CustomerRef::Details(def) => {
+            customers::find_or_create(&mut tx, &mut batch, tenant, def, now).await?
+        }
     };
-    // The remaining writes go to the database together, after the capacity check.
-    let mut batch = Batch::default();
     let out = match &new.hold_id {
         Some(hold) => {
             use_hold(&mut tx, tenant, hold, &new, &customer.id, now).await?;
