@@ -17,8 +17,8 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use anyhow::Context;
-use sqlx::any::{AnyArguments, AnyPoolOptions, AnyQueryResult};
-use sqlx::{AnyPool, Executor};
+use sqlx::any::{AnyArguments, AnyPoolOptions, AnyQueryResult, AnyRow};
+use sqlx::{AnyConnection, AnyPool, Executor};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
@@ -235,13 +235,38 @@ impl Batch {
         self.parts.push((sql, args));
     }
 
-    pub async fn run(self, tx: &mut Tx) -> sqlx::Result<()> {
-        if tx.backend_name() != "SQLite" {
+    pub async fn run(self, conn: &mut AnyConnection) -> sqlx::Result<()> {
+        if conn.backend_name() != "SQLite" {
             for (sql, args) in self.parts {
-                sqlx::query_with(sql, args).execute(&mut **tx).await?;
+                sqlx::query_with(sql, args).execute(&mut *conn).await?;
             }
             return Ok(());
         }
+        let (sql, args) = self.joined();
+        sqlx::query_with(&sql, args).execute(&mut *conn).await?;
+        Ok(())
+    }
+
+    /// Runs the batch and then a query, answering the query's first row.
+    pub async fn then_fetch_optional(
+        mut self,
+        conn: &mut AnyConnection,
+        sql: &'static str,
+        args: AnyArguments<'static>,
+    ) -> sqlx::Result<Option<AnyRow>> {
+        if conn.backend_name() != "SQLite" {
+            self.run(&mut *conn).await?;
+            return sqlx::query_with(sql, args).fetch_optional(&mut *conn).await;
+        }
+        // The writes before it return no rows, so the rows are the query's. (`fetch_optional`
+        // would stop at the first statement's result.)
+        self.push(sql, args);
+        let (sql, args) = self.joined();
+        let rows = sqlx::query_with(&sql, args).fetch_all(&mut *conn).await?;
+        Ok(rows.into_iter().next())
+    }
+
+    fn joined(self) -> (String, AnyArguments<'static>) {
         let mut sql = String::new();
         let mut all = AnyArguments::default();
         for (part, args) in self.parts {
@@ -249,8 +274,7 @@ impl Batch {
             sql.push_str(";\n");
             all.values.0.extend(args.values.0);
         }
-        sqlx::query_with(&sql, all).execute(&mut **tx).await?;
-        Ok(())
+        (sql, all)
     }
 }
 
@@ -354,5 +378,44 @@ mod tests {
             "postgres://app:***@db:5432/turnero"
         );
         assert_eq!(redact_url("sqlite://turnero.db"), "sqlite://turnero.db");
+    }
+}
+
+#[cfg(test)]
+mod batch_tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_batch_then_a_query_answers_the_query_rows_on_sqlite() {
+        let dir = std::env::temp_dir().join(format!("turnero-batch-{}.db", ulid::Ulid::new()));
+        let db = Db::connect(&format!("sqlite://{}", dir.display()), 2)
+            .await
+            .unwrap();
+        let mut conn = db.write.acquire().await.unwrap();
+        sqlx::query("CREATE TABLE t (a BIGINT, b TEXT)")
+            .execute(&mut *conn)
+            .await
+            .unwrap();
+        sqlx::query("INSERT INTO t VALUES (1, 'x')")
+            .execute(&mut *conn)
+            .await
+            .unwrap();
+        let mut batch = Batch::default();
+        batch.push(
+            "UPDATE t SET b = $1 WHERE a = $2",
+            crate::args!["y".to_string(), 1i64].unwrap(),
+        );
+        let row = batch
+            .then_fetch_optional(
+                &mut conn,
+                "SELECT b FROM t WHERE a = $1",
+                crate::args![1i64].unwrap(),
+            )
+            .await
+            .unwrap();
+        assert_eq!(
+            row.map(|r| sqlx::Row::get::<String, _>(&r, 0)),
+            Some("y".to_string())
+        );
     }
 }

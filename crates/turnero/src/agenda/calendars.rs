@@ -12,7 +12,7 @@ use turnero_core::time::{parse_time_zone, parse_weekday, DayRange, TimeOfDay, WE
 use utoipa::ToSchema;
 
 use crate::agenda::events;
-use crate::db::{Changed, Db, Tx};
+use crate::db::{Batch, Changed, Db, Tx};
 use crate::error::{Error, Result};
 
 /// One opening range on a weekday, in the calendar's local time.
@@ -508,22 +508,16 @@ pub async fn delete_time_off(
     commit_updated(db, tx, tenant, cal, now).await
 }
 
-/// Takes the calendar's booking lock for the rest of the transaction.
+/// Adds the calendar's booking lock to a batch; it holds for the rest of the transaction.
 ///
 /// A write to the calendar row: on PostgreSQL a row lock that serialises every booking on
 /// this calendar across processes; on SQLite the database write lock. Between taking it and
 /// committing, the capacity check and the insert cannot interleave with another booking.
-pub async fn lock(tx: &mut Tx, tenant: &TenantId, id: &CalendarId) -> Result<()> {
-    let n = sqlx::query(
+/// (A calendar of another tenant is not touched; the read that follows then finds nothing.)
+pub fn push_lock(batch: &mut Batch, tenant: &TenantId, id: &CalendarId) -> Result<()> {
+    batch.push(
         "UPDATE calendars SET lock_seq = lock_seq + 1 WHERE tenant_id = $1 AND id = $2",
-    )
-    .bind(tenant.as_str())
-    .bind(id.as_str())
-    .execute(&mut **tx)
-    .await?
-    .rows_affected();
-    if n == 0 {
-        return Err(Error::not_found("calendar"));
-    }
+        crate::args![tenant.as_str().to_string(), id.as_str().to_string()]?,
+    );
     Ok(())
 }

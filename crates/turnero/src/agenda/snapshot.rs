@@ -14,8 +14,8 @@ use turnero_core::ids::{BookingId, CalendarId, ServiceId, TenantId};
 use turnero_core::schedule::{ScheduleRules, ServiceTiming};
 use turnero_core::time::parse_time_zone;
 
-use crate::agenda::calendars::{parse_range, parse_weekly, CalendarOut, HoursRange};
-use crate::db::Db;
+use crate::agenda::calendars::{self, parse_range, parse_weekly, CalendarOut, HoursRange};
+use crate::db::{Batch, Db};
 use crate::error::{Error, Result};
 
 /// A calendar's rules around a window, the service's timing, and what already occupies it.
@@ -48,24 +48,34 @@ pub struct SnapshotQuery<'a> {
     pub max_block: i64,
     pub ignore: Option<&'a BookingId>,
     pub now: i64,
+    /// Take the calendar's booking lock first (see `calendars::push_lock`); write
+    /// transactions only.
+    pub lock: bool,
 }
 
 pub async fn read(conn: &mut AnyConnection, q: &SnapshotQuery<'_>) -> Result<Snapshot> {
-    let row = sqlx::query(
-        "SELECT c.id, c.name, c.kind, c.timezone, c.location, c.capacity, c.weekly_hours, c.policy, \
-         s.id, s.duration_minutes, s.buffer_before_minutes, s.buffer_after_minutes, \
-         s.slot_interval_minutes, sc.calendar_id \
-         FROM calendars c \
-         LEFT JOIN services s ON s.tenant_id = c.tenant_id AND s.id = $3 \
-         LEFT JOIN service_calendars sc ON sc.service_id = s.id AND sc.calendar_id = c.id \
-         WHERE c.tenant_id = $1 AND c.id = $2",
-    )
-    .bind(q.tenant.as_str())
-    .bind(q.calendar.as_str())
-    .bind(q.service.as_str())
-    .fetch_optional(&mut *conn)
-    .await?
-    .ok_or_else(|| Error::not_found("calendar"))?;
+    let mut first = Batch::default();
+    if q.lock {
+        calendars::push_lock(&mut first, q.tenant, q.calendar)?;
+    }
+    let row = first
+        .then_fetch_optional(
+            conn,
+            "SELECT c.id, c.name, c.kind, c.timezone, c.location, c.capacity, c.weekly_hours, c.policy, \
+             s.id, s.duration_minutes, s.buffer_before_minutes, s.buffer_after_minutes, \
+             s.slot_interval_minutes, sc.calendar_id \
+             FROM calendars c \
+             LEFT JOIN services s ON s.tenant_id = c.tenant_id AND s.id = $3 \
+             LEFT JOIN service_calendars sc ON sc.service_id = s.id AND sc.calendar_id = c.id \
+             WHERE c.tenant_id = $1 AND c.id = $2",
+            crate::args![
+                q.tenant.as_str().to_string(),
+                q.calendar.as_str().to_string(),
+                q.service.as_str().to_string()
+            ]?,
+        )
+        .await?
+        .ok_or_else(|| Error::not_found("calendar"))?;
     let calendar = CalendarOut {
         id: row.get(0),
         name: row.get(1),
@@ -190,7 +200,9 @@ struct Entry {
 /// Like [`read`], from the cache when it is fresh; falls back to the database for anything
 /// it does not hold (past windows, unknown services, errors).
 pub async fn read_cached(db: &Db, q: &SnapshotQuery<'_>) -> Result<Snapshot> {
-    let (Busy::Within(busy_window), None, true) = (q.busy, q.ignore, db.changes.trusted()) else {
+    let (Busy::Within(busy_window), None, true, false) =
+        (q.busy, q.ignore, db.changes.trusted(), q.lock)
+    else {
         let mut conn = db.read.acquire().await?;
         return read(&mut conn, q).await;
     };

@@ -168,6 +168,7 @@ async fn list_slots(
             max_block: MAX_BLOCK_SECONDS,
             ignore: None,
             now: now.as_second(),
+            lock: false,
         },
     )
     .await?;

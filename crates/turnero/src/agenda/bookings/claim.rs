@@ -1,6 +1,6 @@
 //! Taking room in a calendar without ever exceeding its capacity.
 //!
-//! Inside a write transaction: lock the calendar (see `calendars::lock`), re-check the
+//! Inside a write transaction: lock the calendar (see `calendars::push_lock`), re-check the
 //! hours and the policy against the stored rules, read the occupying bookings and live holds
 //! whose blocked ranges reach the new one, and compare their peak overlap with the capacity
 //! using the same function the slot finder uses. Only then does the caller write.
@@ -9,7 +9,6 @@ use turnero_core::capacity::{max_concurrency, Interval};
 use turnero_core::ids::{BookingId, CalendarId, ServiceId, TenantId};
 use turnero_core::schedule::Policy;
 
-use crate::agenda::calendars;
 use crate::agenda::snapshot::{self, Busy, SnapshotQuery};
 use crate::db::Tx;
 use crate::error::{Error, Result};
@@ -28,7 +27,7 @@ pub struct Claim {
     pub policy: Policy,
 }
 
-/// Locks the calendar and checks that `[start, start + duration)` may be booked now.
+/// Locks the calendar (in the same call as reading it) and checks that `[start, start + duration)` may be booked now.
 /// `ignore` leaves one booking out of the count (the one being moved, or a hold being used).
 pub async fn claim(
     tx: &mut Tx,
@@ -39,7 +38,6 @@ pub async fn claim(
     ignore: Option<&BookingId>,
     now: i64,
 ) -> Result<Claim> {
-    calendars::lock(tx, tenant, cal).await?;
     let snap = snapshot::read(
         tx,
         &SnapshotQuery {
@@ -51,6 +49,7 @@ pub async fn claim(
             max_block: MAX_BLOCK_SECONDS,
             ignore,
             now,
+            lock: true,
         },
     )
     .await?;
