@@ -320,7 +320,8 @@ async fn sqlite_pool(url: &str, size: u32) -> anyhow::Result<AnyPool> {
                 // safe against corruption, which is SQLite's recommended pairing with WAL.
                 conn.execute(
                     "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
-                     PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON;",
+                     PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON; \
+                     PRAGMA cache_size = -16000; PRAGMA temp_store = MEMORY;",
                 )
                 .await?;
                 Ok(())

@@ -87,37 +87,58 @@ fn hash_key(key: &str) -> String {
 
 /// The tenant owning an API key, if the key exists. Known keys are remembered for
 /// [`KEY_CACHE_TTL`] so a request costs no key lookup; unknown keys are always re-checked.
-pub async fn tenant_for_key(db: &Db, cache: &KeyCache, key: &str) -> Result<Option<TenantId>> {
+pub async fn tenant_for_key(db: &Db, cache: &KeyCache, key: &str) -> Result<Option<KeyOwner>> {
     if key.len() > 128 {
         return Ok(None);
     }
     let hash = hash_key(key);
-    if let Some(tenant) = cache.get(&hash) {
-        return Ok(Some(tenant));
+    if let Some(owner) = cache.get(&hash) {
+        return Ok(Some(owner));
     }
-    let row = sqlx::query("SELECT tenant_id FROM api_keys WHERE key_hash = $1")
-        .bind(&hash)
-        .fetch_optional(&db.read)
-        .await?;
-    let tenant = row.map(|r| TenantId::from_trusted(r.get(0)));
-    if let Some(t) = &tenant {
-        cache.put(hash, t.clone());
+    let row = sqlx::query(
+        "SELECT k.tenant_id, t.phone_region FROM api_keys k JOIN tenants t ON t.id = k.tenant_id \
+         WHERE k.key_hash = $1",
+    )
+    .bind(&hash)
+    .fetch_optional(&db.read)
+    .await?;
+    let owner = row.map(|r| KeyOwner {
+        tenant: TenantId::from_trusted(r.get(0)),
+        phone_region: r.get(1),
+    });
+    if let Some(o) = &owner {
+        cache.put(hash, o.clone());
     }
-    Ok(tenant)
+    Ok(owner)
+}
+
+/// Who an API key belongs to, with the tenant setting every request that reads a phone needs.
+#[derive(Debug, Clone)]
+pub struct KeyOwner {
+    pub tenant: TenantId,
+    pub phone_region: String,
 }
 
 /// How long a process trusts a key it has seen. Keys cannot be revoked yet; when they can,
 /// this bounds how long a revoked key keeps working on a process that saw it.
 pub const KEY_CACHE_TTL: Duration = Duration::from_secs(30);
 
-/// Key hash → tenant, per process. Only a cache: the database stays the truth.
+/// Key hash → tenant, per process. Only a cache: the database stays the truth. A tenant's
+/// phone region changed on another process reaches this one within [`KEY_CACHE_TTL`].
 #[derive(Default)]
 pub struct KeyCache {
-    entries: Mutex<HashMap<String, (TenantId, Instant)>>,
+    entries: Mutex<HashMap<String, (KeyOwner, Instant)>>,
 }
 
 impl KeyCache {
-    fn get(&self, hash: &str) -> Option<TenantId> {
+    /// Forgets everything, e.g. after a tenant's settings changed.
+    pub fn clear(&self) {
+        if let Ok(mut entries) = self.entries.lock() {
+            entries.clear();
+        }
+    }
+
+    fn get(&self, hash: &str) -> Option<KeyOwner> {
         let entries = self.entries.lock().ok()?;
         entries
             .get(hash)
@@ -125,7 +146,7 @@ impl KeyCache {
             .map(|(t, _)| t.clone())
     }
 
-    fn put(&self, hash: String, tenant: TenantId) {
+    fn put(&self, hash: String, tenant: KeyOwner) {
         if let Ok(mut entries) = self.entries.lock() {
             if entries.len() >= 10_000 {
                 entries.clear();

@@ -12,7 +12,7 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::customers::{parse_customer, region_of, CustomerIn};
+use super::customers::{parse_customer, CustomerIn};
 use super::extract::{Auth, Json, Query};
 use super::parse::{body_id, custom_fields, instant, opt_text, path_id, within};
 use super::AppState;
@@ -152,7 +152,7 @@ async fn create_booking(
             return Ok(replay(stored));
         }
     }
-    let new = parse_booking(input, &region_of(&s.db, &auth.tenant).await?)?;
+    let new = parse_booking(input, &auth.phone_region)?;
     let idem = key.as_deref().map(|k| IdempotencyRecord {
         key: k,
         request_hash: &hash,

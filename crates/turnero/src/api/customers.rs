@@ -4,7 +4,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
-use turnero_core::ids::{CustomerId, TenantId};
+use turnero_core::ids::CustomerId;
 use turnero_core::phone::{parse_region, E164};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
@@ -14,8 +14,6 @@ use super::extract::{Auth, Json, Query};
 use super::parse::{custom_fields, opt_text, path_id, within};
 use super::AppState;
 use crate::agenda::customers::{self, CustomerDef, CustomerOut};
-use crate::agenda::tenants;
-use crate::db::Db;
 use crate::error::{Error, Result};
 
 pub fn routes() -> OpenApiRouter<AppState> {
@@ -101,10 +99,6 @@ pub fn parse_customer(input: CustomerIn, region: &str, prefix: &str) -> Result<C
     })
 }
 
-pub async fn region_of(db: &Db, tenant: &TenantId) -> Result<String> {
-    Ok(tenants::get(db, tenant).await?.phone_region)
-}
-
 #[utoipa::path(post, path = "/customers", tag = "customers", request_body = CustomerIn,
     responses((status = 201, body = CustomerOut), (status = 409, body = crate::error::Problem)))]
 async fn create_customer(
@@ -112,7 +106,7 @@ async fn create_customer(
     auth: Auth,
     Json(input): Json<CustomerIn>,
 ) -> Result<(StatusCode, axum::Json<CustomerOut>)> {
-    let def = parse_customer(input, &region_of(&s.db, &auth.tenant).await?, "")?;
+    let def = parse_customer(input, &auth.phone_region, "")?;
     if def.name.is_none() {
         return Err(Error::invalid("required", "name", "must not be empty"));
     }
@@ -138,8 +132,7 @@ async fn list_customers(
     Query(q): Query<CustomersQuery>,
 ) -> Result<axum::Json<Vec<CustomerOut>>> {
     if let Some(raw) = q.phone.as_deref() {
-        let region = parse_region(&region_of(&s.db, &auth.tenant).await?)
-            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        let region = parse_region(&auth.phone_region).map_err(|e| anyhow::anyhow!("{e}"))?;
         let phone = E164::parse(raw, Some(region))
             .map_err(|e| Error::invalid("invalid_phone", "phone", e))?;
         let found = customers::find_by_phone(&s.db, &auth.tenant, &phone).await?;
@@ -169,7 +162,7 @@ async fn patch_customer(
     Json(input): Json<CustomerIn>,
 ) -> Result<axum::Json<CustomerOut>> {
     let id = path_id(&id, "customer", CustomerId::parse)?;
-    let patch = parse_customer(input, &region_of(&s.db, &auth.tenant).await?, "")?;
+    let patch = parse_customer(input, &auth.phone_region, "")?;
     Ok(axum::Json(
         customers::update(&s.db, &auth.tenant, &id, patch, s.clock.now_secs()).await?,
     ))

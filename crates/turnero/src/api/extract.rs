@@ -114,6 +114,8 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for Query<T> {
 /// The tenant an API key belongs to. Every agenda query is scoped by it.
 pub struct Auth {
     pub tenant: TenantId,
+    /// The tenant's region for reading phone numbers written without a country code.
+    pub phone_region: String,
 }
 
 impl FromRequestParts<AppState> for Auth {
@@ -130,9 +132,12 @@ impl FromRequestParts<AppState> for Auth {
             })
             .map(str::trim)
             .ok_or_else(Error::unauthorized)?;
-        let tenant = tenants::tenant_for_key(&state.db, &state.keys, key)
+        let owner = tenants::tenant_for_key(&state.db, &state.keys, key)
             .await?
             .ok_or_else(Error::unauthorized)?;
-        Ok(Auth { tenant })
+        Ok(Auth {
+            tenant: owner.tenant,
+            phone_region: owner.phone_region,
+        })
     }
 }

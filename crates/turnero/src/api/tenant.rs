@@ -75,7 +75,8 @@ async fn patch_tenant(
         phone_region: p.phone_region.map(|r| r.to_ascii_uppercase()),
         locale: p.locale,
     };
-    Ok(axum::Json(
-        tenants::update(&s.db, &auth.tenant, patch).await?,
-    ))
+    let updated = tenants::update(&s.db, &auth.tenant, patch).await?;
+    // Cached keys carry the phone region.
+    s.keys.clear();
+    Ok(axum::Json(updated))
 }

@@ -8,7 +8,46 @@ crate::on_both_backends!(
     a_second_customer_with_the_same_phone_is_a_conflict_naming_the_first,
     a_booking_reuses_the_customer_with_the_same_phone,
     patching_a_customer_merges_custom_fields_and_external_ids,
+    changing_the_tenant_region_changes_how_national_numbers_are_read_at_once,
 );
+
+async fn changing_the_tenant_region_changes_how_national_numbers_are_read_at_once(app: &TestApp) {
+    let (_, ar) = app
+        .post(
+            "/api/v1/customers",
+            json!({"name": "A", "phone": "11 15 2233-4455"}),
+        )
+        .await;
+    assert_eq!(ar["phone"], "+5491122334455");
+    let (status, t) = app
+        .call(
+            Method::PATCH,
+            "/api/v1/tenant",
+            Some(json!({"phone_region": "br"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{t}");
+    assert_eq!(t["phone_region"], "BR");
+    let (status, br) = app
+        .post(
+            "/api/v1/customers",
+            json!({"name": "B", "phone": "(11) 98765-4321"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{br}");
+    assert_eq!(br["phone"], "+5511987654321");
+    let (status, p) = app
+        .call(
+            Method::PATCH,
+            "/api/v1/tenant",
+            Some(json!({"phone_region": "XX"})),
+        )
+        .await;
+    assert_eq!(
+        (status, p["field"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("phone_region"))
+    );
+}
 
 async fn any_spelling_of_a_phone_finds_the_same_customer(app: &TestApp) {
     let (status, c) = app.post("/api/v1/customers", json!({
