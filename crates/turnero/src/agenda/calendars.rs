@@ -326,7 +326,7 @@ pub async fn put_override(
     now: i64,
 ) -> Result<OverrideOut> {
     let mut tx = db.begin().await?;
-    let out = get_in(&mut tx, tenant, cal).await?;
+    get_in(&mut tx, tenant, cal).await?;
     let stored: Vec<HoursRange> = hours
         .iter()
         .map(|r| HoursRange {
@@ -348,8 +348,7 @@ pub async fn put_override(
     .bind(serde_json::to_string(&stored)?)
     .execute(&mut *tx)
     .await?;
-    events::record(&mut tx, tenant, event::CALENDAR_UPDATED, &out.id, &out, now).await?;
-    db.commit(tx, Changed::Calendar(&out.id)).await?;
+    commit_updated(db, tx, tenant, cal, now).await?;
     Ok(OverrideOut {
         date: day.to_string(),
         closed: stored.is_empty(),
@@ -437,7 +436,7 @@ pub async fn add_time_off(
     now: i64,
 ) -> Result<TimeOffOut> {
     let mut tx = db.begin().await?;
-    let out = get_in(&mut tx, tenant, cal).await?;
+    get_in(&mut tx, tenant, cal).await?;
     let id = TimeOffId::generate();
     sqlx::query(
         "INSERT INTO time_off (id, tenant_id, calendar_id, start_at, end_at, reason) VALUES ($1, $2, $3, $4, $5, $6)",
@@ -450,8 +449,7 @@ pub async fn add_time_off(
     .bind(reason.clone())
     .execute(&mut *tx)
     .await?;
-    events::record(&mut tx, tenant, event::CALENDAR_UPDATED, &out.id, &out, now).await?;
-    db.commit(tx, Changed::Calendar(&out.id)).await?;
+    commit_updated(db, tx, tenant, cal, now).await?;
     Ok(TimeOffOut {
         id: id.into_string(),
         calendar_id: cal.to_string(),

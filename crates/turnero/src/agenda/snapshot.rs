@@ -12,7 +12,7 @@ use sqlx::{AnyConnection, Row};
 use turnero_core::capacity::Interval;
 use turnero_core::ids::{BookingId, CalendarId, ServiceId, TenantId};
 use turnero_core::schedule::{ScheduleRules, ServiceTiming};
-use turnero_core::time::parse_time_zone;
+use turnero_core::time::{parse_time_zone, DayRange};
 
 use crate::agenda::calendars::{self, parse_range, parse_weekly, CalendarOut, HoursRange};
 use crate::db::{Batch, Db};
@@ -25,6 +25,27 @@ pub struct Snapshot {
     pub timing: ServiceTiming,
     /// Blocked ranges of occupying bookings and unexpired holds.
     pub busy: Vec<Interval>,
+}
+
+/// A calendar's zone and weekly hours; overrides and time off are added by the caller.
+fn weekly_rules(calendar: &CalendarOut) -> Result<ScheduleRules> {
+    let tz =
+        parse_time_zone(&calendar.timezone).map_err(|e| anyhow::anyhow!("stored zone: {e}"))?;
+    let mut rules = ScheduleRules::new(tz);
+    rules.weekly = parse_weekly(&calendar.weekly_hours)?;
+    Ok(rules)
+}
+
+/// A `calendar_overrides` row (`day`, `ranges` in columns 1 and 2) as sorted day ranges.
+fn override_row(r: &sqlx::any::AnyRow) -> Result<(Date, Vec<DayRange>)> {
+    let day: Date = r.get::<String, _>(1).parse().map_err(anyhow::Error::from)?;
+    let hours: Vec<HoursRange> = serde_json::from_str(&r.get::<String, _>(2))?;
+    let mut ranges = hours
+        .iter()
+        .map(|h| parse_range(&h.start, &h.end, "override"))
+        .collect::<Result<Vec<_>>>()?;
+    ranges.sort();
+    Ok((day, ranges))
 }
 
 /// Which occupying bookings to read.
@@ -106,10 +127,7 @@ pub async fn read(conn: &mut AnyConnection, q: &SnapshotQuery<'_>) -> Result<Sna
         buffer_after_minutes: row.get::<i64, _>(11) as u32,
         slot_interval_minutes: row.get::<i64, _>(12) as u32,
     };
-    let tz =
-        parse_time_zone(&calendar.timezone).map_err(|e| anyhow::anyhow!("stored zone: {e}"))?;
-    let mut rules = ScheduleRules::new(tz);
-    rules.weekly = parse_weekly(&calendar.weekly_hours)?;
+    let mut rules = weekly_rules(&calendar)?;
     let busy_window = match q.busy {
         Busy::Within(w) => w,
         Busy::BlockedAt(start) => timing.blocked(start),
@@ -151,13 +169,7 @@ pub async fn read(conn: &mut AnyConnection, q: &SnapshotQuery<'_>) -> Result<Sna
         let span = || Interval::new(r.get(3), r.get(4));
         match r.get::<String, _>(0).as_str() {
             "o" => {
-                let day: Date = r.get::<String, _>(1).parse().map_err(anyhow::Error::from)?;
-                let hours: Vec<HoursRange> = serde_json::from_str(&r.get::<String, _>(2))?;
-                let mut ranges = hours
-                    .iter()
-                    .map(|h| parse_range(&h.start, &h.end, "override"))
-                    .collect::<Result<Vec<_>>>()?;
-                ranges.sort();
+                let (day, ranges) = override_row(&r)?;
                 overrides.insert(day, ranges);
             }
             "t" => rules.time_off.push(span()),
@@ -260,10 +272,7 @@ async fn load(db: &Db, q: &SnapshotQuery<'_>) -> Result<Option<Arc<Entry>>> {
         Err(Error::Problem(_)) => return Ok(None),
         Err(e) => return Err(e),
     };
-    let tz =
-        parse_time_zone(&calendar.timezone).map_err(|e| anyhow::anyhow!("stored zone: {e}"))?;
-    let mut rules = ScheduleRules::new(tz);
-    rules.weekly = parse_weekly(&calendar.weekly_hours)?;
+    let mut rules = weekly_rules(&calendar)?;
     let services = sqlx::query(
         "SELECT s.id, s.duration_minutes, s.buffer_before_minutes, s.buffer_after_minutes, \
          s.slot_interval_minutes FROM service_calendars sc JOIN services s ON s.id = sc.service_id \
@@ -301,13 +310,7 @@ async fn load(db: &Db, q: &SnapshotQuery<'_>) -> Result<Option<Arc<Entry>>> {
         let span = Interval::new(r.get(3), r.get(4));
         match r.get::<String, _>(0).as_str() {
             "o" => {
-                let day: Date = r.get::<String, _>(1).parse().map_err(anyhow::Error::from)?;
-                let hours: Vec<HoursRange> = serde_json::from_str(&r.get::<String, _>(2))?;
-                let mut ranges = hours
-                    .iter()
-                    .map(|h| parse_range(&h.start, &h.end, "override"))
-                    .collect::<Result<Vec<_>>>()?;
-                ranges.sort();
+                let (day, ranges) = override_row(&r)?;
                 rules.overrides.insert(day, ranges);
             }
             "t" => rules.time_off.push(span),
