@@ -59,7 +59,25 @@ struct Setup {
     base: String,
     key: String,
     client: reqwest::Client,
-    _server: crate::app::Running,
+    _server: ServerThread,
+}
+
+/// The server under test, on its own runtime and threads, as it would be in its own process:
+/// the load generator's tasks never queue in front of the server's.
+struct ServerThread {
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Drop for ServerThread {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
 }
 
 async fn setup(database_url: Option<String>) -> anyhow::Result<Setup> {
@@ -67,32 +85,59 @@ async fn setup(database_url: Option<String>) -> anyhow::Result<Setup> {
         let file = std::env::temp_dir().join(format!("turnero-bench-{}.db", ulid::Ulid::new()));
         format!("sqlite://{}", file.display())
     });
+    eprintln!("database: {}", crate::db::redact_url(&url));
     let config = Config {
         listen: "127.0.0.1:0".into(),
-        database_url: url.clone(),
+        database_url: url,
         ..Config::default()
     };
-    let server = crate::app::start(&config, Clock::system()).await?;
-    let (_, key) = tenants::create(
-        &server.db,
-        NewTenant {
-            name: "bench".into(),
-            timezone: "America/Argentina/Buenos_Aires".into(),
-            phone_region: "AR".into(),
-            locale: "es".into(),
-        },
-        Clock::system().now_secs(),
-    )
-    .await
-    .map_err(|e| anyhow::anyhow!("{e:?}"))?;
-    eprintln!("database: {}", crate::db::redact_url(&url));
+    let (ready_tx, ready_rx) = tokio::sync::oneshot::channel::<anyhow::Result<(String, String)>>();
+    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+    let thread = std::thread::spawn(move || {
+        let runtime = match tokio::runtime::Runtime::new() {
+            Ok(r) => r,
+            Err(e) => {
+                let _ = ready_tx.send(Err(e.into()));
+                return;
+            }
+        };
+        runtime.block_on(async move {
+            let started = async {
+                let server = crate::app::start(&config, Clock::system()).await?;
+                let new = NewTenant {
+                    name: "bench".into(),
+                    timezone: "America/Argentina/Buenos_Aires".into(),
+                    phone_region: "AR".into(),
+                    locale: "es".into(),
+                };
+                let (_, key) = tenants::create(&server.db, new, Clock::system().now_secs())
+                    .await
+                    .map_err(|e| anyhow::anyhow!("{e:?}"))?;
+                anyhow::Ok((server, key))
+            };
+            match started.await {
+                Ok((server, key)) => {
+                    let _ = ready_tx.send(Ok((server.url(), key)));
+                    let _ = stop_rx.await;
+                    server.stop().await;
+                }
+                Err(e) => {
+                    let _ = ready_tx.send(Err(e));
+                }
+            }
+        });
+    });
+    let (base, key) = ready_rx.await??;
     Ok(Setup {
-        base: server.url(),
+        base,
         key,
         client: reqwest::Client::builder()
             .pool_max_idle_per_host(256)
             .build()?,
-        _server: server,
+        _server: ServerThread {
+            stop: Some(stop_tx),
+            thread: Some(thread),
+        },
     })
 }
 
