@@ -413,9 +413,9 @@ pub async fn reschedule(
         now,
         "rescheduled",
     )?;
-    sqlx::query(
+    let moved = sqlx::query(
         "UPDATE bookings SET start_at = $1, end_at = $2, block_start = $3, block_end = $4, \
-         updated_at = $5 WHERE id = $6",
+         updated_at = $5 WHERE id = $6 AND status = $7",
     )
     .bind(c.body.start)
     .bind(c.body.end)
@@ -423,8 +423,17 @@ pub async fn reschedule(
     .bind(c.blocked.end)
     .bind(now)
     .bind(id.as_str())
+    .bind(row.status.as_str())
     .execute(&mut *tx)
-    .await?;
+    .await?
+    .rows_affected();
+    // A cancellation (which takes no calendar lock) may have landed since we read the row.
+    if moved == 0 {
+        return Err(Error::conflict(
+            "concurrent_change",
+            "the booking changed meanwhile; read it again",
+        ));
+    }
     history::append(
         &mut tx,
         tenant,
