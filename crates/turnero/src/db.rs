@@ -97,6 +97,12 @@ impl Db {
     /// Connects, applies pragmas (SQLite), and runs the migrations for the backend.
     pub async fn connect(url: &str, pool_size: u32) -> anyhow::Result<Self> {
         sqlx::any::install_default_drivers();
+        // Readers and the writer are separate connections: an in-memory database would be a
+        // different, empty database for each of them.
+        anyhow::ensure!(
+            !url.contains(":memory:") && !url.contains("mode=memory"),
+            "an in-memory SQLite database cannot be shared by turnero's connections; use a file"
+        );
         let db = if url.starts_with("sqlite:") {
             let url = sqlite_url(url);
             let write = sqlite_pool(&url, 1).await?;
@@ -385,6 +391,17 @@ mod tests {
 #[cfg(test)]
 mod batch_tests {
     use super::*;
+
+    #[tokio::test]
+    async fn an_in_memory_or_unknown_database_is_refused_with_a_reason() {
+        let memory = Db::connect("sqlite::memory:", 2).await.err().unwrap();
+        assert!(memory.to_string().contains("use a file"), "{memory}");
+        let other = Db::connect("mysql://localhost/x", 2).await.err().unwrap();
+        assert!(
+            other.to_string().contains("sqlite: or postgres:"),
+            "{other}"
+        );
+    }
 
     #[tokio::test]
     async fn a_batch_then_a_query_answers_the_query_rows_on_sqlite() {
