@@ -224,48 +224,49 @@ impl Report {
     }
 }
 
-/// Runs `concurrency` loops of `request` until `seconds` pass.
-async fn hammer<F, Fut>(run_for: Duration, concurrency: usize, request: F) -> Report
+/// Runs `concurrency` loops of `request` until it answers `None`; `Some(ok)` is one request
+/// done, its latency measured.
+async fn hammer<F, Fut>(concurrency: usize, request: F) -> Report
 where
-    F: Fn(usize) -> Fut + Send + Sync + 'static,
+    F: Fn() -> Option<Fut> + Send + Sync + 'static,
     Fut: std::future::Future<Output = bool> + Send,
 {
     let request = Arc::new(request);
-    let deadline = Instant::now() + run_for;
     let started = Instant::now();
     let tasks: Vec<_> = (0..concurrency)
-        .map(|worker| {
+        .map(|_| {
             let request = request.clone();
             tokio::spawn(async move {
-                let (mut ok, mut failed, mut lat) = (0, 0, Vec::new());
-                while Instant::now() < deadline {
+                let mut done = Report::empty();
+                while let Some(next) = request() {
                     let t = Instant::now();
-                    if request(worker).await {
-                        ok += 1
+                    if next.await {
+                        done.ok += 1
                     } else {
-                        failed += 1
+                        done.failed += 1
                     }
-                    lat.push(t.elapsed());
+                    done.latencies.push(t.elapsed());
                 }
-                (ok, failed, lat)
+                done
             })
         })
         .collect();
-    let mut report = Report {
-        ok: 0,
-        failed: 0,
-        elapsed: Duration::ZERO,
-        latencies: Vec::new(),
-    };
+    let mut report = Report::empty();
     for t in tasks {
-        if let Ok((ok, failed, lat)) = t.await {
-            report.ok += ok;
-            report.failed += failed;
-            report.latencies.extend(lat);
+        if let Ok(done) = t.await {
+            report.add(done);
         }
     }
     report.elapsed = started.elapsed();
     report
+}
+
+/// A `hammer` request source that stops at `deadline`.
+fn until<F, Fut>(deadline: Instant, request: F) -> impl Fn() -> Option<Fut> + Send + Sync + 'static
+where
+    F: Fn() -> Fut + Send + Sync + 'static,
+{
+    move || (Instant::now() < deadline).then(&request)
 }
 
 async fn http(
@@ -318,29 +319,35 @@ async fn http(
     for _ in 0..rounds {
         let (client, url) = (s.client.clone(), health_url.clone());
         health.add(
-            hammer(Duration::from_millis(500), concurrency, move |_| {
-                let (client, url) = (client.clone(), url.clone());
-                async move {
-                    client
-                        .get(&url)
-                        .send()
-                        .await
-                        .is_ok_and(|r| r.status().is_success())
-                }
-            })
+            hammer(
+                concurrency,
+                until(Instant::now() + Duration::from_millis(500), move || {
+                    let (client, url) = (client.clone(), url.clone());
+                    async move {
+                        client
+                            .get(&url)
+                            .send()
+                            .await
+                            .is_ok_and(|r| r.status().is_success())
+                    }
+                }),
+            )
             .await,
         );
         let (client, url, key) = (s.client.clone(), slots_url.clone(), s.key.clone());
         slots.add(
-            hammer(Duration::from_millis(500), concurrency, move |_| {
-                let (client, url, key) = (client.clone(), url.clone(), key.clone());
-                async move {
-                    match client.get(&url).bearer_auth(&key).send().await {
-                        Ok(r) if r.status().is_success() => r.bytes().await.is_ok(),
-                        _ => false,
+            hammer(
+                concurrency,
+                until(Instant::now() + Duration::from_millis(500), move || {
+                    let (client, url, key) = (client.clone(), url.clone(), key.clone());
+                    async move {
+                        match client.get(&url).bearer_auth(&key).send().await {
+                            Ok(r) if r.status().is_success() => r.bytes().await.is_ok(),
+                            _ => false,
+                        }
                     }
-                }
-            })
+                }),
+            )
             .await,
         );
     }
@@ -367,46 +374,35 @@ async fn bookings(
     }
     let cals = Arc::new(cals);
     let first = next_monday_utc();
-    let next = Arc::new(AtomicUsize::new(0));
-    let started = Instant::now();
-    let tasks: Vec<_> = (0..clients)
-        .map(|_| {
-            let (client, base, key, cals, next) = (s.client.clone(), s.base.clone(), s.key.clone(), cals.clone(), next.clone());
-            tokio::spawn(async move {
-                let (mut ok, mut failed, mut lat) = (0usize, 0usize, Vec::new());
-                loop {
-                    let i = next.fetch_add(1, Ordering::Relaxed);
-                    if i >= count { break; }
-                    let (cal, svc) = &cals[i % cals.len()];
-                    let start = first + (i / cals.len()) as i64 * 300;
-                    let body = json!({"calendar_id": cal, "service_id": svc, "start": crate::api::fmt_ts(start),
-                        "customer": {"name": "Bench", "phone": format!("+5491150{:06}", i)}});
-                    let t = Instant::now();
-                    let r = client.post(format!("{base}/api/v1/bookings")).bearer_auth(&key).json(&body).send().await;
-                    lat.push(t.elapsed());
-                    if r.is_ok_and(|r| r.status() == reqwest::StatusCode::CREATED) { ok += 1 } else { failed += 1 }
-                }
-                (ok, failed, lat)
-            })
+    let next = AtomicUsize::new(0);
+    let (client, base, key, n_cals) = (s.client.clone(), s.base.clone(), s.key.clone(), cals.len());
+    let report = hammer(clients, move || {
+        let i = next.fetch_add(1, Ordering::Relaxed);
+        if i >= count {
+            return None;
+        }
+        // Back-to-back 5-minute slots, round-robin over the calendars, a new customer each.
+        let (cal, svc) = &cals[i % n_cals];
+        let start = first + (i / n_cals) as i64 * 300;
+        let body = json!({"calendar_id": cal, "service_id": svc, "start": crate::api::fmt_ts(start),
+            "customer": {"name": "Bench", "phone": format!("+5491150{i:06}")}});
+        let request = client
+            .post(format!("{base}/api/v1/bookings"))
+            .bearer_auth(&key)
+            .json(&body);
+        Some(async move {
+            request
+                .send()
+                .await
+                .is_ok_and(|r| r.status() == reqwest::StatusCode::CREATED)
         })
-        .collect();
-    let mut report = Report {
-        ok: 0,
-        failed: 0,
-        elapsed: Duration::ZERO,
-        latencies: Vec::new(),
-    };
-    for t in tasks {
-        let (ok, failed, lat) = t.await?;
-        report.ok += ok;
-        report.failed += failed;
-        report.latencies.extend(lat);
-    }
-    report.elapsed = started.elapsed();
+    })
+    .await;
     println!(
         "{count} bookings, {clients} clients, {} calendars",
-        cals.len()
+        calendars.max(1)
     );
+    let mut report = report;
     report.print("bookings");
     Ok(())
 }
