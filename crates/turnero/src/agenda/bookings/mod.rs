@@ -1,11 +1,13 @@
 //! Bookings and holds (a hold is a booking in the `held` state, with an expiry).
 //!
-//! `claim` is the only way a booking takes room in a calendar; `write` has the state
-//! changes, each with its history row and outbox event in the same transaction; this file
-//! has the shapes and the reads.
+//! `claim` is the only way a booking takes room in a calendar; `write` creates, moves and
+//! changes the status of bookings and `holds` places, releases and expires holds, each change
+//! with its history row and outbox event in the same transaction; this file has the shapes and
+//! the reads.
 
 mod claim;
 pub mod history;
+mod holds;
 mod write;
 
 use rand::RngCore;
@@ -18,10 +20,8 @@ use utoipa::ToSchema;
 
 pub use claim::MAX_BLOCK_SECONDS;
 
-pub use write::{
-    confirm_or_close, create, expire_holds, place_hold, release_hold, reschedule, CustomerRef,
-    IdempotencyRecord, NewBooking, NewHold,
-};
+pub use holds::{expire_holds, place_hold, release_hold, NewHold};
+pub use write::{confirm_or_close, create, reschedule, CustomerRef, IdempotencyRecord, NewBooking};
 
 use crate::api::{fmt_local, fmt_ts};
 use crate::db::Db;

@@ -119,7 +119,7 @@ pub async fn create(
 /// Adds a claimed booking's row and first history entry to `batch`; answers it as the API
 /// will show it, without reading it back.
 #[allow(clippy::too_many_arguments)]
-fn insert_claimed(
+pub(super) fn insert_claimed(
     batch: &mut Batch,
     tenant: &TenantId,
     new: &NewBooking,
@@ -272,124 +272,6 @@ async fn use_hold(
     Ok(hold.clone())
 }
 
-/// A validated hold request.
-pub struct NewHold {
-    pub calendar_id: CalendarId,
-    pub service_id: ServiceId,
-    pub start: i64,
-    /// How long the slot stays reserved.
-    pub minutes: u32,
-    pub source: String,
-}
-
-/// Reserves a slot while someone finishes a conversation.
-pub async fn place_hold(db: &Db, tenant: &TenantId, hold: NewHold, now: i64) -> Result<BookingOut> {
-    let NewHold {
-        calendar_id: cal,
-        service_id: service,
-        start,
-        minutes,
-        source,
-    } = hold;
-    let mut tx = db.begin().await?;
-    let c = claim(&mut tx, tenant, &cal, &service, start, None, now).await?;
-    let new = NewBooking {
-        calendar_id: cal,
-        service_id: service,
-        start,
-        customer: CustomerRef::Details(CustomerDef::default()),
-        hold_id: None,
-        custom_fields: Map::new(),
-        notes: None,
-        source,
-    };
-    let expires = now + i64::from(minutes) * 60;
-    let mut batch = Batch::default();
-    let out = insert_claimed(
-        &mut batch,
-        tenant,
-        &new,
-        None,
-        Status::Held,
-        &c,
-        Some(expires),
-        now,
-    )?;
-    events::push(&mut batch, tenant, event::HOLD_CREATED, &out.id, &out, now)?;
-    batch.run(&mut tx).await?;
-    db.commit(tx, Changed::Calendar(&out.calendar_id)).await?;
-    Ok(out)
-}
-
-/// Lets go of a hold before it expires.
-pub async fn release_hold(
-    db: &Db,
-    tenant: &TenantId,
-    id: &BookingId,
-    now: i64,
-) -> Result<BookingOut> {
-    let mut tx = db.begin().await?;
-    let row = row_in(&mut tx, tenant, id).await?;
-    if row.status != Status::Held {
-        return Err(Error::not_found("hold"));
-    }
-    set_status(
-        &mut tx,
-        tenant,
-        &row,
-        Status::Canceled,
-        "released",
-        "api",
-        Some("hold released".into()),
-        now,
-    )
-    .await?;
-    let out = get_in(&mut tx, tenant, id).await?;
-    events::record(&mut tx, tenant, event::HOLD_RELEASED, &out.id, &out, now).await?;
-    db.commit(tx, Changed::Calendar(&out.calendar_id)).await?;
-    Ok(out)
-}
-
-/// Marks holds past their expiry as `expired`; returns how many. Safe to run from several
-/// processes at once: each row changes only if it is still `held`.
-pub async fn expire_holds(db: &Db, now: i64) -> Result<usize> {
-    use sqlx::Row;
-    let rows = sqlx::query(
-        "SELECT tenant_id, id FROM bookings WHERE status = 'held' AND expires_at <= $1 ORDER BY expires_at LIMIT 500",
-    )
-    .bind(now)
-    .fetch_all(&db.read)
-    .await?;
-    let mut expired = 0;
-    for r in rows {
-        let tenant = TenantId::from_trusted(r.get(0));
-        let id = BookingId::from_trusted(r.get(1));
-        let mut tx = db.begin().await?;
-        let row = row_in(&mut tx, &tenant, &id).await?;
-        if row.status != Status::Held || row.expires_at.is_some_and(|e| e > now) {
-            continue;
-        }
-        if set_status(
-            &mut tx,
-            &tenant,
-            &row,
-            Status::Expired,
-            "expired",
-            "system",
-            None,
-            now,
-        )
-        .await?
-        {
-            let out = get_in(&mut tx, &tenant, &id).await?;
-            events::record(&mut tx, &tenant, event::HOLD_EXPIRED, &out.id, &out, now).await?;
-            db.commit(tx, Changed::Calendar(&out.calendar_id)).await?;
-            expired += 1;
-        }
-    }
-    Ok(expired)
-}
-
 /// Moves a booking to a new start on the same calendar, keeping its id.
 pub async fn reschedule(
     db: &Db,
@@ -504,7 +386,7 @@ pub async fn confirm_or_close(
 
 /// Compare-and-set on the status, plus its history row. False if someone else changed it.
 #[allow(clippy::too_many_arguments)]
-async fn set_status(
+pub(super) async fn set_status(
     tx: &mut Tx,
     tenant: &TenantId,
     row: &super::BookingRow,
