@@ -1,0 +1,214 @@
+//! Exceptions to a calendar's weekly hours: date overrides (closed, or other hours on one local
+//! date) and time off (UTC periods when it is unavailable whatever the hours say).
+
+use jiff::civil::Date;
+use serde::Serialize;
+use sqlx::Row;
+use turnero_core::capacity::Interval;
+use turnero_core::event;
+use turnero_core::ids::{CalendarId, TenantId, TimeOffId};
+use turnero_core::time::DayRange;
+use utoipa::ToSchema;
+
+use super::{get, get_in, HoursRange};
+use crate::agenda::events;
+use crate::db::{Changed, Db, Tx};
+use crate::error::{Error, Result};
+
+/// A date override: `None` hours means closed all day.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct OverrideOut {
+    /// Local date, `YYYY-MM-DD`.
+    pub date: String,
+    pub closed: bool,
+    pub hours: Vec<HoursRange>,
+}
+
+pub async fn put_override(
+    db: &Db,
+    tenant: &TenantId,
+    cal: &CalendarId,
+    day: Date,
+    hours: Vec<DayRange>,
+    now: i64,
+) -> Result<OverrideOut> {
+    let mut tx = db.begin().await?;
+    get_in(&mut tx, tenant, cal).await?;
+    let stored: Vec<HoursRange> = hours
+        .iter()
+        .map(|r| HoursRange {
+            start: r.start.to_string(),
+            end: r.end.to_string(),
+        })
+        .collect();
+    sqlx::query("DELETE FROM calendar_overrides WHERE calendar_id = $1 AND day = $2")
+        .bind(cal.as_str())
+        .bind(day.to_string())
+        .execute(&mut *tx)
+        .await?;
+    sqlx::query(
+        "INSERT INTO calendar_overrides (tenant_id, calendar_id, day, ranges) VALUES ($1, $2, $3, $4)",
+    )
+    .bind(tenant.as_str())
+    .bind(cal.as_str())
+    .bind(day.to_string())
+    .bind(serde_json::to_string(&stored)?)
+    .execute(&mut *tx)
+    .await?;
+    commit_updated(db, tx, tenant, cal, now).await?;
+    Ok(OverrideOut {
+        date: day.to_string(),
+        closed: stored.is_empty(),
+        hours: stored,
+    })
+}
+
+pub async fn delete_override(
+    db: &Db,
+    tenant: &TenantId,
+    cal: &CalendarId,
+    day: Date,
+    now: i64,
+) -> Result<()> {
+    let mut tx = db.begin().await?;
+    let n = sqlx::query(
+        "DELETE FROM calendar_overrides WHERE tenant_id = $1 AND calendar_id = $2 AND day = $3",
+    )
+    .bind(tenant.as_str())
+    .bind(cal.as_str())
+    .bind(day.to_string())
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
+    if n == 0 {
+        return Err(Error::not_found("override"));
+    }
+    commit_updated(db, tx, tenant, cal, now).await
+}
+
+/// Records `calendar.updated` with the calendar as it now is, and commits.
+async fn commit_updated(
+    db: &Db,
+    mut tx: Tx,
+    tenant: &TenantId,
+    cal: &CalendarId,
+    now: i64,
+) -> Result<()> {
+    let out = get_in(&mut tx, tenant, cal).await?;
+    events::record(&mut tx, tenant, event::CALENDAR_UPDATED, &out.id, &out, now).await?;
+    db.commit(tx, Changed::Calendar(&out.id)).await?;
+    Ok(())
+}
+
+pub async fn list_overrides(
+    db: &Db,
+    tenant: &TenantId,
+    cal: &CalendarId,
+) -> Result<Vec<OverrideOut>> {
+    get(db, tenant, cal).await?;
+    let rows = sqlx::query(
+        "SELECT day, ranges FROM calendar_overrides WHERE tenant_id = $1 AND calendar_id = $2 ORDER BY day",
+    )
+    .bind(tenant.as_str())
+    .bind(cal.as_str())
+    .fetch_all(&db.read)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            let hours: Vec<HoursRange> = serde_json::from_str(&r.get::<String, _>(1))?;
+            Ok(OverrideOut {
+                date: r.get(0),
+                closed: hours.is_empty(),
+                hours,
+            })
+        })
+        .collect()
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct TimeOffOut {
+    pub id: String,
+    pub calendar_id: String,
+    pub start: String,
+    pub end: String,
+    pub reason: Option<String>,
+}
+
+pub async fn add_time_off(
+    db: &Db,
+    tenant: &TenantId,
+    cal: &CalendarId,
+    span: Interval,
+    reason: Option<String>,
+    now: i64,
+) -> Result<TimeOffOut> {
+    let mut tx = db.begin().await?;
+    get_in(&mut tx, tenant, cal).await?;
+    let id = TimeOffId::generate();
+    sqlx::query(
+        "INSERT INTO time_off (id, tenant_id, calendar_id, start_at, end_at, reason) VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(id.as_str())
+    .bind(tenant.as_str())
+    .bind(cal.as_str())
+    .bind(span.start)
+    .bind(span.end)
+    .bind(reason.clone())
+    .execute(&mut *tx)
+    .await?;
+    commit_updated(db, tx, tenant, cal, now).await?;
+    Ok(TimeOffOut {
+        id: id.into_string(),
+        calendar_id: cal.to_string(),
+        start: crate::api::fmt_ts(span.start),
+        end: crate::api::fmt_ts(span.end),
+        reason,
+    })
+}
+
+pub async fn list_time_off(
+    db: &Db,
+    tenant: &TenantId,
+    cal: &CalendarId,
+) -> Result<Vec<TimeOffOut>> {
+    get(db, tenant, cal).await?;
+    let rows = sqlx::query(
+        "SELECT id, start_at, end_at, reason FROM time_off WHERE tenant_id = $1 AND calendar_id = $2 ORDER BY start_at",
+    )
+    .bind(tenant.as_str())
+    .bind(cal.as_str())
+    .fetch_all(&db.read)
+    .await?;
+    Ok(rows
+        .iter()
+        .map(|r| TimeOffOut {
+            id: r.get(0),
+            calendar_id: cal.to_string(),
+            start: crate::api::fmt_ts(r.get(1)),
+            end: crate::api::fmt_ts(r.get(2)),
+            reason: r.get(3),
+        })
+        .collect())
+}
+
+pub async fn delete_time_off(
+    db: &Db,
+    tenant: &TenantId,
+    cal: &CalendarId,
+    id: &TimeOffId,
+    now: i64,
+) -> Result<()> {
+    let mut tx = db.begin().await?;
+    let n =
+        sqlx::query("DELETE FROM time_off WHERE tenant_id = $1 AND calendar_id = $2 AND id = $3")
+            .bind(tenant.as_str())
+            .bind(cal.as_str())
+            .bind(id.as_str())
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+    if n == 0 {
+        return Err(Error::not_found("time off"));
+    }
+    commit_updated(db, tx, tenant, cal, now).await
+}
