@@ -1,4 +1,4 @@
-//! Bookings and holds: create (optionally from a hold, with `Idempotency-Key`), list, read,
+//! Bookings: create (optionally from a hold, with `Idempotency-Key`), list, read,
 //! confirm, cancel, complete, mark no-show, reschedule, and read the history.
 
 use axum::extract::{Path, State};
@@ -18,7 +18,7 @@ use super::parse::{body_id, custom_fields, instant, opt_text, path_id, within};
 use super::AppState;
 use crate::agenda::bookings::history::{self, HistoryOut};
 use crate::agenda::bookings::{
-    self, BookingFilter, BookingOut, CustomerRef, IdempotencyRecord, NewBooking, NewHold,
+    self, BookingFilter, BookingOut, CustomerRef, IdempotencyRecord, NewBooking,
 };
 use crate::agenda::idempotency;
 use crate::error::{Error, Result};
@@ -33,8 +33,6 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(complete_booking))
         .routes(routes!(no_show_booking))
         .routes(routes!(reschedule_booking))
-        .routes(routes!(create_hold))
-        .routes(routes!(get_hold, release_hold))
 }
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
@@ -58,7 +56,7 @@ pub struct BookingIn {
 
 const SOURCES: [&str; 6] = ["api", "chat", "asisteclick", "admin", "import", "demo"];
 
-fn parse_source(raw: Option<&str>) -> Result<String> {
+pub(super) fn parse_source(raw: Option<&str>) -> Result<String> {
     let s = raw.unwrap_or("api");
     if !SOURCES.contains(&s) {
         return Err(Error::invalid(
@@ -401,55 +399,5 @@ async fn reschedule_booking(
     let source = parse_source(input.source.as_deref())?;
     Ok(axum::Json(
         bookings::reschedule(&s.db, &auth.tenant, &id, start, &source, s.clock.now_secs()).await?,
-    ))
-}
-
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct HoldIn {
-    pub calendar_id: String,
-    pub service_id: String,
-    pub start: String,
-    /// How long to keep it, 1–60 minutes (default 10).
-    pub minutes: Option<i64>,
-    pub source: Option<String>,
-}
-
-#[utoipa::path(post, path = "/holds", tag = "holds", request_body = HoldIn, responses((status = 201, body = BookingOut), (status = 409, body = crate::error::Problem)))]
-async fn create_hold(
-    State(s): State<AppState>,
-    auth: Auth,
-    Json(input): Json<HoldIn>,
-) -> Result<(StatusCode, axum::Json<BookingOut>)> {
-    let hold = NewHold {
-        calendar_id: body_id(&input.calendar_id, "calendar_id", CalendarId::parse)?,
-        service_id: body_id(&input.service_id, "service_id", ServiceId::parse)?,
-        start: instant(&input.start, "start")?,
-        minutes: within(input.minutes.unwrap_or(10), 1..=60, "minutes")?,
-        source: parse_source(input.source.as_deref())?,
-    };
-    let out = bookings::place_hold(&s.db, &auth.tenant, hold, s.clock.now_secs()).await?;
-    Ok((StatusCode::CREATED, axum::Json(out)))
-}
-
-#[utoipa::path(get, path = "/holds/{id}", tag = "holds", responses((status = 200, body = BookingOut)))]
-async fn get_hold(
-    State(s): State<AppState>,
-    auth: Auth,
-    Path(id): Path<String>,
-) -> Result<axum::Json<BookingOut>> {
-    let id = path_id(&id, "hold", BookingId::parse)?;
-    Ok(axum::Json(bookings::get(&s.db, &auth.tenant, &id).await?))
-}
-
-#[utoipa::path(delete, path = "/holds/{id}", tag = "holds", responses((status = 200, body = BookingOut)))]
-async fn release_hold(
-    State(s): State<AppState>,
-    auth: Auth,
-    Path(id): Path<String>,
-) -> Result<axum::Json<BookingOut>> {
-    let id = path_id(&id, "hold", BookingId::parse)?;
-    Ok(axum::Json(
-        bookings::release_hold(&s.db, &auth.tenant, &id, s.clock.now_secs()).await?,
     ))
 }

@@ -8,6 +8,7 @@ mod bookings;
 mod calendars;
 mod customers;
 mod extract;
+mod holds;
 mod metrics;
 mod parse;
 mod services;
@@ -70,6 +71,7 @@ pub fn router(db: Db, clock: Clock) -> Router {
         .merge(services::routes())
         .merge(slots::routes())
         .merge(bookings::routes())
+        .merge(holds::routes())
         .merge(customers::routes())
         .split_for_parts();
     let mut doc = doc;
