@@ -17,6 +17,7 @@ pub struct Running {
     pub clock: Clock,
     server: tokio::task::JoinHandle<()>,
     sweeper: tokio::task::JoinHandle<()>,
+    stop: tokio::sync::oneshot::Sender<()>,
 }
 
 impl Running {
@@ -31,9 +32,14 @@ impl Running {
         self.db.close().await;
     }
 
-    /// Waits until the server stops (it normally never does).
-    pub async fn wait(self) -> anyhow::Result<()> {
+    /// Stops accepting connections, lets requests in flight finish, then stops the jobs and
+    /// closes the database. Nothing is lost by stopping harder: every change is committed
+    /// before it is answered, and holds expire by the clock.
+    pub async fn shutdown(self) -> anyhow::Result<()> {
+        let _ = self.stop.send(());
         self.server.await?;
+        self.sweeper.abort();
+        self.db.close().await;
         Ok(())
     }
 }
@@ -44,8 +50,12 @@ pub async fn start(config: &Config, clock: Clock) -> anyhow::Result<Running> {
     let addr = listener.local_addr()?;
     tracing::info!(%addr, database = redact_url(&config.database_url), "turnero listening");
     let app = crate::api::router(db.clone(), clock.clone());
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let server = tokio::spawn(async move {
-        if let Err(e) = axum::serve(listener, app).await {
+        let serving = axum::serve(listener, app).with_graceful_shutdown(async {
+            let _ = stopped.await;
+        });
+        if let Err(e) = serving.await {
             tracing::error!(error = ?e, "server stopped");
         }
     });
@@ -60,5 +70,6 @@ pub async fn start(config: &Config, clock: Clock) -> anyhow::Result<Running> {
         clock,
         server,
         sweeper,
+        stop,
     })
 }

@@ -94,11 +94,12 @@ pub fn run() -> anyhow::Result<()> {
                 }
                 let running = crate::app::start(&config, Clock::system()).await?;
                 // On stdout, for people and for scripts that started us on port 0.
-                println!("turnero listening on {}", running.url());
-                tokio::select! {
-                    r = running.wait() => r,
-                    _ = tokio::signal::ctrl_c() => Ok(()),
-                }
+                say(&format!("turnero listening on {}", running.url()));
+                stop_signal().await;
+                tracing::info!("stopping: finishing requests in flight");
+                running.shutdown().await?;
+                say("turnero stopped");
+                Ok(())
             }
             Command::Tenant { command: TenantCommand::Create { name, timezone, region, locale, json, db } } => {
                 apply(&mut config, db);
@@ -124,6 +125,36 @@ pub fn run() -> anyhow::Result<()> {
             Command::Bench { command } => crate::bench::run(command).await,
         }
     })
+}
+
+/// A line on stdout; a closed stdout (the reader went away) must not stop the server.
+fn say(line: &str) {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(out, "{line}").and_then(|_| out.flush());
+}
+
+/// Ctrl-C, or SIGTERM (what service managers and container runtimes send).
+async fn stop_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
 }
 
 fn apply(config: &mut Config, db: DbArgs) {

@@ -248,3 +248,27 @@ async fn sqlite_demo_fills_a_clinic_in_two_time_zones_and_prints_a_working_key()
         "{bookings}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_serve_stops_cleanly_on_sigterm() {
+    let (url, _, _dir) = fresh_database(Backend::Sqlite).await;
+    let mut server = serve(&url);
+    let health = reqwest::get(format!("{}/healthz", server.1)).await.unwrap();
+    assert_eq!(health.status(), StatusCode::OK);
+    let pid = server.0.id().to_string();
+    let sent = Command::new("kill").args(["-TERM", &pid]).status().unwrap();
+    assert!(sent.success());
+    let mut waited = 0;
+    let status = loop {
+        if let Some(status) = server.0.try_wait().unwrap() {
+            break status;
+        }
+        waited += 1;
+        assert!(
+            waited < 200,
+            "turnero serve did not stop within 10 s of SIGTERM"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    };
+    assert!(status.success(), "exit status {status}");
+}
