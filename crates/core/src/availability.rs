@@ -85,6 +85,10 @@ fn all_slots(q: &SlotQuery<'_>) -> Vec<Slot> {
     };
 
     let mut slots = Vec::new();
+    // Starts must only move forward (the busy profile and time-off cursors rely on it). Two
+    // ranges that do not touch on paper can overlap in real time when the first ends inside a
+    // DST gap, so a start not after the last one is skipped.
+    let mut last_start = i64::MIN;
     let mut day = first_day;
     while day <= last_day {
         for range in q.rules.ranges_on(day) {
@@ -96,7 +100,8 @@ fn all_slots(q: &SlotQuery<'_>) -> Vec<Slot> {
                 if start >= window.end {
                     break;
                 }
-                if start >= window.start {
+                if start > last_start && start >= window.start {
+                    last_start = start;
                     let body = Interval::new(start, start + duration);
                     if clear_of(&time_off, &mut off_cursor, body)
                         && profile.max_in(q.service.blocked(start)) < q.capacity

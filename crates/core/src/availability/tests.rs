@@ -266,3 +266,31 @@ fn paging_from_a_preferred_instant_reports_both_sides() {
     let first = compute_slots(&q);
     assert!(!first.has_earlier && !first.has_later);
 }
+
+#[test]
+fn ranges_that_overlap_only_because_of_a_dst_gap_never_offer_a_start_twice() {
+    // 2030-03-10, New York: 02:00 jumps to 03:00, so 01:00–02:45 really ends at 03:45 EDT,
+    // after 03:00–05:00 begins.
+    let r = rules(
+        "America/New_York",
+        &[("01:00", "02:45"), ("03:00", "05:00")],
+    );
+    let busy = [Interval::new(
+        ts("2030-03-10T06:45:00Z"),
+        ts("2030-03-10T07:15:00Z"),
+    )];
+    let mut q = query(&r, &busy, "2030-03-10T00:00:00Z", "2030-03-10T12:00:00Z");
+    q.service.duration_minutes = 30;
+    q.service.slot_interval_minutes = 15;
+    let page = compute_slots(&q);
+    let starts: Vec<i64> = page.slots.iter().map(|s| s.start).collect();
+    assert!(starts.windows(2).all(|w| w[0] < w[1]), "{starts:?}");
+    for s in &page.slots {
+        assert!(
+            !busy[0].overlaps(&Interval::new(s.start, s.end)),
+            "offered a busy slot at {}",
+            s.start
+        );
+    }
+    assert!(starts.contains(&ts("2030-03-10T07:15:00Z")));
+}

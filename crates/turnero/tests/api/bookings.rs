@@ -13,7 +13,46 @@ crate::on_both_backends!(
     cancel_cutoff_and_unstarted_no_show_are_refused,
     slots_page_from_a_preferred_instant_with_both_directions_reported,
     listing_bookings_filters_by_status_and_pages_with_a_cursor,
+    a_hold_used_after_its_service_grew_books_the_length_that_was_checked,
 );
+
+async fn a_hold_used_after_its_service_grew_books_the_length_that_was_checked(app: &TestApp) {
+    let (cal, svc) = app.clinic().await;
+    let (_, hold) = app
+        .post(
+            "/api/v1/holds",
+            json!({"calendar_id": cal, "service_id": svc, "start": MON_10}),
+        )
+        .await;
+    assert_eq!(hold["end"], "2030-01-07T13:30:00Z");
+    let (status, _) = app
+        .call(
+            Method::PATCH,
+            &format!("/api/v1/services/{svc}"),
+            Some(json!({"duration_minutes": 60})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, b) = app
+        .post(
+            "/api/v1/bookings",
+            json!({
+                "calendar_id": cal, "service_id": svc, "start": MON_10, "hold_id": hold["id"],
+                "customer": {"name": "Ana", "phone": "+5491122334455"}
+            }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{b}");
+    assert_eq!(b["end"], "2030-01-07T14:00:00Z");
+    let (status, clash) = app
+        .book(&cal, &svc, "2030-01-07T13:30:00Z", "5491133334444")
+        .await;
+    assert_eq!(
+        status,
+        StatusCode::CONFLICT,
+        "the second half-hour is taken too: {clash}"
+    );
+}
 
 const MON_10: &str = "2030-01-07T13:00:00Z"; // 10:00 in Buenos Aires
 

@@ -75,7 +75,7 @@ pub async fn release_hold(
     if row.status != Status::Held {
         return Err(Error::not_found("hold"));
     }
-    set_status(
+    let released = set_status(
         &mut tx,
         tenant,
         &row,
@@ -86,6 +86,13 @@ pub async fn release_hold(
         now,
     )
     .await?;
+    if !released {
+        // Booked or expired since we read it: nothing was released, so say nothing was.
+        return Err(Error::conflict(
+            "hold_not_active",
+            "the hold was used or expired meanwhile",
+        ));
+    }
     let out = get_in(&mut tx, tenant, id).await?;
     events::record(&mut tx, tenant, event::HOLD_RELEASED, &out.id, &out, now).await?;
     db.commit(tx, Changed::Calendar(&out.calendar_id)).await?;

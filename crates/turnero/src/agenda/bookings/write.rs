@@ -204,6 +204,18 @@ async fn use_hold(
     customer_id: &str,
     now: i64,
 ) -> Result<BookingId> {
+    // Lock first, then read the hold: under the lock nobody can move it between our check
+    // and our update.
+    let c = claim(
+        tx,
+        tenant,
+        &new.calendar_id,
+        &new.service_id,
+        new.start,
+        Some(hold),
+        now,
+    )
+    .await?;
     let row = row_in(tx, tenant, hold)
         .await
         .map_err(|_| Error::invalid("unknown_hold", "hold_id", "hold not found"))?;
@@ -222,20 +234,12 @@ async fn use_hold(
         )
         .at("hold_id"));
     }
-    let c = claim(
-        tx,
-        tenant,
-        &new.calendar_id,
-        &new.service_id,
-        new.start,
-        Some(hold),
-        now,
-    )
-    .await?;
     let next = row.status.apply(Action::Book).map_err(transition_error)?;
     let changed = sqlx::query(
         "UPDATE bookings SET status = $1, customer_id = $2, expires_at = NULL, source = $3, \
-         custom_fields = $4, notes = $5, updated_at = $6 WHERE id = $7 AND status = 'held'",
+         custom_fields = $4, notes = $5, updated_at = $6, start_at = $7, end_at = $8, \
+         block_start = $9, block_end = $10 \
+         WHERE tenant_id = $11 AND id = $12 AND status = 'held'",
     )
     .bind(next.as_str())
     .bind(customer_id)
@@ -243,6 +247,12 @@ async fn use_hold(
     .bind(serde_json::to_string(&new.custom_fields)?)
     .bind(new.notes.clone())
     .bind(now)
+    // The range just checked: the service may have changed length since the hold was placed.
+    .bind(c.body.start)
+    .bind(c.body.end)
+    .bind(c.blocked.start)
+    .bind(c.blocked.end)
+    .bind(tenant.as_str())
     .bind(hold.as_str())
     .execute(&mut **tx)
     .await?
