@@ -62,11 +62,6 @@ impl E164 {
         Err(PhoneError::Invalid)
     }
 
-    /// Wraps a value read back from storage, which was normalized when written.
-    pub fn from_trusted(raw: String) -> Self {
-        Self(raw)
-    }
-
     pub fn as_str(&self) -> &str {
         &self.0
     }

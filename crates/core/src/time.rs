@@ -48,10 +48,6 @@ impl TimeOfDay {
         }
     }
 
-    pub fn from_minutes(minutes: u16) -> Option<Self> {
-        (minutes <= 1440).then_some(Self(minutes))
-    }
-
     pub fn minutes(self) -> u16 {
         self.0
     }

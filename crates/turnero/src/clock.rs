@@ -17,7 +17,7 @@ impl Clock {
         Self { fixed: None }
     }
 
-    /// A clock that stays at `at` until moved with [`Clock::set`] or [`Clock::advance`].
+    /// A clock that stays at `at` until moved with [`Clock::set`].
     pub fn fixed(at: Timestamp) -> Self {
         Self {
             fixed: Some(Arc::new(AtomicI64::new(at.as_second()))),
@@ -39,12 +39,6 @@ impl Clock {
     pub fn set(&self, at: Timestamp) {
         if let Some(s) = &self.fixed {
             s.store(at.as_second(), Ordering::SeqCst);
-        }
-    }
-
-    pub fn advance(&self, seconds: i64) {
-        if let Some(s) = &self.fixed {
-            s.fetch_add(seconds, Ordering::SeqCst);
         }
     }
 }

@@ -83,14 +83,6 @@ impl Error {
             other => other,
         }
     }
-
-    /// The stable code, for tests and logs.
-    pub fn code(&self) -> &'static str {
-        match self {
-            Error::Problem(p) => p.code,
-            Error::Internal(_) => "internal",
-        }
-    }
 }
 
 impl From<sqlx::Error> for Error {

@@ -26,8 +26,6 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 use utoipa_axum::router::OpenApiRouter;
 
-pub use extract::parse_json;
-
 use crate::clock::Clock;
 use crate::db::Db;
 use crate::error::Error;

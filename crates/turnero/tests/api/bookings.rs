@@ -1,7 +1,7 @@
 use reqwest::{Method, StatusCode};
 use serde_json::json;
 
-use crate::common::TestApp;
+use crate::common::{local_starts, TestApp};
 
 crate::on_both_backends!(
     a_booking_goes_from_pending_to_confirmed_to_completed_with_history_and_events,
@@ -320,12 +320,7 @@ async fn slots_page_from_a_preferred_instant_with_both_directions_reported(app: 
         "/api/v1/calendars/{cal}/slots?service_id={svc}&start=2030-01-07T00:00:00Z&end=2030-01-08T00:00:00Z&count=2&preferred=2030-01-07T14:10:00Z"
     )).await;
     assert_eq!(status, StatusCode::OK, "{page}");
-    let starts: Vec<&str> = page["slots"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|s| s["start_local"].as_str().unwrap())
-        .collect();
+    let starts = local_starts(&page);
     assert_eq!(
         starts,
         ["2030-01-07T11:30:00-03:00", "2030-01-07T12:00:00-03:00"]

@@ -1,7 +1,7 @@
 use reqwest::{Method, StatusCode};
 use serde_json::json;
 
-use crate::common::TestApp;
+use crate::common::{local_starts, TestApp};
 
 crate::on_both_backends!(
     creating_a_calendar_returns_it_with_canonical_hours_and_stores_it,
@@ -69,12 +69,7 @@ async fn patching_weekly_hours_replaces_the_week_and_changes_the_slots(app: &Tes
     let (_, slots) = app.get(&format!(
         "/api/v1/calendars/{cal}/slots?service_id={svc}&start=2030-01-07T00:00:00Z&end=2030-01-14T00:00:00Z"
     )).await;
-    let starts: Vec<&str> = slots["slots"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|s| s["start_local"].as_str().unwrap())
-        .collect();
+    let starts = local_starts(&slots);
     assert_eq!(
         starts,
         ["2030-01-07T15:00:00-03:00", "2030-01-07T15:30:00-03:00"]
@@ -106,12 +101,7 @@ async fn a_closed_date_override_and_time_off_remove_slots(app: &TestApp) {
     let (_, slots) = app.get(&format!(
         "/api/v1/calendars/{cal}/slots?service_id={svc}&start=2030-01-08T00:00:00Z&end=2030-01-13T00:00:00Z"
     )).await;
-    let starts: Vec<&str> = slots["slots"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|s| s["start_local"].as_str().unwrap())
-        .collect();
+    let starts = local_starts(&slots);
     assert!(
         !starts.iter().any(|s| s.starts_with("2030-01-08")),
         "closed day offered: {starts:?}"

@@ -232,6 +232,16 @@ impl TestApp {
     }
 }
 
+/// The `start_local` of every slot in a slots answer, in order.
+pub fn local_starts(page: &Value) -> Vec<&str> {
+    page["slots"]
+        .as_array()
+        .expect("a slots answer")
+        .iter()
+        .map(|s| s["start_local"].as_str().expect("start_local"))
+        .collect()
+}
+
 /// Runs each listed `async fn(&TestApp)` once on SQLite and once on PostgreSQL, as
 /// `sqlite::<name>` and `postgres::<name>`.
 #[macro_export]

@@ -10,7 +10,7 @@ use turnero_core::ids::{CalendarId, TenantId, TimeOffId};
 use turnero_core::time::DayRange;
 use utoipa::ToSchema;
 
-use super::{get, get_in, HoursRange};
+use super::{get, get_in, CalendarOut, HoursRange};
 use crate::agenda::events;
 use crate::db::{Changed, Db, Tx};
 use crate::error::{Error, Result};
@@ -33,7 +33,7 @@ pub async fn put_override(
     now: i64,
 ) -> Result<OverrideOut> {
     let mut tx = db.begin().await?;
-    get_in(&mut tx, tenant, cal).await?;
+    let calendar = get_in(&mut tx, tenant, cal).await?;
     let stored: Vec<HoursRange> = hours
         .iter()
         .map(|r| HoursRange {
@@ -55,7 +55,7 @@ pub async fn put_override(
     .bind(serde_json::to_string(&stored)?)
     .execute(&mut *tx)
     .await?;
-    commit_updated(db, tx, tenant, cal, now).await?;
+    commit_updated(db, tx, tenant, &calendar, now).await?;
     Ok(OverrideOut {
         date: day.to_string(),
         closed: stored.is_empty(),
@@ -71,6 +71,7 @@ pub async fn delete_override(
     now: i64,
 ) -> Result<()> {
     let mut tx = db.begin().await?;
+    let calendar = get_in(&mut tx, tenant, cal).await?;
     let n = sqlx::query(
         "DELETE FROM calendar_overrides WHERE tenant_id = $1 AND calendar_id = $2 AND day = $3",
     )
@@ -83,20 +84,20 @@ pub async fn delete_override(
     if n == 0 {
         return Err(Error::not_found("override"));
     }
-    commit_updated(db, tx, tenant, cal, now).await
+    commit_updated(db, tx, tenant, &calendar, now).await
 }
 
-/// Records `calendar.updated` with the calendar as it now is, and commits.
+/// Records `calendar.updated` for `cal` (read at the start of the same transaction, which also
+/// proved it is this tenant's) and commits.
 async fn commit_updated(
     db: &Db,
     mut tx: Tx,
     tenant: &TenantId,
-    cal: &CalendarId,
+    cal: &CalendarOut,
     now: i64,
 ) -> Result<()> {
-    let out = get_in(&mut tx, tenant, cal).await?;
-    events::record(&mut tx, tenant, event::CALENDAR_UPDATED, &out.id, &out, now).await?;
-    db.commit(tx, Changed::Calendar(&out.id)).await?;
+    events::record(&mut tx, tenant, event::CALENDAR_UPDATED, &cal.id, cal, now).await?;
+    db.commit(tx, Changed::Calendar(&cal.id)).await?;
     Ok(())
 }
 
@@ -143,7 +144,7 @@ pub async fn add_time_off(
     now: i64,
 ) -> Result<TimeOffOut> {
     let mut tx = db.begin().await?;
-    get_in(&mut tx, tenant, cal).await?;
+    let calendar = get_in(&mut tx, tenant, cal).await?;
     let id = TimeOffId::generate();
     sqlx::query(
         "INSERT INTO time_off (id, tenant_id, calendar_id, start_at, end_at, reason) VALUES ($1, $2, $3, $4, $5, $6)",
@@ -156,7 +157,7 @@ pub async fn add_time_off(
     .bind(reason.clone())
     .execute(&mut *tx)
     .await?;
-    commit_updated(db, tx, tenant, cal, now).await?;
+    commit_updated(db, tx, tenant, &calendar, now).await?;
     Ok(TimeOffOut {
         id: id.into_string(),
         calendar_id: cal.to_string(),
@@ -199,6 +200,7 @@ pub async fn delete_time_off(
     now: i64,
 ) -> Result<()> {
     let mut tx = db.begin().await?;
+    let calendar = get_in(&mut tx, tenant, cal).await?;
     let n =
         sqlx::query("DELETE FROM time_off WHERE tenant_id = $1 AND calendar_id = $2 AND id = $3")
             .bind(tenant.as_str())
@@ -210,5 +212,5 @@ pub async fn delete_time_off(
     if n == 0 {
         return Err(Error::not_found("time off"));
     }
-    commit_updated(db, tx, tenant, cal, now).await
+    commit_updated(db, tx, tenant, &calendar, now).await
 }
