@@ -21,3 +21,67 @@ pub const MESSAGE_SENT: &str = "message.sent";
 pub const MESSAGE_STATUS: &str = "message.status";
 pub const CONVERSATION_VARIABLES_CHANGED: &str = "conversation.variables_changed";
 pub const CONVERSATION_HANDOFF: &str = "conversation.handoff";
+/// Sent only by `POST /webhooks/{id}/test`; never stored in the outbox.
+pub const WEBHOOK_TEST: &str = "webhook.test";
+
+/// Every type a subscription may name (the test event is always allowed).
+pub const ALL: &[&str] = &[
+    BOOKING_CREATED,
+    BOOKING_UPDATED,
+    BOOKING_CONFIRMED,
+    BOOKING_CANCELED,
+    BOOKING_COMPLETED,
+    BOOKING_NO_SHOW,
+    HOLD_CREATED,
+    HOLD_RELEASED,
+    HOLD_EXPIRED,
+    CUSTOMER_CREATED,
+    CUSTOMER_UPDATED,
+    CALENDAR_CREATED,
+    CALENDAR_UPDATED,
+    SERVICE_CREATED,
+    SERVICE_UPDATED,
+    MESSAGE_RECEIVED,
+    MESSAGE_SENT,
+    MESSAGE_STATUS,
+    CONVERSATION_VARIABLES_CHANGED,
+    CONVERSATION_HANDOFF,
+];
+
+/// Whether a subscription pattern is valid: `*`, a known type, or `<category>.*` for a
+/// category that has types (`booking.*`).
+pub fn is_valid_pattern(pattern: &str) -> bool {
+    if pattern == "*" || ALL.contains(&pattern) {
+        return true;
+    }
+    match pattern.strip_suffix(".*") {
+        Some(category) => ALL
+            .iter()
+            .any(|t| t.split_once('.').is_some_and(|(c, _)| c == category)),
+        None => false,
+    }
+}
+
+/// The wildcard pattern that covers a type: `booking.created` → `booking.*`.
+pub fn category_pattern(kind: &str) -> String {
+    let category = kind.split_once('.').map_or(kind, |(c, _)| c);
+    format!("{category}.*")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn patterns_are_known_types_categories_or_everything() {
+        assert!(is_valid_pattern("*"));
+        assert!(is_valid_pattern("booking.created"));
+        assert!(is_valid_pattern("booking.*"));
+        assert!(is_valid_pattern("conversation.*"));
+        assert!(!is_valid_pattern("booking.creatd"));
+        assert!(!is_valid_pattern("bookings.*"));
+        assert!(!is_valid_pattern("booking.**"));
+        assert!(!is_valid_pattern(""));
+        assert_eq!(category_pattern("message.status"), "message.*");
+    }
+}

@@ -76,6 +76,10 @@ define_id!(/// An API key record (the key itself is never stored).
     ApiKeyId, "key");
 define_id!(/// A period a calendar is unavailable.
     TimeOffId, "off");
+define_id!(/// A webhook endpoint (subscription).
+    WebhookId, "whk");
+define_id!(/// One HTTP attempt to deliver an event to a webhook endpoint.
+    AttemptId, "wat");
 
 #[cfg(test)]
 mod tests {

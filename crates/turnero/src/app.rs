@@ -2,6 +2,7 @@
 //! listener on `127.0.0.1:0` and read the port back.
 
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::net::TcpListener;
@@ -9,14 +10,18 @@ use tokio::net::TcpListener;
 use crate::clock::Clock;
 use crate::config::Config;
 use crate::db::{redact_url, Db};
+use crate::outbound::Outbound;
+use crate::webhooks::{Hub, Settings};
 
 /// A running server.
 pub struct Running {
     pub addr: SocketAddr,
     pub db: Db,
     pub clock: Clock,
+    pub hub: Arc<Hub>,
     server: tokio::task::JoinHandle<()>,
     sweeper: tokio::task::JoinHandle<()>,
+    deliveries: tokio::task::JoinHandle<()>,
     stop: tokio::sync::oneshot::Sender<()>,
 }
 
@@ -29,6 +34,7 @@ impl Running {
     pub async fn stop(self) {
         self.server.abort();
         self.sweeper.abort();
+        self.deliveries.abort();
         self.db.close().await;
     }
 
@@ -39,6 +45,9 @@ impl Running {
         let _ = self.stop.send(());
         self.server.await?;
         self.sweeper.abort();
+        // Sends in flight are not waited for: their rows stay claimed until the lease runs
+        // out and are then sent again (receivers de-duplicate by `webhook-id`).
+        self.deliveries.abort();
         self.db.close().await;
         Ok(())
     }
@@ -49,7 +58,14 @@ pub async fn start(config: &Config, clock: Clock) -> anyhow::Result<Running> {
     let listener = TcpListener::bind(&config.listen).await?;
     let addr = listener.local_addr()?;
     tracing::info!(%addr, database = redact_url(&config.database_url), "turnero listening");
-    let app = crate::api::router(db.clone(), clock.clone());
+    let outbound = Outbound::new(
+        &config.outbound_allow,
+        Duration::from_millis(config.webhook_timeout_ms.max(100)),
+        concat!("turnero/", env!("CARGO_PKG_VERSION")),
+    )?;
+    let hub = Hub::new(db.clone(), clock.clone(), Settings::from(config), outbound);
+    let deliveries = hub.spawn();
+    let app = crate::api::router(db.clone(), clock.clone(), hub.clone());
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let server = tokio::spawn(async move {
         let serving = axum::serve(listener, app).with_graceful_shutdown(async {
@@ -68,8 +84,10 @@ pub async fn start(config: &Config, clock: Clock) -> anyhow::Result<Running> {
         addr,
         db,
         clock,
+        hub,
         server,
         sweeper,
+        deliveries,
         stop,
     })
 }

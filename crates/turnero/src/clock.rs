@@ -36,6 +36,14 @@ impl Clock {
         self.now().as_second()
     }
 
+    /// Unix milliseconds (a fixed clock stays on its whole second).
+    pub fn now_ms(&self) -> i64 {
+        match &self.fixed {
+            Some(s) => s.load(Ordering::SeqCst) * 1000,
+            None => Timestamp::now().as_millisecond(),
+        }
+    }
+
     pub fn set(&self, at: Timestamp) {
         if let Some(s) = &self.fixed {
             s.store(at.as_second(), Ordering::SeqCst);

@@ -18,6 +18,27 @@ pub struct Config {
     pub hold_sweep_seconds: u64,
     /// Connections per pool (PostgreSQL; SQLite readers).
     pub db_pool_size: u32,
+    /// CIDRs outbound requests may reach although they are private or loopback
+    /// (comma-separated, e.g. `127.0.0.0/8,10.0.0.0/8`). Empty: public addresses only.
+    pub outbound_allow: String,
+    /// Webhook request timeout (milliseconds).
+    pub webhook_timeout_ms: u64,
+    /// Seconds before each webhook attempt (first = first attempt); empty = the default
+    /// `[0, 5, 300, 1800, 7200, 18000, 36000, 36000]`.
+    pub webhook_retry_schedule: Vec<u64>,
+    /// The breaker opens after this many failures within the window…
+    pub webhook_breaker_failures: u32,
+    pub webhook_breaker_window_seconds: u64,
+    /// …and pauses the endpoint this long before one probe decides.
+    pub webhook_breaker_pause_seconds: u64,
+    /// Successful attempts slower than this are "slow" in the stats.
+    pub webhook_slow_ms: u64,
+    /// Sends in flight per endpoint (per process).
+    pub webhook_endpoint_concurrency: u32,
+    /// Sends in flight per process.
+    pub webhook_max_in_flight: u32,
+    /// How often an idle process looks for due retries (milliseconds).
+    pub webhook_poll_ms: u64,
 }
 
 impl Default for Config {
@@ -27,6 +48,16 @@ impl Default for Config {
             database_url: "sqlite://turnero.db".into(),
             hold_sweep_seconds: 5,
             db_pool_size: 16,
+            outbound_allow: String::new(),
+            webhook_timeout_ms: 15_000,
+            webhook_retry_schedule: Vec::new(),
+            webhook_breaker_failures: 100,
+            webhook_breaker_window_seconds: 600,
+            webhook_breaker_pause_seconds: 600,
+            webhook_slow_ms: 2_000,
+            webhook_endpoint_concurrency: 16,
+            webhook_max_in_flight: 512,
+            webhook_poll_ms: 1_000,
         }
     }
 }
@@ -45,6 +76,17 @@ impl Config {
                 "listen",
                 "database_url",
                 "hold_sweep_seconds",
+                "db_pool_size",
+                "outbound_allow",
+                "webhook_timeout_ms",
+                "webhook_retry_schedule",
+                "webhook_breaker_failures",
+                "webhook_breaker_window_seconds",
+                "webhook_breaker_pause_seconds",
+                "webhook_slow_ms",
+                "webhook_endpoint_concurrency",
+                "webhook_max_in_flight",
+                "webhook_poll_ms",
             ]))
             .merge(Env::raw().only(&["database_url"]));
         Ok(fig.extract()?)

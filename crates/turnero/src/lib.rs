@@ -12,3 +12,5 @@ pub mod db;
 pub mod demo;
 pub mod error;
 pub mod jobs;
+pub mod outbound;
+pub mod webhooks;

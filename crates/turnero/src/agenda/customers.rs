@@ -79,7 +79,7 @@ pub async fn create(db: &Db, tenant: &TenantId, def: CustomerDef, now: i64) -> R
         .at("phone"));
     };
     events.run(&mut tx).await?;
-    tx.commit().await?;
+    db.commit_events(tx).await?;
     Ok(out)
 }
 
@@ -168,7 +168,7 @@ pub async fn update(
     };
     let out = get_in(&mut tx, tenant, id).await?;
     events::record(&mut tx, tenant, event::CUSTOMER_UPDATED, &out.id, &out, now).await?;
-    tx.commit().await?;
+    db.commit_events(tx).await?;
     Ok(out)
 }
 

@@ -7,6 +7,7 @@
 mod bookings;
 mod calendars;
 mod customers;
+mod events;
 mod extract;
 mod holds;
 mod metrics;
@@ -15,6 +16,7 @@ mod services;
 mod slots;
 mod system;
 pub(crate) mod tenant;
+mod webhooks;
 
 use std::sync::Arc;
 
@@ -39,11 +41,12 @@ pub struct AppState {
     pub clock: Clock,
     pub openapi: Arc<String>,
     pub keys: Arc<crate::agenda::tenants::KeyCache>,
+    pub hub: Arc<crate::webhooks::Hub>,
 }
 
 #[derive(OpenApi)]
 #[openapi(
-    info(title = "turnero", description = "Appointment engine: calendars, availability, holds, bookings, customers."),
+    info(title = "turnero", description = "Appointment engine: calendars, availability, holds, bookings, customers, events and webhooks."),
     modifiers(&BearerAuth),
     security(("api_key" = []))
 )]
@@ -62,7 +65,7 @@ impl Modify for BearerAuth {
 }
 
 /// The whole application router.
-pub fn router(db: Db, clock: Clock) -> Router {
+pub fn router(db: Db, clock: Clock, hub: Arc<crate::webhooks::Hub>) -> Router {
     let (api, doc) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(tenant::routes())
         .merge(calendars::routes())
@@ -71,6 +74,8 @@ pub fn router(db: Db, clock: Clock) -> Router {
         .merge(bookings::routes())
         .merge(holds::routes())
         .merge(customers::routes())
+        .merge(events::routes())
+        .merge(webhooks::routes())
         .split_for_parts();
     let mut doc = doc;
     doc.servers = Some(vec![utoipa::openapi::Server::new("/api/v1")]);
@@ -80,6 +85,7 @@ pub fn router(db: Db, clock: Clock) -> Router {
         clock,
         openapi,
         keys: Arc::default(),
+        hub,
     };
     Router::new()
         .nest("/api/v1", api)

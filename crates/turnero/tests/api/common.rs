@@ -69,13 +69,24 @@ pub async fn fresh_database(
 
 impl TestApp {
     pub async fn start(backend: Backend) -> Self {
+        Self::start_with(backend, |_| {}).await
+    }
+
+    /// Starts with test settings changed by `adjust` (retry schedule, breaker…). Webhooks
+    /// may reach 127.0.0.1, where the tests' receivers listen.
+    pub async fn start_with(backend: Backend, adjust: impl FnOnce(&mut Config)) -> Self {
         let (database_url, schema, dir) = fresh_database(backend).await;
-        let config = Config {
+        let mut config = Config {
             listen: "127.0.0.1:0".into(),
             database_url: database_url.clone(),
             hold_sweep_seconds: 3600,
             db_pool_size: 8,
+            outbound_allow: "127.0.0.0/8".into(),
+            webhook_poll_ms: 50,
+            webhook_timeout_ms: 3_000,
+            ..Config::default()
         };
+        adjust(&mut config);
         let clock = Clock::fixed(NOW.parse().unwrap());
         let server = app::start(&config, clock).await.expect("server starts");
         let key = Self::new_tenant_on(&server, "Clínica Test").await;

@@ -11,4 +11,6 @@ mod customers;
 mod isolation;
 mod processes;
 mod readme;
+mod receiver;
 mod system;
+mod webhooks;

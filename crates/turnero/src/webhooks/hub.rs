@@ -1,0 +1,629 @@
+//! The delivery loop. The queue is the `webhook_deliveries` table, written in the same
+//! transaction as each event, so nothing exists only in memory:
+//!
+//! 1. **Claim.** For each endpoint with due work and free room in this process, one UPDATE
+//!    marks up to `2 × concurrency − outstanding` of its due rows `sending` under a random
+//!    claim token and a lease (`FOR UPDATE SKIP LOCKED` on PostgreSQL, so several processes
+//!    never take the same row; SQLite has one writer). Rows whose lease ran out (the process
+//!    died mid-send) go back to `pending` and are sent again: at least once.
+//! 2. **Send.** One task per delivery, at most `concurrency` at a time per endpoint, so a slow
+//!    or dead endpoint only ever waits on itself.
+//! 3. **Record.** Results are written in batches (one transaction for many attempts): the
+//!    attempt row, and the delivery `delivered`, rescheduled, or `failed` when the schedule is
+//!    used up (or the receiver answered 410 Gone, which also turns the endpoint off).
+//! 4. **Breaker.** When an endpoint has failed `breaker_failures` times within the window, it
+//!    pauses: its due deliveries are counted once as `rejected` and kept. After the pause one
+//!    process takes the probe (an atomic `open → probing` update) and sends one delivery;
+//!    success closes the breaker and the backlog flows, failure pauses it again.
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use rand::RngCore;
+use sqlx::Row;
+use tokio::sync::{mpsc, Semaphore};
+use turnero_core::ids::AttemptId;
+
+use super::formats::{self, Context, EventRecord};
+use super::retry::next_delay_ms;
+use super::send::{attempt, Sent};
+use super::store::{endpoint_from_row, Endpoint, Format, ENDPOINT_COLUMNS};
+use super::Settings;
+use crate::clock::Clock;
+use crate::db::{Backend, Batch, Db};
+use crate::error::Result;
+use crate::outbound::Outbound;
+
+/// Per endpoint, in this process: sends in flight are bounded by `sending`; `outstanding`
+/// counts claimed rows not yet recorded, which bounds what the next claim may take.
+///
+/// `failures` and `paused` stop this process's sends the moment its own failures reach the
+/// breaker's threshold, before the batched recorder has written them and opened the stored
+/// breaker (which is what every process obeys).
+struct Slot {
+    sending: Semaphore,
+    outstanding: AtomicUsize,
+    failures: Mutex<VecDeque<i64>>,
+    paused: Mutex<Option<std::time::Instant>>,
+}
+
+impl Slot {
+    fn is_paused(&self) -> bool {
+        self.paused.lock().map(|p| p.is_some()).unwrap_or(false)
+    }
+
+    /// Counts a failure; answers whether this process should pause the endpoint.
+    fn failed(&self, at: i64, s: &Settings) -> bool {
+        let mut f = self.failures.lock().expect("failures lock");
+        f.push_back(at);
+        while f.front().is_some_and(|t| *t < at - s.breaker_window_ms) {
+            f.pop_front();
+        }
+        if f.len() >= s.breaker_failures as usize {
+            *self.paused.lock().expect("paused lock") = Some(std::time::Instant::now());
+            return true;
+        }
+        false
+    }
+
+    fn resume(&self) {
+        self.failures.lock().expect("failures lock").clear();
+        *self.paused.lock().expect("paused lock") = None;
+    }
+}
+
+pub struct Hub {
+    pub db: Db,
+    pub clock: Clock,
+    pub settings: Arc<Settings>,
+    pub outbound: Outbound,
+    slots: Mutex<HashMap<String, Arc<Slot>>>,
+    in_flight: AtomicUsize,
+}
+
+/// A claimed delivery, ready to send.
+struct Job {
+    event: EventRecord,
+    endpoint: Endpoint,
+    claim: String,
+    attempts_before: i64,
+    probe: bool,
+}
+
+enum Outcome {
+    Sent(Sent),
+    /// The endpoint's format has nothing for this event type.
+    Skipped,
+    /// Not sent: the endpoint paused meanwhile. Back to the queue, no attempt used.
+    Released,
+}
+
+/// The result of a job, on its way to being recorded.
+struct Done {
+    job: Job,
+    outcome: Outcome,
+    at_ms: i64,
+}
+
+const CLAIM_SQLITE: &str = "UPDATE webhook_deliveries SET state = 'sending', claim = $1, \
+    lease_until = $2, held = 0 WHERE state = 'pending' AND (event_id, webhook_id) IN ( \
+    SELECT event_id, webhook_id FROM webhook_deliveries WHERE webhook_id = $3 \
+    AND state = 'pending' AND next_attempt_at <= $4 ORDER BY next_attempt_at LIMIT $5)";
+const CLAIM_POSTGRES: &str = "UPDATE webhook_deliveries SET state = 'sending', claim = $1, \
+    lease_until = $2, held = 0 WHERE state = 'pending' AND (event_id, webhook_id) IN ( \
+    SELECT event_id, webhook_id FROM webhook_deliveries WHERE webhook_id = $3 \
+    AND state = 'pending' AND next_attempt_at <= $4 ORDER BY next_attempt_at LIMIT $5 \
+    FOR UPDATE SKIP LOCKED)";
+
+impl Hub {
+    pub fn new(db: Db, clock: Clock, settings: Settings, outbound: Outbound) -> Arc<Self> {
+        Arc::new(Hub {
+            db,
+            clock,
+            settings: Arc::new(settings),
+            outbound,
+            slots: Mutex::default(),
+            in_flight: AtomicUsize::new(0),
+        })
+    }
+
+    fn now_ms(&self) -> i64 {
+        self.clock.now_ms()
+    }
+
+    fn slot(&self, webhook: &str) -> Arc<Slot> {
+        let mut slots = self.slots.lock().expect("slots lock");
+        slots
+            .entry(webhook.to_string())
+            .or_insert_with(|| {
+                Arc::new(Slot {
+                    sending: Semaphore::new(self.settings.endpoint_concurrency as usize),
+                    outstanding: AtomicUsize::new(0),
+                    failures: Mutex::default(),
+                    paused: Mutex::default(),
+                })
+            })
+            .clone()
+    }
+
+    /// Runs the loop until the task is aborted.
+    pub fn spawn(self: &Arc<Self>) -> tokio::task::JoinHandle<()> {
+        let hub = self.clone();
+        tokio::spawn(async move {
+            let (done_tx, done_rx) = mpsc::unbounded_channel::<Done>();
+            let recorder = tokio::spawn(hub.clone().record_loop(done_rx));
+            let mut last_upkeep = std::time::Instant::now() - Duration::from_secs(60);
+            loop {
+                if last_upkeep.elapsed() >= hub.settings.upkeep_every() {
+                    last_upkeep = std::time::Instant::now();
+                    if let Err(e) = hub.upkeep(&done_tx).await {
+                        tracing::warn!(error = ?e, "webhook upkeep failed");
+                    }
+                }
+                let claimed = match hub.claim_round(&done_tx).await {
+                    Ok(n) => n,
+                    Err(e) => {
+                        tracing::warn!(error = ?e, "webhook claim failed");
+                        0
+                    }
+                };
+                if claimed == 0 {
+                    tokio::select! {
+                        _ = hub.db.outbox_ready.notified() => {}
+                        _ = tokio::time::sleep(hub.settings.poll) => {}
+                    }
+                }
+                if recorder.is_finished() {
+                    tracing::error!("webhook recorder stopped");
+                    return;
+                }
+            }
+        })
+    }
+
+    /// Claims due deliveries of every endpoint with room and starts sending them.
+    async fn claim_round(self: &Arc<Self>, done: &mpsc::UnboundedSender<Done>) -> Result<usize> {
+        let now = self.now_ms();
+        let due: Vec<String> = sqlx::query(
+            "SELECT w.id FROM webhooks w WHERE w.enabled = 1 AND w.breaker = 'closed' \
+             AND EXISTS (SELECT 1 FROM webhook_deliveries d WHERE d.webhook_id = w.id \
+             AND d.state = 'pending' AND d.next_attempt_at <= $1)",
+        )
+        .bind(now)
+        .fetch_all(&self.db.read)
+        .await?
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+        let mut claimed = 0;
+        for webhook in due {
+            let slot = self.slot(&webhook);
+            if slot.is_paused() {
+                // The stored breaker is still closed: either the recorder has not opened it
+                // yet, or someone closed it (a probe elsewhere, the operator). Give the
+                // recorder a moment, then go by the stored state.
+                let since = slot.paused.lock().ok().and_then(|p| *p);
+                if since.is_some_and(|t| t.elapsed() < Duration::from_secs(2)) {
+                    continue;
+                }
+                slot.resume();
+            }
+            let cap = 2 * self.settings.endpoint_concurrency as usize;
+            let room = cap.saturating_sub(slot.outstanding.load(Ordering::SeqCst));
+            let global = (self.settings.max_in_flight as usize)
+                .saturating_sub(self.in_flight.load(Ordering::SeqCst));
+            let take = room.min(global);
+            if take == 0 {
+                continue;
+            }
+            let jobs = self.claim(&webhook, take, false, now).await?;
+            claimed += jobs.len();
+            for job in jobs {
+                self.start(job, slot.clone(), done.clone());
+            }
+        }
+        Ok(claimed)
+    }
+
+    /// Marks up to `limit` due rows of one endpoint as ours and reads what sending needs.
+    async fn claim(&self, webhook: &str, limit: usize, probe: bool, now: i64) -> Result<Vec<Job>> {
+        let claim = {
+            let mut b = [0u8; 12];
+            rand::rng().fill_bytes(&mut b);
+            hex::encode(b)
+        };
+        let sql = match self.db.backend {
+            Backend::Sqlite => CLAIM_SQLITE,
+            Backend::Postgres => CLAIM_POSTGRES,
+        };
+        let taken = sqlx::query(sql)
+            .bind(&claim)
+            .bind(now + self.settings.lease_ms())
+            .bind(webhook)
+            .bind(now)
+            .bind(limit as i64)
+            .execute(&self.db.write)
+            .await?;
+        if taken.rows_affected() == 0 {
+            return Ok(vec![]);
+        }
+        let rows = sqlx::query(&format!(
+            "SELECT d.event_id, e.type, e.data, e.created_at, d.attempts, {ENDPOINT_COLUMNS} \
+             FROM webhook_deliveries d JOIN events e ON e.id = d.event_id \
+             JOIN webhooks w ON w.id = d.webhook_id WHERE d.claim = $1"
+        ))
+        .bind(&claim)
+        .fetch_all(&self.db.read)
+        .await?;
+        let now = self.now_ms();
+        rows.iter()
+            .map(|r| {
+                Ok(Job {
+                    event: EventRecord {
+                        id: r.get(0),
+                        kind: r.get(1),
+                        data: r.get(2),
+                        created_at: r.get(3),
+                    },
+                    attempts_before: r.get(4),
+                    endpoint: endpoint_from_row(r, 5, now)?,
+                    claim: claim.clone(),
+                    probe,
+                })
+            })
+            .collect()
+    }
+
+    fn start(self: &Arc<Self>, job: Job, slot: Arc<Slot>, done: mpsc::UnboundedSender<Done>) {
+        slot.outstanding.fetch_add(1, Ordering::SeqCst);
+        self.in_flight.fetch_add(1, Ordering::SeqCst);
+        let hub = self.clone();
+        tokio::spawn(async move {
+            let permit = slot.sending.acquire().await;
+            let outcome = if slot.is_paused() && !job.probe {
+                Outcome::Released
+            } else {
+                hub.send_job(&job).await
+            };
+            let at_ms = hub.now_ms();
+            // Counted before the next send of this endpoint may start.
+            if let Outcome::Sent(sent) = &outcome {
+                match (sent.succeeded(), job.probe) {
+                    (true, true) => slot.resume(),
+                    (false, false) if slot.failed(at_ms, &hub.settings) => {
+                        tracing::warn!(
+                            webhook = job.endpoint.id,
+                            "webhook endpoint paused after repeated failures"
+                        );
+                    }
+                    _ => {}
+                }
+            }
+            drop(permit);
+            slot.outstanding.fetch_sub(1, Ordering::SeqCst);
+            hub.in_flight.fetch_sub(1, Ordering::SeqCst);
+            let _ = done.send(Done {
+                job,
+                outcome,
+                at_ms,
+            });
+            // Room was freed: let the loop claim more without waiting for its poll.
+            hub.db.outbox_ready.notify_one();
+        });
+    }
+
+    async fn send_job(&self, job: &Job) -> Outcome {
+        let ctx = self.context_for(&job.endpoint, &job.event).await;
+        match formats::body(job.endpoint.format, &job.event, &ctx) {
+            Some(body) => {
+                Outcome::Sent(attempt(&self.outbound, &job.endpoint, &job.event.id, body).await)
+            }
+            None => Outcome::Skipped,
+        }
+    }
+
+    /// Facts a format needs beyond the event (only AsisteClick's, for now).
+    pub async fn context_for(&self, ep: &Endpoint, ev: &EventRecord) -> Context {
+        if ep.format != Format::Asisteclick {
+            return Context::default();
+        }
+        let calendar = serde_json::from_str::<serde_json::Value>(&ev.data)
+            .ok()
+            .and_then(|d| d.get("calendar_id")?.as_str().map(str::to_string));
+        let Some(calendar) = calendar else {
+            return Context::default();
+        };
+        let title = sqlx::query("SELECT name FROM calendars WHERE id = $1 AND tenant_id = $2")
+            .bind(calendar)
+            .bind(&ep.tenant_id)
+            .fetch_optional(&self.db.read)
+            .await
+            .ok()
+            .flatten()
+            .map(|r| r.get::<String, _>(0));
+        Context {
+            calendar_title: title,
+        }
+    }
+
+    /// Writes results in batches: whatever has arrived goes in one transaction.
+    async fn record_loop(self: Arc<Self>, mut rx: mpsc::UnboundedReceiver<Done>) {
+        let mut buf = Vec::new();
+        while rx.recv_many(&mut buf, 500).await > 0 {
+            let batch = std::mem::take(&mut buf);
+            if let Err(e) = self.record(&batch).await {
+                // The rows stay `sending` and their lease brings them back: at least once.
+                tracing::warn!(error = ?e, count = batch.len(), "recording webhook attempts failed");
+            }
+        }
+    }
+
+    async fn record(&self, done: &[Done]) -> Result<()> {
+        let s = &self.settings;
+        let mut batch = Batch::default();
+        let mut failed_endpoints: Vec<&str> = Vec::new();
+        for d in done {
+            let job = &d.job;
+            let key = crate::args![
+                job.event.id.clone(),
+                job.endpoint.id.clone(),
+                job.claim.clone()
+            ]?;
+            let sent = match &d.outcome {
+                Outcome::Sent(sent) => sent,
+                Outcome::Skipped => {
+                    batch.push(
+                        "UPDATE webhook_deliveries SET state = 'skipped', finished_at = $4, \
+                         claim = NULL WHERE event_id = $1 AND webhook_id = $2 AND claim = $3",
+                        with(key, d.at_ms)?,
+                    );
+                    continue;
+                }
+                Outcome::Released => {
+                    batch.push(
+                        "UPDATE webhook_deliveries SET state = 'pending', claim = NULL \
+                         WHERE event_id = $1 AND webhook_id = $2 AND claim = $3",
+                        key,
+                    );
+                    if !failed_endpoints.contains(&job.endpoint.id.as_str()) {
+                        failed_endpoints.push(&job.endpoint.id);
+                    }
+                    continue;
+                }
+            };
+            let made = job.attempts_before + 1;
+            let (state, next) = if sent.succeeded() {
+                ("delivered", d.at_ms)
+            } else if sent.gone() {
+                ("failed", d.at_ms)
+            } else {
+                match next_delay_ms(&s.retry_schedule, made as u32, sent.retry_after) {
+                    Some(delay) => ("pending", d.at_ms + delay as i64),
+                    None => ("failed", d.at_ms),
+                }
+            };
+            let sql = match state {
+                "pending" => {
+                    "UPDATE webhook_deliveries SET state = 'pending', attempts = attempts + 1, \
+                     next_attempt_at = $4, claim = NULL WHERE event_id = $1 AND webhook_id = $2 \
+                     AND claim = $3"
+                }
+                "delivered" => {
+                    "UPDATE webhook_deliveries SET state = 'delivered', attempts = attempts + 1, \
+                     finished_at = $4, claim = NULL WHERE event_id = $1 AND webhook_id = $2 \
+                     AND claim = $3"
+                }
+                _ => {
+                    "UPDATE webhook_deliveries SET state = 'failed', attempts = attempts + 1, \
+                     finished_at = $4, claim = NULL WHERE event_id = $1 AND webhook_id = $2 \
+                     AND claim = $3"
+                }
+            };
+            batch.push(sql, with(key, next)?);
+            push_attempt(&mut batch, job, made, "scheduled", d.at_ms, sent)?;
+            if sent.gone() {
+                batch.push(
+                    "UPDATE webhooks SET enabled = 0, disabled_reason = $2 WHERE id = $1",
+                    crate::args![
+                        job.endpoint.id.clone(),
+                        format!(
+                            "the receiver answered 410 Gone at {}",
+                            crate::api::fmt_ts(d.at_ms / 1000)
+                        )
+                    ]?,
+                );
+            }
+            if job.probe {
+                // The probe decides: closed again, or paused for another period.
+                let until = if sent.succeeded() {
+                    0
+                } else {
+                    d.at_ms + s.breaker_pause_ms
+                };
+                batch.push(
+                    "UPDATE webhooks SET breaker = CASE WHEN $2 = 0 THEN 'closed' ELSE 'open' END, \
+                     breaker_until = $2 WHERE id = $1 AND breaker = 'probing'",
+                    crate::args![job.endpoint.id.clone(), until]?,
+                );
+            } else if !sent.succeeded() && !failed_endpoints.contains(&job.endpoint.id.as_str()) {
+                failed_endpoints.push(&job.endpoint.id);
+            }
+        }
+        let mut tx = self.db.begin().await?;
+        batch.run(&mut tx).await?;
+        tx.commit().await?;
+        for webhook in failed_endpoints {
+            self.maybe_open_breaker(webhook).await?;
+        }
+        Ok(())
+    }
+
+    /// Opens the breaker when the endpoint failed often enough within the window.
+    async fn maybe_open_breaker(&self, webhook: &str) -> Result<()> {
+        let s = &self.settings;
+        let now = self.now_ms();
+        let failures: i64 = sqlx::query(
+            "SELECT COUNT(*) FROM (SELECT 1 FROM webhook_attempts WHERE webhook_id = $1 \
+             AND outcome = 'failed' AND at >= $2 LIMIT $3) recent",
+        )
+        .bind(webhook)
+        .bind(now - s.breaker_window_ms)
+        .bind(i64::from(s.breaker_failures))
+        .fetch_one(&self.db.read)
+        .await?
+        .get(0);
+        if failures >= i64::from(s.breaker_failures) {
+            let opened = sqlx::query(
+                "UPDATE webhooks SET breaker = 'open', breaker_until = $2 \
+                 WHERE id = $1 AND breaker = 'closed'",
+            )
+            .bind(webhook)
+            .bind(now + s.breaker_pause_ms)
+            .execute(&self.db.write)
+            .await?;
+            if opened.rows_affected() > 0 {
+                tracing::warn!(
+                    webhook,
+                    failures,
+                    "webhook breaker opened; deliveries paused and kept"
+                );
+            }
+        }
+        Ok(())
+    }
+
+    /// Every so often: take back rows whose sender died, count deliveries held by open
+    /// breakers as rejected, and send the probe of breakers whose pause is over.
+    async fn upkeep(self: &Arc<Self>, done: &mpsc::UnboundedSender<Done>) -> Result<()> {
+        let now = self.now_ms();
+        sqlx::query(
+            "UPDATE webhook_deliveries SET state = 'pending', claim = NULL \
+             WHERE state = 'sending' AND lease_until <= $1",
+        )
+        .bind(now)
+        .execute(&self.db.write)
+        .await?;
+        let paused = sqlx::query(
+            "SELECT id, breaker_until FROM webhooks WHERE enabled = 1 AND breaker <> 'closed'",
+        )
+        .fetch_all(&self.db.read)
+        .await?;
+        for row in paused {
+            let webhook: String = row.get(0);
+            let until: i64 = row.get(1);
+            if until > now {
+                self.count_rejected(&webhook, now).await?;
+                continue;
+            }
+            let took = sqlx::query(
+                "UPDATE webhooks SET breaker = 'probing', breaker_until = $2 \
+                 WHERE id = $1 AND breaker <> 'closed' AND breaker_until <= $3",
+            )
+            .bind(&webhook)
+            .bind(now + self.settings.lease_ms())
+            .bind(now)
+            .execute(&self.db.write)
+            .await?;
+            if took.rows_affected() == 0 {
+                continue; // another process took the probe
+            }
+            let mut jobs = self.claim(&webhook, 1, true, now).await?;
+            match jobs.pop() {
+                Some(job) => self.start(job, self.slot(&webhook), done.clone()),
+                None => {
+                    // Nothing waiting to probe with: the next event finds the endpoint open.
+                    sqlx::query("UPDATE webhooks SET breaker = 'closed', breaker_until = 0 WHERE id = $1 AND breaker = 'probing'")
+                        .bind(&webhook)
+                        .execute(&self.db.write)
+                        .await?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Records one `rejected` attempt for each delivery that came due while the breaker was
+    /// open (once per delivery per pause; the delivery itself stays queued).
+    async fn count_rejected(&self, webhook: &str, now: i64) -> Result<()> {
+        let held = sqlx::query(
+            "UPDATE webhook_deliveries SET held = 1 WHERE webhook_id = $1 AND state = 'pending' \
+             AND held = 0 AND next_attempt_at <= $2 \
+             RETURNING event_id, tenant_id, event_type, attempts",
+        )
+        .bind(webhook)
+        .bind(now)
+        .fetch_all(&self.db.write)
+        .await?;
+        if held.is_empty() {
+            return Ok(());
+        }
+        let mut batch = Batch::default();
+        for r in &held {
+            batch.push(
+                "INSERT INTO webhook_attempts (id, tenant_id, webhook_id, event_id, event_type, \
+                 attempt, trigger, at, outcome, error_kind) \
+                 VALUES ($1, $2, $3, $4, $5, $6, 'breaker', $7, 'rejected', 'breaker_open')",
+                crate::args![
+                    AttemptId::generate().into_string(),
+                    r.get::<String, _>(1),
+                    webhook.to_string(),
+                    r.get::<String, _>(0),
+                    r.get::<String, _>(2),
+                    r.get::<i64, _>(3) + 1,
+                    now
+                ]?,
+            );
+        }
+        let mut tx = self.db.begin().await?;
+        batch.run(&mut tx).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+}
+
+fn with(
+    mut args: sqlx::any::AnyArguments<'static>,
+    value: i64,
+) -> Result<sqlx::any::AnyArguments<'static>> {
+    sqlx::Arguments::add(&mut args, value).map_err(sqlx::Error::Encode)?;
+    Ok(args)
+}
+
+/// Adds the attempt row for one send.
+fn push_attempt(
+    batch: &mut Batch,
+    job: &Job,
+    attempt_no: i64,
+    trigger: &str,
+    at_ms: i64,
+    sent: &Sent,
+) -> Result<()> {
+    batch.push(
+        "INSERT INTO webhook_attempts (id, tenant_id, webhook_id, event_id, event_type, attempt, \
+         trigger, at, duration_ms, status_code, outcome, error_kind, response) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+        crate::args![
+            AttemptId::generate().into_string(),
+            job.endpoint.tenant_id.clone(),
+            job.endpoint.id.clone(),
+            job.event.id.clone(),
+            job.event.kind.clone(),
+            attempt_no,
+            trigger.to_string(),
+            at_ms,
+            sent.duration_ms,
+            sent.status.map(i64::from),
+            if sent.succeeded() {
+                "success"
+            } else {
+                "failed"
+            }
+            .to_string(),
+            sent.error_kind.map(str::to_string),
+            sent.response.clone()
+        ]?,
+    );
+    Ok(())
+}
