@@ -8,6 +8,7 @@ mod bookings;
 mod calendars;
 mod concurrency;
 mod customers;
+mod delivery_processes;
 mod isolation;
 mod processes;
 mod readme;

@@ -12,7 +12,7 @@ use crate::common::{fresh_database, Backend};
 
 const BIN: &str = env!("CARGO_BIN_EXE_turnero");
 
-struct Server(Child, String);
+pub struct Server(pub Child, pub String);
 
 impl Drop for Server {
     fn drop(&mut self) {
@@ -22,6 +22,11 @@ impl Drop for Server {
 }
 
 fn serve(database_url: &str) -> Server {
+    serve_with(database_url, &[])
+}
+
+/// `turnero serve` with extra environment; webhooks may reach 127.0.0.1 (the test receivers).
+pub fn serve_with(database_url: &str, env: &[(&str, &str)]) -> Server {
     let mut child = Command::new(BIN)
         .args([
             "serve",
@@ -34,6 +39,9 @@ fn serve(database_url: &str) -> Server {
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
         .env("TURNERO_LOG", "turnero=debug")
+        .env("TURNERO_OUTBOUND_ALLOW", "127.0.0.0/8")
+        .env("TURNERO_WEBHOOK_POLL_MS", "100")
+        .envs(env.iter().copied())
         .spawn()
         .expect("turnero serve starts");
     let mut line = String::new();
@@ -48,7 +56,7 @@ fn serve(database_url: &str) -> Server {
     Server(child, url)
 }
 
-fn tenant_create(database_url: &str) -> Value {
+pub fn tenant_create(database_url: &str) -> Value {
     let out = Command::new(BIN)
         .args([
             "tenant",

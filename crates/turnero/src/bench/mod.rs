@@ -12,6 +12,8 @@ use crate::agenda::tenants::{self, NewTenant};
 use crate::clock::Clock;
 use crate::config::Config;
 
+mod webhooks;
+
 #[derive(Subcommand)]
 pub enum BenchCommand {
     /// Request rate of /slots against /healthz on the same server, in one run.
@@ -22,6 +24,18 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 32)]
         concurrency: usize,
         /// Default: a fresh SQLite file in the temp directory.
+        #[arg(long)]
+        database_url: Option<String>,
+    },
+    /// Webhook deliveries per second and event-to-delivery latency, beside a bare HTTP
+    /// client loop posting the same bodies to the same local receiver.
+    Webhooks {
+        #[arg(long, default_value_t = 20_000)]
+        events: usize,
+        /// Sends in flight to the endpoint (the hub's per-endpoint limit and the bare
+        /// loop's concurrency).
+        #[arg(long, default_value_t = 16)]
+        concurrency: usize,
         #[arg(long)]
         database_url: Option<String>,
     },
@@ -52,6 +66,11 @@ pub async fn run(cmd: BenchCommand) -> anyhow::Result<()> {
             calendars,
             database_url,
         } => bookings(clients, count, calendars, database_url).await,
+        BenchCommand::Webhooks {
+            events,
+            concurrency,
+            database_url,
+        } => webhooks::run(events, concurrency, database_url).await,
     }
 }
 
@@ -59,6 +78,9 @@ struct Setup {
     base: String,
     key: String,
     client: reqwest::Client,
+    /// The server's own database handle and the bench tenant, for writing directly.
+    db: crate::db::Db,
+    tenant: turnero_core::ids::TenantId,
     _server: ServerThread,
 }
 
@@ -81,17 +103,26 @@ impl Drop for ServerThread {
 }
 
 async fn setup(database_url: Option<String>) -> anyhow::Result<Setup> {
+    setup_with(database_url, |_| {}).await
+}
+
+async fn setup_with(
+    database_url: Option<String>,
+    adjust: impl FnOnce(&mut Config),
+) -> anyhow::Result<Setup> {
     let url = database_url.unwrap_or_else(|| {
         let file = std::env::temp_dir().join(format!("turnero-bench-{}.db", ulid::Ulid::new()));
         format!("sqlite://{}", file.display())
     });
     eprintln!("database: {}", crate::db::redact_url(&url));
-    let config = Config {
+    let mut config = Config {
         listen: "127.0.0.1:0".into(),
         database_url: url,
         ..Config::default()
     };
-    let (ready_tx, ready_rx) = tokio::sync::oneshot::channel::<anyhow::Result<(String, String)>>();
+    adjust(&mut config);
+    type Ready = (String, String, crate::db::Db, String);
+    let (ready_tx, ready_rx) = tokio::sync::oneshot::channel::<anyhow::Result<Ready>>();
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
     let thread = std::thread::spawn(move || {
         let runtime = match tokio::runtime::Runtime::new() {
@@ -110,14 +141,14 @@ async fn setup(database_url: Option<String>) -> anyhow::Result<Setup> {
                     phone_region: "AR".into(),
                     locale: "es".into(),
                 };
-                let (_, key) = tenants::create(&server.db, new, Clock::system().now_secs())
+                let (tenant, key) = tenants::create(&server.db, new, Clock::system().now_secs())
                     .await
                     .map_err(|e| anyhow::anyhow!("{e:?}"))?;
-                anyhow::Ok((server, key))
+                anyhow::Ok((server, key, tenant.id))
             };
             match started.await {
-                Ok((server, key)) => {
-                    let _ = ready_tx.send(Ok((server.url(), key)));
+                Ok((server, key, tenant)) => {
+                    let _ = ready_tx.send(Ok((server.url(), key, server.db.clone(), tenant)));
                     let _ = stop_rx.await;
                     server.stop().await;
                 }
@@ -127,10 +158,12 @@ async fn setup(database_url: Option<String>) -> anyhow::Result<Setup> {
             }
         });
     });
-    let (base, key) = ready_rx.await??;
+    let (base, key, db, tenant) = ready_rx.await??;
     Ok(Setup {
         base,
         key,
+        db,
+        tenant: turnero_core::ids::TenantId::from_trusted(tenant),
         client: reqwest::Client::builder()
             .pool_max_idle_per_host(256)
             .build()?,
