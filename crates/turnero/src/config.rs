@@ -35,7 +35,7 @@ pub struct Config {
     pub webhook_slow_ms: u64,
     /// Sends in flight per endpoint (per process).
     pub webhook_endpoint_concurrency: u32,
-    /// Sends in flight per process.
+    /// Deliveries claimed and not yet finished, per process.
     pub webhook_max_in_flight: u32,
     /// How often an idle process looks for due retries (milliseconds).
     pub webhook_poll_ms: u64,
@@ -56,7 +56,7 @@ impl Default for Config {
             webhook_breaker_pause_seconds: 600,
             webhook_slow_ms: 2_000,
             webhook_endpoint_concurrency: 16,
-            webhook_max_in_flight: 512,
+            webhook_max_in_flight: 4096,
             webhook_poll_ms: 1_000,
         }
     }

@@ -74,7 +74,7 @@ pub async fn run(cmd: BenchCommand) -> anyhow::Result<()> {
     }
 }
 
-struct Setup {
+pub(super) struct Setup {
     base: String,
     key: String,
     client: reqwest::Client,

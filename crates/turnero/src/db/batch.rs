@@ -1,5 +1,7 @@
 //! Several statements, one call to the database where the backend allows it.
 
+use std::borrow::Cow;
+
 use sqlx::any::{AnyArguments, AnyRow};
 use sqlx::AnyConnection;
 
@@ -11,7 +13,7 @@ use sqlx::AnyConnection;
 /// (No part may contain a `$` inside a string literal.)
 #[derive(Default)]
 pub struct Batch {
-    parts: Vec<(&'static str, AnyArguments<'static>)>,
+    parts: Vec<(Cow<'static, str>, AnyArguments<'static>)>,
 }
 
 /// Builds `AnyArguments` from owned values: `args![id, name, now]?`.
@@ -28,14 +30,15 @@ macro_rules! args {
 }
 
 impl Batch {
-    pub fn push(&mut self, sql: &'static str, args: AnyArguments<'static>) {
-        self.parts.push((sql, args));
+    /// Adds a statement; built SQL (a multi-row insert) is as welcome as a constant.
+    pub fn push(&mut self, sql: impl Into<Cow<'static, str>>, args: AnyArguments<'static>) {
+        self.parts.push((sql.into(), args));
     }
 
     pub async fn run(self, conn: &mut AnyConnection) -> sqlx::Result<()> {
         if conn.backend_name() != "SQLite" {
             for (sql, args) in self.parts {
-                sqlx::query_with(sql, args).execute(&mut *conn).await?;
+                sqlx::query_with(&sql, args).execute(&mut *conn).await?;
             }
             return Ok(());
         }
@@ -67,7 +70,7 @@ impl Batch {
         let mut sql = String::new();
         let mut all = AnyArguments::default();
         for (part, args) in self.parts {
-            shift_placeholders(part, all.values.0.len(), &mut sql);
+            shift_placeholders(&part, all.values.0.len(), &mut sql);
             sql.push_str(";\n");
             all.values.0.extend(args.values.0);
         }

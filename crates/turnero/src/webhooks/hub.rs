@@ -2,10 +2,12 @@
 //! transaction as each event, so nothing exists only in memory:
 //!
 //! 1. **Claim.** For each endpoint with due work and free room in this process, one UPDATE
-//!    marks up to `2 × concurrency − outstanding` of its due rows `sending` under a random
+//!    marks up to `8 × concurrency − outstanding` of its due rows `sending` under a random
 //!    claim token and a lease (`FOR UPDATE SKIP LOCKED` on PostgreSQL, so several processes
-//!    never take the same row; SQLite has one writer). Rows whose lease ran out (the process
-//!    died mid-send) go back to `pending` and are sent again: at least once.
+//!    never take the same row; SQLite has one writer). The process renews the leases of the
+//!    claims it still holds at every upkeep, so a long wait for a slow endpoint's turn never
+//!    lets them lapse; rows whose lease ran out (the process died) go back to `pending` and
+//!    are sent again: at least once.
 //! 2. **Send.** One task per delivery, at most `concurrency` at a time per endpoint, so a slow
 //!    or dead endpoint only ever waits on itself.
 //! 3. **Record.** Results are written in batches (one transaction for many attempts): the
@@ -27,7 +29,7 @@ use tokio::sync::{mpsc, Semaphore};
 use turnero_core::ids::AttemptId;
 
 use super::formats::{self, Context, EventRecord};
-use super::retry::next_delay_ms;
+use super::record;
 use super::send::{attempt, Sent};
 use super::store::{endpoint_from_row, Endpoint, Format, ENDPOINT_COLUMNS};
 use super::Settings;
@@ -81,18 +83,20 @@ pub struct Hub {
     pub outbound: Outbound,
     slots: Mutex<HashMap<String, Arc<Slot>>>,
     in_flight: AtomicUsize,
+    /// Claim token → its rows not finished yet in this process; their leases get renewed.
+    claims: Mutex<HashMap<String, usize>>,
 }
 
 /// A claimed delivery, ready to send.
-struct Job {
-    event: EventRecord,
-    endpoint: Endpoint,
-    claim: String,
-    attempts_before: i64,
-    probe: bool,
+pub(super) struct Job {
+    pub event: EventRecord,
+    pub endpoint: Arc<Endpoint>,
+    pub claim: String,
+    pub attempts_before: i64,
+    pub probe: bool,
 }
 
-enum Outcome {
+pub(super) enum Outcome {
     Sent(Sent),
     /// The endpoint's format has nothing for this event type.
     Skipped,
@@ -101,15 +105,17 @@ enum Outcome {
 }
 
 /// The result of a job, on its way to being recorded.
-struct Done {
-    job: Job,
-    outcome: Outcome,
-    at_ms: i64,
+pub(super) struct Done {
+    pub job: Job,
+    pub outcome: Outcome,
+    pub at_ms: i64,
 }
 
+// On SQLite by rowid: with `(event_id, webhook_id) IN (…)` its planner walks every pending
+// row of the endpoint and tests each against the list, which made a long queue quadratic.
 const CLAIM_SQLITE: &str = "UPDATE webhook_deliveries SET state = 'sending', claim = $1, \
-    lease_until = $2, held = 0 WHERE state = 'pending' AND (event_id, webhook_id) IN ( \
-    SELECT event_id, webhook_id FROM webhook_deliveries WHERE webhook_id = $3 \
+    lease_until = $2, held = 0 WHERE rowid IN ( \
+    SELECT rowid FROM webhook_deliveries WHERE webhook_id = $3 \
     AND state = 'pending' AND next_attempt_at <= $4 ORDER BY next_attempt_at LIMIT $5)";
 const CLAIM_POSTGRES: &str = "UPDATE webhook_deliveries SET state = 'sending', claim = $1, \
     lease_until = $2, held = 0 WHERE state = 'pending' AND (event_id, webhook_id) IN ( \
@@ -126,6 +132,7 @@ impl Hub {
             outbound,
             slots: Mutex::default(),
             in_flight: AtomicUsize::new(0),
+            claims: Mutex::default(),
         })
     }
 
@@ -210,12 +217,15 @@ impl Hub {
                 }
                 slot.resume();
             }
-            let cap = 2 * self.settings.endpoint_concurrency as usize;
-            let room = cap.saturating_sub(slot.outstanding.load(Ordering::SeqCst));
+            // Claims refill half the queue at a time: claiming a row or two each time a send
+            // finishes would cost a round of statements per delivery.
+            let cap = self.settings.claimed_per_endpoint();
+            let outstanding = slot.outstanding.load(Ordering::SeqCst);
+            let room = cap.saturating_sub(outstanding);
             let global = (self.settings.max_in_flight as usize)
                 .saturating_sub(self.in_flight.load(Ordering::SeqCst));
             let take = room.min(global);
-            if take == 0 {
+            if take == 0 || (outstanding > 0 && room < cap / 2) {
                 continue;
             }
             let jobs = self.claim(&webhook, take, false, now).await?;
@@ -249,31 +259,41 @@ impl Hub {
         if taken.rows_affected() == 0 {
             return Ok(vec![]);
         }
-        let rows = sqlx::query(&format!(
-            "SELECT d.event_id, e.type, e.data, e.created_at, d.attempts, {ENDPOINT_COLUMNS} \
-             FROM webhook_deliveries d JOIN events e ON e.id = d.event_id \
-             JOIN webhooks w ON w.id = d.webhook_id WHERE d.claim = $1"
+        let endpoint = sqlx::query(&format!(
+            "SELECT {ENDPOINT_COLUMNS} FROM webhooks w WHERE w.id = $1"
         ))
+        .bind(webhook)
+        .fetch_optional(&self.db.read)
+        .await?;
+        let Some(endpoint) = endpoint else {
+            return Ok(vec![]); // deleted meanwhile; its deliveries went with it
+        };
+        let endpoint = Arc::new(endpoint_from_row(&endpoint, 0, self.now_ms())?);
+        let rows = sqlx::query(
+            "SELECT d.event_id, e.type, e.data, e.created_at, d.attempts \
+             FROM webhook_deliveries d JOIN events e ON e.id = d.event_id WHERE d.claim = $1",
+        )
         .bind(&claim)
         .fetch_all(&self.db.read)
         .await?;
-        let now = self.now_ms();
-        rows.iter()
-            .map(|r| {
-                Ok(Job {
-                    event: EventRecord {
-                        id: r.get(0),
-                        kind: r.get(1),
-                        data: r.get(2),
-                        created_at: r.get(3),
-                    },
-                    attempts_before: r.get(4),
-                    endpoint: endpoint_from_row(r, 5, now)?,
-                    claim: claim.clone(),
-                    probe,
-                })
+        if !rows.is_empty() {
+            self.held_claims().insert(claim.clone(), rows.len());
+        }
+        Ok(rows
+            .iter()
+            .map(|r| Job {
+                event: EventRecord {
+                    id: r.get(0),
+                    kind: r.get(1),
+                    data: r.get(2),
+                    created_at: r.get(3),
+                },
+                attempts_before: r.get(4),
+                endpoint: endpoint.clone(),
+                claim: claim.clone(),
+                probe,
             })
-            .collect()
+            .collect())
     }
 
     fn start(self: &Arc<Self>, job: Job, slot: Arc<Slot>, done: mpsc::UnboundedSender<Done>) {
@@ -302,15 +322,23 @@ impl Hub {
                 }
             }
             drop(permit);
-            slot.outstanding.fetch_sub(1, Ordering::SeqCst);
-            hub.in_flight.fetch_sub(1, Ordering::SeqCst);
+            hub.claim_finished(&job.claim);
+            let half = hub.settings.claimed_per_endpoint() / 2;
+            let was_outstanding = slot.outstanding.fetch_sub(1, Ordering::SeqCst);
+            let was_in_flight = hub.in_flight.fetch_sub(1, Ordering::SeqCst);
             let _ = done.send(Done {
                 job,
                 outcome,
                 at_ms,
             });
-            // Room was freed: let the loop claim more without waiting for its poll.
-            hub.db.outbox_ready.notify_one();
+            // Room for a refill was freed: let the loop claim more without waiting for its
+            // poll (see the refill rule in `claim_round`).
+            if was_outstanding == half + 1
+                || was_outstanding == 1
+                || was_in_flight == hub.settings.max_in_flight as usize
+            {
+                hub.db.outbox_ready.notify_one();
+            }
         });
     }
 
@@ -361,96 +389,8 @@ impl Hub {
     }
 
     async fn record(&self, done: &[Done]) -> Result<()> {
-        let s = &self.settings;
         let mut batch = Batch::default();
-        let mut failed_endpoints: Vec<&str> = Vec::new();
-        for d in done {
-            let job = &d.job;
-            let key = crate::args![
-                job.event.id.clone(),
-                job.endpoint.id.clone(),
-                job.claim.clone()
-            ]?;
-            let sent = match &d.outcome {
-                Outcome::Sent(sent) => sent,
-                Outcome::Skipped => {
-                    batch.push(
-                        "UPDATE webhook_deliveries SET state = 'skipped', finished_at = $4, \
-                         claim = NULL WHERE event_id = $1 AND webhook_id = $2 AND claim = $3",
-                        with(key, d.at_ms)?,
-                    );
-                    continue;
-                }
-                Outcome::Released => {
-                    batch.push(
-                        "UPDATE webhook_deliveries SET state = 'pending', claim = NULL \
-                         WHERE event_id = $1 AND webhook_id = $2 AND claim = $3",
-                        key,
-                    );
-                    if !failed_endpoints.contains(&job.endpoint.id.as_str()) {
-                        failed_endpoints.push(&job.endpoint.id);
-                    }
-                    continue;
-                }
-            };
-            let made = job.attempts_before + 1;
-            let (state, next) = if sent.succeeded() {
-                ("delivered", d.at_ms)
-            } else if sent.gone() {
-                ("failed", d.at_ms)
-            } else {
-                match next_delay_ms(&s.retry_schedule, made as u32, sent.retry_after) {
-                    Some(delay) => ("pending", d.at_ms + delay as i64),
-                    None => ("failed", d.at_ms),
-                }
-            };
-            let sql = match state {
-                "pending" => {
-                    "UPDATE webhook_deliveries SET state = 'pending', attempts = attempts + 1, \
-                     next_attempt_at = $4, claim = NULL WHERE event_id = $1 AND webhook_id = $2 \
-                     AND claim = $3"
-                }
-                "delivered" => {
-                    "UPDATE webhook_deliveries SET state = 'delivered', attempts = attempts + 1, \
-                     finished_at = $4, claim = NULL WHERE event_id = $1 AND webhook_id = $2 \
-                     AND claim = $3"
-                }
-                _ => {
-                    "UPDATE webhook_deliveries SET state = 'failed', attempts = attempts + 1, \
-                     finished_at = $4, claim = NULL WHERE event_id = $1 AND webhook_id = $2 \
-                     AND claim = $3"
-                }
-            };
-            batch.push(sql, with(key, next)?);
-            push_attempt(&mut batch, job, made, "scheduled", d.at_ms, sent)?;
-            if sent.gone() {
-                batch.push(
-                    "UPDATE webhooks SET enabled = 0, disabled_reason = $2 WHERE id = $1",
-                    crate::args![
-                        job.endpoint.id.clone(),
-                        format!(
-                            "the receiver answered 410 Gone at {}",
-                            crate::api::fmt_ts(d.at_ms / 1000)
-                        )
-                    ]?,
-                );
-            }
-            if job.probe {
-                // The probe decides: closed again, or paused for another period.
-                let until = if sent.succeeded() {
-                    0
-                } else {
-                    d.at_ms + s.breaker_pause_ms
-                };
-                batch.push(
-                    "UPDATE webhooks SET breaker = CASE WHEN $2 = 0 THEN 'closed' ELSE 'open' END, \
-                     breaker_until = $2 WHERE id = $1 AND breaker = 'probing'",
-                    crate::args![job.endpoint.id.clone(), until]?,
-                );
-            } else if !sent.succeeded() && !failed_endpoints.contains(&job.endpoint.id.as_str()) {
-                failed_endpoints.push(&job.endpoint.id);
-            }
-        }
+        let failed_endpoints = record::statements(&self.settings, done, &mut batch)?;
         let mut tx = self.db.begin().await?;
         batch.run(&mut tx).await?;
         tx.commit().await?;
@@ -494,10 +434,44 @@ impl Hub {
         Ok(())
     }
 
-    /// Every so often: take back rows whose sender died, count deliveries held by open
+    fn held_claims(&self) -> std::sync::MutexGuard<'_, HashMap<String, usize>> {
+        self.claims.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn claim_finished(&self, claim: &str) {
+        let mut claims = self.held_claims();
+        if let Some(left) = claims.get_mut(claim) {
+            *left -= 1;
+            if *left == 0 {
+                claims.remove(claim);
+            }
+        }
+    }
+
+    /// Pushes the lease of every claim this process still holds forward.
+    async fn renew_leases(&self, now: i64) -> Result<()> {
+        let held: Vec<String> = self.held_claims().keys().cloned().collect();
+        for chunk in held.chunks(100) {
+            let marks: Vec<String> = (2..chunk.len() + 2).map(|n| format!("${n}")).collect();
+            let sql = format!(
+                "UPDATE webhook_deliveries SET lease_until = $1 WHERE state = 'sending' \
+                 AND claim IN ({})",
+                marks.join(", ")
+            );
+            let mut q = sqlx::query(&sql).bind(now + self.settings.lease_ms());
+            for claim in chunk {
+                q = q.bind(claim);
+            }
+            q.execute(&self.db.write).await?;
+        }
+        Ok(())
+    }
+
+    /// Every so often: renew our leases, take back rows whose sender died, count deliveries held by open
     /// breakers as rejected, and send the probe of breakers whose pause is over.
     async fn upkeep(self: &Arc<Self>, done: &mpsc::UnboundedSender<Done>) -> Result<()> {
         let now = self.now_ms();
+        self.renew_leases(now).await?;
         sqlx::query(
             "UPDATE webhook_deliveries SET state = 'pending', claim = NULL \
              WHERE state = 'sending' AND lease_until <= $1",
@@ -581,49 +555,4 @@ impl Hub {
         tx.commit().await?;
         Ok(())
     }
-}
-
-fn with(
-    mut args: sqlx::any::AnyArguments<'static>,
-    value: i64,
-) -> Result<sqlx::any::AnyArguments<'static>> {
-    sqlx::Arguments::add(&mut args, value).map_err(sqlx::Error::Encode)?;
-    Ok(args)
-}
-
-/// Adds the attempt row for one send.
-fn push_attempt(
-    batch: &mut Batch,
-    job: &Job,
-    attempt_no: i64,
-    trigger: &str,
-    at_ms: i64,
-    sent: &Sent,
-) -> Result<()> {
-    batch.push(
-        "INSERT INTO webhook_attempts (id, tenant_id, webhook_id, event_id, event_type, attempt, \
-         trigger, at, duration_ms, status_code, outcome, error_kind, response) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
-        crate::args![
-            AttemptId::generate().into_string(),
-            job.endpoint.tenant_id.clone(),
-            job.endpoint.id.clone(),
-            job.event.id.clone(),
-            job.event.kind.clone(),
-            attempt_no,
-            trigger.to_string(),
-            at_ms,
-            sent.duration_ms,
-            sent.status.map(i64::from),
-            if sent.succeeded() {
-                "success"
-            } else {
-                "failed"
-            }
-            .to_string(),
-            sent.error_kind.map(str::to_string),
-            sent.response.clone()
-        ]?,
-    );
-    Ok(())
 }

@@ -10,8 +10,10 @@ use turnero_core::ids::{AttemptId, EventId, TenantId, WebhookId};
 use super::attempts::{self, AttemptOut};
 use super::formats::{self, EventRecord};
 use super::hub::Hub;
+use super::record::{insert_attempts, AttemptRow};
 use super::send::{attempt, Sent};
 use super::store::{self, Endpoint, Format};
+use crate::db::Batch;
 use crate::error::{Error, Result};
 
 /// Sends a `webhook.test` event (or, for the vendor formats, a sample of what they carry).
@@ -120,7 +122,7 @@ async fn send_once(
     hub: &Hub,
     ep: &Endpoint,
     ev: &EventRecord,
-    trigger: &str,
+    trigger: &'static str,
     attempt_no: i64,
 ) -> Result<AttemptOut> {
     let ctx = hub.context_for(ep, ev).await;
@@ -137,29 +139,21 @@ async fn send_once(
     let sent: Sent = attempt(&hub.outbound, ep, &ev.id, body).await;
     let at = hub.clock.now_ms();
     let id = AttemptId::generate();
-    sqlx::query(
-        "INSERT INTO webhook_attempts (id, tenant_id, webhook_id, event_id, event_type, attempt, \
-         trigger, at, duration_ms, status_code, outcome, error_kind, response) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
-    )
-    .bind(id.as_str())
-    .bind(&ep.tenant_id)
-    .bind(&ep.id)
-    .bind(&ev.id)
-    .bind(&ev.kind)
-    .bind(attempt_no)
-    .bind(trigger)
-    .bind(at)
-    .bind(sent.duration_ms)
-    .bind(sent.status.map(i64::from))
-    .bind(if sent.succeeded() {
-        "success"
-    } else {
-        "failed"
-    })
-    .bind(sent.error_kind)
-    .bind(sent.response.clone())
-    .execute(&hub.db.write)
-    .await?;
+    let mut batch = Batch::default();
+    let row = AttemptRow {
+        id: id.clone(),
+        tenant_id: &ep.tenant_id,
+        webhook_id: &ep.id,
+        event_id: &ev.id,
+        event_type: &ev.kind,
+        attempt: attempt_no,
+        trigger,
+        at_ms: at,
+        sent: &sent,
+    };
+    insert_attempts(&mut batch, &[row])?;
+    let mut conn = hub.db.write.acquire().await?;
+    batch.run(&mut conn).await?;
+    drop(conn);
     attempts::get(&hub.db, &ep.tenant_id, &id).await
 }

@@ -5,6 +5,7 @@ pub mod attempts;
 pub mod formats;
 pub mod hub;
 pub mod manual;
+pub mod record;
 pub mod retry;
 pub mod send;
 pub mod signing;
@@ -27,7 +28,7 @@ pub struct Settings {
     pub slow_ms: i64,
     /// Sends in flight per endpoint, per process.
     pub endpoint_concurrency: u32,
-    /// Sends in flight per process, all endpoints together.
+    /// Deliveries claimed and not yet finished per process, all endpoints together.
     pub max_in_flight: u32,
     /// How often an idle process looks for due retries (a commit in this process wakes it
     /// at once).
@@ -35,10 +36,17 @@ pub struct Settings {
 }
 
 impl Settings {
-    /// How long a claimed delivery stays ours before another process may take it back. It
-    /// covers a wait for the endpoint's turn plus the send itself.
+    /// How long a claimed delivery stays ours before another process may take it back. The
+    /// holder renews it at every upkeep; it covers a send in flight twice over, so a process
+    /// that stalls for a moment does not lose its claims.
     pub fn lease_ms(&self) -> i64 {
-        2 * self.timeout.as_millis() as i64 + 5_000
+        2 * self.timeout.as_millis() as i64 + 2_000
+    }
+
+    /// Deliveries of one endpoint this process claims ahead of sending: enough that claims
+    /// come in chunks, not one per send.
+    pub fn claimed_per_endpoint(&self) -> usize {
+        8 * self.endpoint_concurrency as usize
     }
 
     /// How often stale claims and breakers are looked at.

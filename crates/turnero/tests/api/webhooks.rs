@@ -582,6 +582,51 @@ async fn a_slow_endpoint_does_not_delay_another(backend: Backend) {
     app.finish().await;
 }
 
+async fn deliveries_waiting_longer_than_a_lease_for_their_turn_are_sent_once(backend: Backend) {
+    // One send at a time, 500 ms each, all six claimed ahead. While they wait, the clock
+    // jumps three times past the 4 s lease (2 × 1 s timeout + 2 s): only the holder's
+    // renewal keeps them; a lapsed lease puts a row back in the queue and it goes twice.
+    let app = TestApp::start_with(backend, |c| {
+        c.webhook_endpoint_concurrency = 1;
+        c.webhook_timeout_ms = 1_000;
+    })
+    .await;
+    let receiver = Receiver::start().await;
+    receiver.delay(500);
+    subscribe(
+        &app,
+        &receiver.url,
+        json!({"event_types": ["customer.created"]}),
+    )
+    .await;
+    for i in 0..6 {
+        app.post(
+            "/api/v1/customers",
+            json!({"name": format!("C{i}"), "phone": format!("+54911555504{i:02}")}),
+        )
+        .await;
+    }
+    for later in [
+        "2030-01-07T12:00:05Z",
+        "2030-01-07T12:00:10Z",
+        "2030-01-07T12:00:15Z",
+    ] {
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        app.advance_to(later);
+    }
+    receiver.wait_for(6, 20).await;
+    tokio::time::sleep(std::time::Duration::from_millis(1_500)).await;
+    let ids: Vec<String> = receiver
+        .received()
+        .iter()
+        .map(|r| r.header("webhook-id"))
+        .collect();
+    let distinct: std::collections::HashSet<&String> = ids.iter().collect();
+    assert_eq!(ids.len(), 6, "sent more than once: {ids:?}");
+    assert_eq!(distinct.len(), 6);
+    app.finish().await;
+}
+
 async fn a_private_address_is_refused_unless_the_operator_allow_lists_it(backend: Backend) {
     let app = TestApp::start_with(backend, |c| c.outbound_allow = String::new()).await;
     for url in [
@@ -626,5 +671,6 @@ macro_rules! both {
 both!(
     the_breaker_pauses_a_failing_endpoint_keeps_every_event_and_a_probe_reopens_it,
     a_slow_endpoint_does_not_delay_another,
+    deliveries_waiting_longer_than_a_lease_for_their_turn_are_sent_once,
     a_private_address_is_refused_unless_the_operator_allow_lists_it
 );
