@@ -23,7 +23,7 @@ fn walkthrough() -> String {
 }
 
 #[test]
-fn the_readme_walkthrough_books_reschedules_and_cancels_as_written() {
+fn the_readme_walkthrough_books_reschedules_cancels_and_reads_events_as_written() {
     let dir = tempfile::tempdir().unwrap();
     let mut server = Command::new(BIN)
         .args(["serve", "--listen", "127.0.0.1:0"])
@@ -66,5 +66,10 @@ fn the_readme_walkthrough_books_reschedules_and_cancels_as_written() {
     assert!(stdout.contains("\"status\":\"canceled\""), "{stdout}");
     assert!(stdout.contains("\"action\":\"rescheduled\""), "{stdout}");
     assert!(stdout.contains("\"phone\":\"+5491122334455\""), "{stdout}");
+    assert!(
+        stdout.contains("\"type\":\"booking.canceled\""),
+        "the event feed: {stdout}"
+    );
+    assert!(stdout.contains("\"totals\""), "webhook stats: {stdout}");
     assert!(!stdout.contains("\"code\""), "no problem answers: {stdout}");
 }
