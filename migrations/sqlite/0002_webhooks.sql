@@ -44,11 +44,17 @@ CREATE TABLE webhook_deliveries (
     held             BIGINT NOT NULL DEFAULT 0,  -- already counted as rejected by the breaker
     created_at       BIGINT NOT NULL,
     finished_at      BIGINT,
-    PRIMARY KEY (event_id, webhook_id)
+    PRIMARY KEY (webhook_id, event_id)  -- endpoint first: deleting one finds its rows
 );
-CREATE INDEX webhook_deliveries_due ON webhook_deliveries (webhook_id, state, next_attempt_at);
-CREATE INDEX webhook_deliveries_state ON webhook_deliveries (state, next_attempt_at);
-CREATE INDEX webhook_deliveries_claim ON webhook_deliveries (claim);
+-- The queue's indexes hold only the rows in that state, so they stay as small as the queue
+-- (not the history) and a delivered row leaves them instead of being rewritten in them.
+CREATE INDEX webhook_deliveries_due ON webhook_deliveries (webhook_id, next_attempt_at)
+    WHERE state = 'pending';
+CREATE INDEX webhook_deliveries_leased ON webhook_deliveries (webhook_id, lease_until)
+    WHERE state = 'sending';
+CREATE INDEX webhook_deliveries_claim ON webhook_deliveries (claim) WHERE claim IS NOT NULL;
+CREATE INDEX webhook_deliveries_failed ON webhook_deliveries (webhook_id, created_at)
+    WHERE state = 'failed';
 
 CREATE TABLE webhook_attempts (
     id           TEXT PRIMARY KEY,

@@ -199,8 +199,11 @@ pub async fn stats(
     };
     let mut queue = Queue::default();
     let states = sqlx::query(
-        "SELECT state, COUNT(*) FROM webhook_deliveries WHERE webhook_id = $1 \
-         AND state IN ('pending', 'sending', 'failed') GROUP BY state",
+        // One count per state, each over that state's own index, never over the history.
+        "SELECT 'pending', COUNT(*) FROM webhook_deliveries WHERE webhook_id = $1 \
+         AND state = 'pending' UNION ALL SELECT 'sending', COUNT(*) FROM webhook_deliveries \
+         WHERE webhook_id = $1 AND state = 'sending' UNION ALL SELECT 'failed', COUNT(*) \
+         FROM webhook_deliveries WHERE webhook_id = $1 AND state = 'failed'",
     )
     .bind(webhook.as_str())
     .fetch_all(&db.read)
