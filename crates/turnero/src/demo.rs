@@ -167,6 +167,7 @@ pub async fn run(config: &Config) -> anyhow::Result<()> {
                     custom_fields: Map::new(),
                     notes: None,
                     source: "demo".into(),
+                    external: None,
                 };
                 // Closed days and hours are simply skipped: the rules decide.
                 if bookings::create(&db, &tid, new, None, now).await.is_ok() {

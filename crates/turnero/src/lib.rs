@@ -4,6 +4,7 @@
 pub mod agenda;
 pub mod api;
 pub mod app;
+pub mod asisteclick;
 pub mod bench;
 pub mod cli;
 pub mod clock;

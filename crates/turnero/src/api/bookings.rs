@@ -117,6 +117,7 @@ fn parse_booking(input: BookingIn, region: &str) -> Result<NewBooking> {
         custom_fields: custom_fields(input.custom_fields, "custom_fields")?,
         notes: opt_text(input.notes.as_deref(), "notes", 2000)?,
         source: parse_source(input.source.as_deref())?,
+        external: None,
     })
 }
 

@@ -6,10 +6,12 @@
 
 mod bookings;
 mod calendars;
+mod compat;
 mod customers;
 mod events;
 mod extract;
 mod holds;
+mod integrations;
 mod metrics;
 mod parse;
 mod services;
@@ -76,6 +78,7 @@ pub fn router(db: Db, clock: Clock, hub: Arc<crate::webhooks::Hub>) -> Router {
         .merge(customers::routes())
         .merge(events::routes())
         .merge(webhooks::routes())
+        .merge(integrations::routes())
         .split_for_parts();
     let mut doc = doc;
     doc.servers = Some(vec![utoipa::openapi::Server::new("/api/v1")]);
@@ -90,6 +93,7 @@ pub fn router(db: Db, clock: Clock, hub: Arc<crate::webhooks::Hub>) -> Router {
     Router::new()
         .nest("/api/v1", api)
         .merge(system::routes())
+        .merge(compat::routes())
         // After routing, so the route template (not the raw path) labels the metrics.
         .route_layer(axum::middleware::from_fn(metrics::track))
         .fallback(|| async { Error::not_found("route") })

@@ -3,6 +3,7 @@
 
 mod common;
 
+mod asisteclick;
 mod bad_input;
 mod bookings;
 mod calendars;

@@ -53,6 +53,14 @@ pub async fn claim(
         },
     )
     .await?;
+    check(&snap, start, now)
+}
+
+/// Whether a booking may start at `start` given a snapshot that covers it: inside the booking
+/// window, the calendar open for the whole appointment, and room left under the capacity.
+/// The same rules whether a booking is being written or a slot offered by someone else is
+/// being vetted.
+pub fn check(snap: &snapshot::Snapshot, start: i64, now: i64) -> Result<Claim> {
     let (calendar, rules) = (&snap.calendar, &snap.rules);
     let body = Interval::new(start, start + snap.timing.duration_secs());
     let blocked = snap.timing.blocked(start);

@@ -44,6 +44,7 @@ pub async fn place_hold(db: &Db, tenant: &TenantId, hold: NewHold, now: i64) -> 
         custom_fields: Map::new(),
         notes: None,
         source,
+        external: None,
     };
     let expires = now + i64::from(minutes) * 60;
     let mut batch = Batch::default();

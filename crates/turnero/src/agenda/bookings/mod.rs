@@ -18,10 +18,12 @@ use turnero_core::booking::Status;
 use turnero_core::ids::{BookingId, TenantId};
 use utoipa::ToSchema;
 
-pub use claim::MAX_BLOCK_SECONDS;
+pub use claim::{check as check_bookable, MAX_BLOCK_SECONDS};
 
 pub use holds::{expire_holds, place_hold, release_hold, NewHold};
-pub use write::{confirm_or_close, create, reschedule, CustomerRef, IdempotencyRecord, NewBooking};
+pub use write::{
+    confirm_or_close, create, reschedule, CustomerRef, ExternalRef, IdempotencyRecord, NewBooking,
+};
 
 use crate::api::{fmt_local, fmt_ts};
 use crate::db::Db;

@@ -31,6 +31,17 @@ pub struct NewBooking {
     pub custom_fields: Map<String, Value>,
     pub notes: Option<String>,
     pub source: String,
+    /// How another system knows this booking, stored with it in the same transaction.
+    pub external: Option<ExternalRef>,
+}
+
+/// A booking's key in another system (AsisteClick's event `public_key`) and what that system
+/// told us about it. The key is unique per tenant and system: a second create with it fails
+/// with a unique violation and writes nothing.
+pub struct ExternalRef {
+    pub system: &'static str,
+    pub key: String,
+    pub data: Value,
 }
 
 /// Stored with the booking when `Idempotency-Key` is sent: the key, the request's hash.
@@ -92,6 +103,20 @@ pub async fn create(
             )?
         }
     };
+    if let Some(ext) = &new.external {
+        batch.push(
+            "INSERT INTO booking_external_refs (tenant_id, system, external_key, booking_id, \
+             data, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $6)",
+            crate::args![
+                tenant.as_str().to_string(),
+                ext.system.to_string(),
+                ext.key.clone(),
+                out.id.clone(),
+                ext.data.to_string(),
+                now
+            ]?,
+        );
+    }
     events::push(
         &mut batch,
         tenant,
