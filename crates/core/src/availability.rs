@@ -140,7 +140,8 @@ fn offset_at(rules: &ScheduleRules, at: i64) -> i32 {
         .unwrap_or(0)
 }
 
-fn page(all: Vec<Slot>, preferred: Option<i64>, count: Option<usize>) -> SlotPage {
+/// The page of `all` (sorted free slots) that starts at `preferred` and holds `count`.
+pub fn page(all: Vec<Slot>, preferred: Option<i64>, count: Option<usize>) -> SlotPage {
     let from = preferred.map_or(0, |p| all.partition_point(|s| s.start < p));
     let to = count.map_or(all.len(), |c| (from + c).min(all.len()));
     SlotPage {

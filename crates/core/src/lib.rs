@@ -12,5 +12,5 @@ pub mod phone;
 pub mod schedule;
 pub mod time;
 
-pub use availability::{compute_slots, Slot, SlotPage, SlotQuery};
+pub use availability::{compute_slots, page, Slot, SlotPage, SlotQuery};
 pub use capacity::{max_concurrency, Interval};

@@ -26,6 +26,13 @@ pub async fn record(
     Ok(id)
 }
 
+/// The fields of an event's data that webhook filters match on.
+#[derive(Default, serde::Deserialize)]
+struct Filtered {
+    channel: Option<String>,
+    calendar_id: Option<String>,
+}
+
 /// Adds the event's insert to a batch that the caller runs in its transaction.
 pub fn push(
     batch: &mut Batch,
@@ -36,16 +43,19 @@ pub fn push(
     now: i64,
 ) -> Result<EventId> {
     let id = EventId::generate();
-    // Conversation events name their channel, which endpoints may filter on.
-    let (data, channel) = if kind.starts_with("message.") || kind.starts_with("conversation.") {
-        let value = serde_json::to_value(data)?;
-        let channel = value
-            .get("channel")
-            .and_then(serde_json::Value::as_str)
-            .map(str::to_string);
-        (value.to_string(), channel)
+    // Webhooks may filter on a conversation's channel and a booking's calendar; they are
+    // read back from the text, so `data` keeps its fields in the order the API shows them.
+    let data = serde_json::to_string(data)?;
+    let Filtered {
+        channel,
+        calendar_id,
+    } = if kind.starts_with("message.")
+        || kind.starts_with("conversation.")
+        || kind.starts_with("booking.")
+    {
+        serde_json::from_str(&data)?
     } else {
-        (serde_json::to_string(data)?, None)
+        Filtered::default()
     };
     batch.push(
         "INSERT INTO events (id, tenant_id, type, subject_id, data, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
@@ -66,6 +76,7 @@ pub fn push(
          SELECT $1, w.id, w.tenant_id, $2, 'pending', $3, $3 FROM webhooks w \
          WHERE w.tenant_id = $4 AND w.enabled = 1 \
          AND (w.channel IS NULL OR w.channel = CAST($5 AS TEXT)) \
+         AND (w.calendar_id IS NULL OR w.calendar_id = CAST($7 AS TEXT)) \
          AND EXISTS (SELECT 1 FROM webhook_filters f WHERE f.webhook_id = w.id \
                      AND f.pattern IN ($2, $6, '*'))",
         crate::args![
@@ -74,7 +85,8 @@ pub fn push(
             now * 1000,
             tenant.as_str().to_string(),
             channel,
-            event::category_pattern(kind)
+            event::category_pattern(kind),
+            calendar_id
         ]?,
     );
     Ok(id)

@@ -84,7 +84,7 @@ pub async fn read(conn: &mut AnyConnection, q: &SnapshotQuery<'_>) -> Result<Sna
             conn,
             "SELECT c.id, c.name, c.kind, c.timezone, c.location, c.capacity, c.weekly_hours, c.policy, \
              s.id, s.duration_minutes, s.buffer_before_minutes, s.buffer_after_minutes, \
-             s.slot_interval_minutes, sc.calendar_id \
+             s.slot_interval_minutes, sc.calendar_id, c.availability_api \
              FROM calendars c \
              LEFT JOIN services s ON s.tenant_id = c.tenant_id AND s.id = $3 \
              LEFT JOIN service_calendars sc ON sc.service_id = s.id AND sc.calendar_id = c.id \
@@ -106,6 +106,7 @@ pub async fn read(conn: &mut AnyConnection, q: &SnapshotQuery<'_>) -> Result<Sna
         capacity: row.get::<i64, _>(5) as u32,
         weekly_hours: serde_json::from_str(&row.get::<String, _>(6))?,
         policy: serde_json::from_str(&row.get::<String, _>(7))?,
+        availability_api: calendars::parse_availability_api(row.get(14))?,
     };
     if row.get::<Option<String>, _>(8).is_none() {
         return Err(Error::invalid(

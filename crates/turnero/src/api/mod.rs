@@ -4,6 +4,7 @@
 //! agenda, and answer `XxxOut`. The OpenAPI document is generated from the handlers'
 //! annotations by utoipa, so it cannot drift from the routes.
 
+mod availability_api;
 mod bookings;
 mod calendars;
 mod compat;
@@ -79,6 +80,7 @@ pub fn router(db: Db, clock: Clock, hub: Arc<crate::webhooks::Hub>) -> Router {
         .merge(events::routes())
         .merge(webhooks::routes())
         .merge(integrations::routes())
+        .merge(availability_api::routes())
         .split_for_parts();
     let mut doc = doc;
     doc.servers = Some(vec![utoipa::openapi::Server::new("/api/v1")]);

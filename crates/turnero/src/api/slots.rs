@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use turnero_core::capacity::Interval;
 use turnero_core::ids::{CalendarId, ServiceId};
 use turnero_core::time::rfc3339_bytes;
-use turnero_core::{compute_slots, SlotPage, SlotQuery};
+use turnero_core::{compute_slots, page, SlotPage, SlotQuery};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -18,6 +18,7 @@ use super::parse::{body_id, instant, path_id, within};
 use super::AppState;
 use crate::agenda::bookings::MAX_BLOCK_SECONDS;
 use crate::agenda::snapshot::{self, Busy, SnapshotQuery};
+use crate::asisteclick::consult;
 use crate::error::{Error, Result};
 
 /// The longest range one request may ask about.
@@ -60,6 +61,7 @@ fn slots_json(
     service_id: &str,
     timezone: &str,
     page: &SlotPage,
+    availability: Availability,
 ) -> Result<Vec<u8>> {
     let mut out = Vec::with_capacity(256 + page.slots.len() * 100);
     out.extend_from_slice(b"{\"calendar_id\":");
@@ -96,7 +98,9 @@ fn slots_json(
     out.extend_from_slice(if page.has_earlier { b"true" } else { b"false" });
     out.extend_from_slice(b",\"has_later\":");
     out.extend_from_slice(if page.has_later { b"true" } else { b"false" });
-    out.push(b'}');
+    out.extend_from_slice(b",\"availability\":\"");
+    out.extend_from_slice(availability.as_str().as_bytes());
+    out.extend_from_slice(b"\"}");
     Ok(out)
 }
 
@@ -108,6 +112,28 @@ pub struct SlotsOut {
     pub slots: Vec<SlotOut>,
     pub has_earlier: bool,
     pub has_later: bool,
+    /// Who decided: `turnero`, `external` (the calendar's availability API), or `fallback`
+    /// (that API failed or was too slow, so turnero's own slots are shown; see
+    /// `GET /calendars/{id}/availability-api`).
+    pub availability: Availability,
+}
+
+#[derive(Debug, Clone, Copy, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Availability {
+    Turnero,
+    External,
+    Fallback,
+}
+
+impl Availability {
+    fn as_str(self) -> &'static str {
+        match self {
+            Availability::Turnero => "turnero",
+            Availability::External => "external",
+            Availability::Fallback => "fallback",
+        }
+    }
 }
 
 #[utoipa::path(get, path = "/calendars/{id}/slots", tag = "availability", params(SlotsQuery),
@@ -174,7 +200,8 @@ async fn list_slots(
     .await?;
     let (calendar, rules) = (snap.calendar, snap.rules);
 
-    let page = compute_slots(&SlotQuery {
+    let count = count.map(|c| c as usize);
+    let query = SlotQuery {
         rules: &rules,
         policy: calendar.policy.to_core(),
         service: snap.timing,
@@ -183,9 +210,42 @@ async fn list_slots(
         now,
         range: Interval::new(start, end),
         preferred,
-        count: count.map(|c| c as usize),
-    });
-    let body = slots_json(&calendar.id, service_id.as_str(), &calendar.timezone, &page)?;
+        count,
+    };
+    let (page, availability) = match &calendar.availability_api {
+        None => (compute_slots(&query), Availability::Turnero),
+        Some(api) => {
+            // Every free slot of the range goes out; paging applies to what comes back.
+            let all = compute_slots(&SlotQuery {
+                preferred: None,
+                count: None,
+                ..query
+            })
+            .slots;
+            let request = consult::request(api, &rules.tz, &all, (start, end), preferred, count);
+            match consult::ask(&s.hub.outbound, api, &request, &all).await {
+                Ok(kept) => (page(kept, preferred, count), Availability::External),
+                Err(fallback) => {
+                    consult::record_fallback(
+                        &s.db,
+                        &auth.tenant,
+                        &cal_id,
+                        &fallback,
+                        now.as_second(),
+                    )
+                    .await?;
+                    (page(all, preferred, count), Availability::Fallback)
+                }
+            }
+        }
+    };
+    let body = slots_json(
+        &calendar.id,
+        service_id.as_str(),
+        &calendar.timezone,
+        &page,
+        availability,
+    )?;
     Ok(([(header::CONTENT_TYPE, "application/json")], body).into_response())
 }
 
@@ -215,7 +275,14 @@ mod tests {
             has_later: false,
         };
         let by_hand: serde_json::Value = serde_json::from_slice(
-            &slots_json("cal_\"x", "svc_1", "America/Sao_Paulo", &page).unwrap(),
+            &slots_json(
+                "cal_\"x",
+                "svc_1",
+                "America/Sao_Paulo",
+                &page,
+                Availability::Fallback,
+            )
+            .unwrap(),
         )
         .unwrap();
         let out = SlotsOut {
@@ -236,6 +303,7 @@ mod tests {
                 .collect(),
             has_earlier: true,
             has_later: false,
+            availability: Availability::Fallback,
         };
         assert_eq!(by_hand, serde_json::to_value(&out).unwrap());
         assert_eq!(

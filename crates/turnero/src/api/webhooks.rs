@@ -6,13 +6,13 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderName, HeaderValue, StatusCode};
 use serde::{Deserialize, Serialize};
 use turnero_core::event;
-use turnero_core::ids::{AttemptId, WebhookId};
+use turnero_core::ids::{AttemptId, CalendarId, WebhookId};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::extract::{Auth, Json, Query};
-use super::parse::{instant, opt_text, path_id, within};
+use super::parse::{body_id, instant, opt_text, path_id, within};
 use super::AppState;
 use crate::error::{Error, Result};
 use crate::webhooks::attempts::{self, parse_window, AttemptOut, StatsOut};
@@ -66,6 +66,8 @@ pub struct WebhookIn {
     pub access_token: Option<String>,
     /// Your own `whsec_…` secret (24–64 bytes); by default one is generated.
     pub secret: Option<String>,
+    /// Only booking events of this calendar.
+    pub calendar_id: Option<String>,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -188,7 +190,7 @@ fn format(raw: &str) -> Result<Format> {
 }
 
 impl WebhookIn {
-    fn parse(self, s: &AppState) -> Result<WebhookDef> {
+    pub(super) fn parse(self, s: &AppState) -> Result<WebhookDef> {
         let mut headers = self.headers.unwrap_or_default();
         let url = url_and_headers(&self.url, s, &mut headers)?;
         check_headers(&headers)?;
@@ -216,6 +218,10 @@ impl WebhookIn {
             headers,
             access_token: opt_text(self.access_token.as_deref(), "access_token", 500)?,
             secret: self.secret,
+            calendar_id: self
+                .calendar_id
+                .map(|c| body_id(&c, "calendar_id", CalendarId::parse).map(CalendarId::into_string))
+                .transpose()?,
         })
     }
 }

@@ -12,6 +12,7 @@
 
 pub mod availability;
 pub mod callback;
+pub mod consult;
 pub mod integration;
 
 use serde_json::{Map, Value};

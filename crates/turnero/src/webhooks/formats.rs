@@ -27,6 +27,9 @@ pub struct EventRecord {
 #[derive(Debug, Clone, Default)]
 pub struct Context {
     pub calendar_title: Option<String>,
+    /// How the receiving system names the calendar (its availability API's
+    /// `external_calendar_id`); turnero's id otherwise.
+    pub external_calendar_id: Option<String>,
 }
 
 pub fn body(format: Format, ev: &EventRecord, ctx: &Context) -> Option<Vec<u8>> {
@@ -96,7 +99,11 @@ fn asisteclick(ev: &EventRecord, ctx: &Context) -> Option<Value> {
         },
         "event": {
             "id": s("id"),
-            "calendar_id": s("calendar_id"),
+            "calendar_id": ctx
+                .external_calendar_id
+                .as_deref()
+                .map(external_calendar_id)
+                .unwrap_or_else(|| s("calendar_id")),
             "calendar_title": ctx.calendar_title,
             "utc_from": s("start"),
             "utc_to": s("end"),
@@ -107,6 +114,13 @@ fn asisteclick(ev: &EventRecord, ctx: &Context) -> Option<Value> {
         "tags": [],
         "custom_fields": custom_fields,
     }))
+}
+
+/// AsisteClick's calendars are numbers: one that reads as a number is sent as one.
+fn external_calendar_id(id: &str) -> Value {
+    id.parse::<i64>()
+        .map(Value::from)
+        .unwrap_or_else(|_| Value::from(id))
 }
 
 /// Botmaker's v1.1 `message` and `status` notifications for conversation events.
@@ -211,6 +225,7 @@ mod tests {
         });
         let ctx = Context {
             calendar_title: Some("Turnos consulta".into()),
+            external_calendar_id: Some("5".into()),
         };
         let b = body(
             Format::Asisteclick,
@@ -224,6 +239,10 @@ mod tests {
         assert_eq!(v["event"]["utc_to"], "2025-01-15T13:30:00Z");
         assert_eq!(v["event"]["public_key"], "xy7k9m2p");
         assert_eq!(v["event"]["calendar_title"], "Turnos consulta");
+        assert_eq!(
+            v["event"]["calendar_id"], 5,
+            "as the receiving system names it"
+        );
         assert_eq!(v["event"]["location"], "Consultorio 3");
         assert_eq!(v["customer"]["phone"], "+5491155551234");
         assert_eq!(

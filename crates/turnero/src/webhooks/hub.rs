@@ -363,16 +363,24 @@ impl Hub {
         let Some(calendar) = calendar else {
             return Context::default();
         };
-        let title = sqlx::query("SELECT name FROM calendars WHERE id = $1 AND tenant_id = $2")
-            .bind(calendar)
-            .bind(&ep.tenant_id)
-            .fetch_optional(&self.db.read)
-            .await
+        let row = sqlx::query(
+            "SELECT name, availability_api FROM calendars WHERE id = $1 AND tenant_id = $2",
+        )
+        .bind(calendar)
+        .bind(&ep.tenant_id)
+        .fetch_optional(&self.db.read)
+        .await
+        .ok()
+        .flatten();
+        let Some(row) = row else {
+            return Context::default();
+        };
+        let api = crate::agenda::calendars::parse_availability_api(row.get(1))
             .ok()
-            .flatten()
-            .map(|r| r.get::<String, _>(0));
+            .flatten();
         Context {
-            calendar_title: title,
+            calendar_title: row.get(0),
+            external_calendar_id: api.map(|a| a.external_calendar_id),
         }
     }
 

@@ -61,6 +61,8 @@ pub struct WebhookDef {
     pub headers: BTreeMap<String, String>,
     pub access_token: Option<String>,
     pub secret: Option<String>,
+    /// Only this calendar's booking events.
+    pub calendar_id: Option<String>,
 }
 
 /// A validated change; `None` leaves a field as it is.
@@ -94,6 +96,8 @@ pub struct WebhookOut {
     pub disabled_reason: Option<String>,
     pub event_types: Vec<String>,
     pub channel: Option<String>,
+    /// Only booking events of this calendar.
+    pub calendar_id: Option<String>,
     pub format: Format,
     /// Names of the custom headers sent (their values are write-only).
     pub header_names: Vec<String>,
@@ -110,7 +114,7 @@ pub struct WebhookOut {
 
 const COLUMNS: &str = "id, url, description, enabled, disabled_reason, event_types, channel, \
     format, headers, access_token, previous_secret_until, breaker, breaker_until, created_at, \
-    updated_at";
+    updated_at, calendar_id";
 
 fn ms_ts(ms: i64) -> String {
     fmt_ts(ms.div_euclid(1000))
@@ -129,6 +133,7 @@ fn from_row(r: &sqlx::any::AnyRow, now_ms: i64) -> Result<WebhookOut> {
         disabled_reason: r.get(4),
         event_types: serde_json::from_str(&r.get::<String, _>(5))?,
         channel: r.get(6),
+        calendar_id: r.get(15),
         format: Format::parse(&r.get::<String, _>(7)).unwrap_or(Format::Standard),
         header_names: headers.into_keys().collect(),
         has_access_token: r.get::<Option<String>, _>(9).is_some(),
@@ -154,8 +159,8 @@ pub async fn create(
     let mut tx = db.begin().await?;
     sqlx::query(
         "INSERT INTO webhooks (id, tenant_id, url, description, enabled, event_types, channel, \
-         format, headers, access_token, secret, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12)",
+         format, headers, access_token, secret, created_at, updated_at, calendar_id) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12, $13)",
     )
     .bind(id.as_str())
     .bind(tenant.as_str())
@@ -169,6 +174,7 @@ pub async fn create(
     .bind(def.access_token.clone())
     .bind(&secret)
     .bind(now_ms)
+    .bind(def.calendar_id.clone())
     .execute(&mut *tx)
     .await?;
     write_filters(&mut tx, id.as_str(), &def.event_types).await?;

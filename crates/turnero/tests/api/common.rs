@@ -280,3 +280,25 @@ macro_rules! on_both_backends {
         }
     };
 }
+
+/// Runs each listed `async fn(Backend)` (a test that starts its own apps) on SQLite and on
+/// PostgreSQL, as `special::<name>::sqlite` and `special::<name>::postgres`.
+#[macro_export]
+macro_rules! with_each_backend {
+    ($($name:ident),* $(,)?) => {
+        mod special {
+            $(
+                mod $name {
+                    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                    async fn sqlite() {
+                        super::super::$name($crate::common::Backend::Sqlite).await;
+                    }
+                    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                    async fn postgres() {
+                        super::super::$name($crate::common::Backend::Postgres).await;
+                    }
+                }
+            )*
+        }
+    };
+}

@@ -4,6 +4,7 @@
 mod common;
 
 mod asisteclick;
+mod availability_api;
 mod bad_input;
 mod bookings;
 mod calendars;

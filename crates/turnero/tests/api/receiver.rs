@@ -1,5 +1,6 @@
 //! A webhook receiver on 127.0.0.1 that records every request and answers what the test
-//! tells it to (a status code, a delay), standing in for an integrator's server.
+//! tells it to (a status code, a delay, a body built from the request), standing in for an
+//! integrator's server or another system's agenda.
 
 use std::sync::atomic::{AtomicU16, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -30,11 +31,15 @@ impl Received {
     }
 }
 
+/// Builds the answer's body from the request's.
+pub type Responder = Arc<dyn Fn(&Bytes) -> String + Send + Sync>;
+
 #[derive(Default)]
 pub struct Inner {
     pub received: Mutex<Vec<Received>>,
     pub status: AtomicU16,
     pub delay_ms: AtomicU64,
+    pub responder: Mutex<Option<Responder>>,
 }
 
 #[derive(Clone)]
@@ -43,18 +48,27 @@ pub struct Receiver {
     pub inner: Arc<Inner>,
 }
 
-async fn handle(State(inner): State<Arc<Inner>>, headers: HeaderMap, body: Bytes) -> StatusCode {
+async fn handle(
+    State(inner): State<Arc<Inner>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> (StatusCode, String) {
     let delay = inner.delay_ms.load(Ordering::SeqCst);
     if delay > 0 {
         tokio::time::sleep(Duration::from_millis(delay)).await;
     }
     let status = inner.status.load(Ordering::SeqCst);
+    let responder = inner.responder.lock().unwrap().clone();
+    let answer = responder.map(|r| r(&body)).unwrap_or_default();
     inner
         .received
         .lock()
         .unwrap()
         .push(Received { headers, body });
-    StatusCode::from_u16(status).unwrap_or(StatusCode::OK)
+    (
+        StatusCode::from_u16(status).unwrap_or(StatusCode::OK),
+        answer,
+    )
 }
 
 impl Receiver {
@@ -76,6 +90,11 @@ impl Receiver {
 
     pub fn answer(&self, status: u16) {
         self.inner.status.store(status, Ordering::SeqCst);
+    }
+
+    /// Answers every request with what `f` makes of its body.
+    pub fn respond(&self, f: impl Fn(&Bytes) -> String + Send + Sync + 'static) {
+        *self.inner.responder.lock().unwrap() = Some(Arc::new(f));
     }
 
     pub fn delay(&self, ms: u64) {

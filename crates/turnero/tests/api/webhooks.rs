@@ -649,26 +649,7 @@ async fn a_private_address_is_refused_unless_the_operator_allow_lists_it(backend
     app.finish().await;
 }
 
-macro_rules! both {
-    ($($name:ident),*) => {
-        mod special {
-            $(
-                mod $name {
-                    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                    async fn sqlite() {
-                        super::super::$name(crate::common::Backend::Sqlite).await;
-                    }
-                    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                    async fn postgres() {
-                        super::super::$name(crate::common::Backend::Postgres).await;
-                    }
-                }
-            )*
-        }
-    };
-}
-
-both!(
+crate::with_each_backend!(
     the_breaker_pauses_a_failing_endpoint_keeps_every_event_and_a_probe_reopens_it,
     a_slow_endpoint_does_not_delay_another,
     deliveries_waiting_longer_than_a_lease_for_their_turn_are_sent_once,

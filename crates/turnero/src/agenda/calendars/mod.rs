@@ -116,6 +116,22 @@ pub struct CalendarOut {
     pub capacity: u32,
     pub weekly_hours: Vec<WeeklyRange>,
     pub policy: PolicyDto,
+    /// Set when another system's agenda decides which of this calendar's slots are free
+    /// (AsisteClick's protocol; `PUT /calendars/{id}/availability-api`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub availability_api: Option<AvailabilityApi>,
+}
+
+/// Where to ask which slots are free, and how to name this calendar there.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct AvailabilityApi {
+    pub url: String,
+    /// Sent as `calendar_id` (a number when it reads as one, as AsisteClick's are).
+    pub external_calendar_id: String,
+    /// After this, turnero's own slots are offered (and the fallback recorded).
+    pub timeout_ms: u64,
+    /// The webhook that sends this calendar's bookings there as AsisteClick callbacks.
+    pub webhook_id: Option<String>,
 }
 
 /// A validated calendar definition.
@@ -198,7 +214,8 @@ pub fn validate_timezone(tz: &str, field: &str) -> Result<()> {
     })
 }
 
-const COLUMNS: &str = "id, name, kind, timezone, location, capacity, weekly_hours, policy";
+const COLUMNS: &str =
+    "id, name, kind, timezone, location, capacity, weekly_hours, policy, availability_api";
 
 fn from_row(r: &sqlx::any::AnyRow) -> Result<CalendarOut> {
     Ok(CalendarOut {
@@ -210,7 +227,13 @@ fn from_row(r: &sqlx::any::AnyRow) -> Result<CalendarOut> {
         capacity: r.get::<i64, _>(5) as u32,
         weekly_hours: serde_json::from_str(&r.get::<String, _>(6))?,
         policy: serde_json::from_str(&r.get::<String, _>(7))?,
+        availability_api: parse_availability_api(r.get(8))?,
     })
+}
+
+/// The stored `availability_api` column.
+pub fn parse_availability_api(raw: Option<String>) -> Result<Option<AvailabilityApi>> {
+    Ok(raw.as_deref().map(serde_json::from_str).transpose()?)
 }
 
 pub async fn create(db: &Db, tenant: &TenantId, def: CalendarDef, now: i64) -> Result<CalendarOut> {
@@ -242,6 +265,7 @@ pub async fn create(db: &Db, tenant: &TenantId, def: CalendarDef, now: i64) -> R
         capacity: def.capacity,
         weekly_hours: def.weekly_hours,
         policy: def.policy,
+        availability_api: None,
     };
     events::record(&mut tx, tenant, event::CALENDAR_CREATED, &out.id, &out, now).await?;
     db.commit(tx, Changed::Calendar(&out.id)).await?;

@@ -1,0 +1,250 @@
+//! turnero as the bot platform, asking someone else's agenda which of a calendar's slots are
+//! free, in the request AsisteClick's bot sends (seed 000, "mostrar disponibilidad por api").
+//! turnero's own free slots go out; the answer keeps a subset. When the endpoint is slow
+//! (default 3 s), fails, or answers something unreadable, turnero's own slots are offered
+//! instead, so a patient always gets an answer, and the reason is recorded for the operator.
+
+use std::collections::HashSet;
+use std::time::{Duration, Instant};
+
+use jiff::tz::{Offset, TimeZone};
+use jiff::Timestamp;
+use serde::Serialize;
+use serde_json::{json, Value};
+use sqlx::Row;
+use turnero_core::ids::{CalendarId, TenantId};
+use turnero_core::Slot;
+use utoipa::ToSchema;
+
+use super::{parse_instant, Lenient};
+use crate::agenda::calendars::AvailabilityApi;
+use crate::db::Db;
+use crate::error::Result;
+use crate::outbound::{is_refused, Outbound};
+
+/// Answers bigger than this are not read (a slot list is a few KB).
+const MAX_ANSWER_BYTES: usize = 1 << 20;
+
+/// Why the endpoint's answer was not used.
+#[derive(Debug, Clone)]
+pub struct Fallback {
+    /// `timeout`, `connect`, `refused_target`, `http_status` or `invalid`.
+    pub reason: &'static str,
+    pub detail: String,
+    pub duration_ms: i64,
+}
+
+/// The User-Agent of these requests (AsisteClick's is `AsisteClick-Booking/2.0`).
+pub fn user_agent() -> String {
+    format!("turnero-booking/{}", env!("CARGO_PKG_VERSION"))
+}
+
+/// A slot's id on the wire: its start, so an answer can be matched back without state.
+fn slot_id(s: &Slot) -> String {
+    format!("slot_{}", s.start)
+}
+
+fn local(secs: i64, offset: i32) -> String {
+    let t = Timestamp::from_second(secs).unwrap_or_default();
+    let offset = Offset::from_seconds(offset).unwrap_or(Offset::UTC);
+    offset
+        .to_datetime(t)
+        .strftime("%Y-%m-%dT%H:%M:%S")
+        .to_string()
+}
+
+/// `-3`, `5.5`: the hour offset as AsisteClick writes `timezone`.
+fn hours(offset: i32) -> String {
+    if offset % 3600 == 0 {
+        (offset / 3600).to_string()
+    } else {
+        format!("{}", f64::from(offset) / 3600.0)
+    }
+}
+
+/// The request body, in AsisteClick's shape.
+pub fn request(
+    api: &AvailabilityApi,
+    tz: &TimeZone,
+    slots: &[Slot],
+    range: (i64, i64),
+    preferred: Option<i64>,
+    count: Option<usize>,
+) -> Value {
+    let offset_at = |secs: i64| {
+        tz.to_offset(Timestamp::from_second(secs).unwrap_or_default())
+            .seconds()
+    };
+    let offset = offset_at(range.0);
+    let date = |secs: i64| local(secs, offset_at(secs))[..10].to_string();
+    let calendar_id = api
+        .external_calendar_id
+        .parse::<i64>()
+        .map(Value::from)
+        .unwrap_or_else(|_| Value::from(api.external_calendar_id.clone()));
+    let wire: Vec<Value> = slots
+        .iter()
+        .map(|s| {
+            let local = local(s.start, s.offset_seconds);
+            json!({
+                "text": local.replace('T', " ")[..16].to_string(),
+                "isoLocal": local,
+                "iso": crate::api::fmt_ts(s.start),
+                "id": slot_id(s),
+            })
+        })
+        .collect();
+    json!({
+        "calendar_id": calendar_id,
+        "timezone": hours(offset),
+        "preferred": preferred.map(|p| local(p, offset_at(p))),
+        "count": count,
+        "start_date": date(range.0),
+        "end_date": date(range.1 - 1),
+        "slots": wire,
+    })
+}
+
+/// Asks the endpoint; answers the slots it kept, in turnero's order.
+pub async fn ask(
+    outbound: &Outbound,
+    api: &AvailabilityApi,
+    body: &Value,
+    slots: &[Slot],
+) -> std::result::Result<Vec<Slot>, Fallback> {
+    let started = Instant::now();
+    let fail = |reason: &'static str, detail: String| Fallback {
+        reason,
+        detail,
+        duration_ms: started.elapsed().as_millis() as i64,
+    };
+    let timeout = Duration::from_millis(api.timeout_ms);
+    let call = async {
+        let resp = outbound
+            .client
+            .post(&api.url)
+            .header(reqwest::header::USER_AGENT, user_agent())
+            .json(body)
+            .timeout(timeout)
+            .send()
+            .await?;
+        let status = resp.status();
+        let bytes = resp.bytes().await?;
+        Ok::<_, reqwest::Error>((status, bytes))
+    };
+    let (status, bytes) = match tokio::time::timeout(timeout, call).await {
+        Err(_) => {
+            return Err(fail(
+                "timeout",
+                format!("no answer within {} ms", api.timeout_ms),
+            ))
+        }
+        Ok(Err(e)) if e.is_timeout() => {
+            return Err(fail(
+                "timeout",
+                format!("no answer within {} ms", api.timeout_ms),
+            ))
+        }
+        Ok(Err(e)) if is_refused(&e) => {
+            return Err(fail(
+                "refused_target",
+                "the URL resolves to a private address".into(),
+            ))
+        }
+        Ok(Err(e)) => return Err(fail("connect", e.without_url().to_string())),
+        Ok(Ok(answer)) => answer,
+    };
+    if !status.is_success() {
+        return Err(fail("http_status", format!("answered {status}")));
+    }
+    if bytes.len() > MAX_ANSWER_BYTES {
+        return Err(fail("invalid", "the answer is over 1 MB".into()));
+    }
+    let answer: Value =
+        serde_json::from_slice(&bytes).map_err(|e| fail("invalid", format!("not JSON: {e}")))?;
+    let kept = Lenient::of(&answer)
+        .and_then(|a| a.get("slots").cloned())
+        .and_then(|v| v.as_array().cloned())
+        .ok_or_else(|| fail("invalid", "no `slots` array in the answer".into()))?;
+    let mut ids = HashSet::new();
+    let mut starts = HashSet::new();
+    for slot in &kept {
+        let Some(s) = Lenient::of(slot) else { continue };
+        if let Some(id) = s.text("id") {
+            ids.insert(id);
+        }
+        if let Some(start) = s.text("iso").and_then(|t| parse_instant(&t, None)) {
+            starts.insert(start);
+        }
+    }
+    Ok(slots
+        .iter()
+        .filter(|s| ids.contains(&slot_id(s)) || starts.contains(&s.start))
+        .copied()
+        .collect())
+}
+
+/// Writes down why the endpoint was not used (and logs it).
+pub async fn record_fallback(
+    db: &Db,
+    tenant: &TenantId,
+    calendar: &CalendarId,
+    f: &Fallback,
+    now: i64,
+) -> Result<()> {
+    tracing::warn!(
+        calendar = calendar.as_str(),
+        reason = f.reason,
+        detail = f.detail,
+        "availability endpoint not used; offering turnero's own slots"
+    );
+    sqlx::query(
+        "INSERT INTO availability_fallbacks (tenant_id, calendar_id, at, reason, detail, \
+         duration_ms) VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(tenant.as_str())
+    .bind(calendar.as_str())
+    .bind(now)
+    .bind(f.reason)
+    .bind(&f.detail)
+    .bind(f.duration_ms)
+    .execute(&db.write)
+    .await?;
+    Ok(())
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct FallbackOut {
+    pub at: String,
+    /// `timeout`, `connect`, `refused_target`, `http_status` or `invalid`.
+    pub reason: String,
+    pub detail: Option<String>,
+    pub duration_ms: i64,
+}
+
+/// The most recent fallbacks of a calendar, newest first.
+pub async fn recent_fallbacks(
+    db: &Db,
+    tenant: &TenantId,
+    calendar: &CalendarId,
+    limit: i64,
+) -> Result<Vec<FallbackOut>> {
+    let rows = sqlx::query(
+        "SELECT at, reason, detail, duration_ms FROM availability_fallbacks \
+         WHERE tenant_id = $1 AND calendar_id = $2 ORDER BY id DESC LIMIT $3",
+    )
+    .bind(tenant.as_str())
+    .bind(calendar.as_str())
+    .bind(limit)
+    .fetch_all(&db.read)
+    .await?;
+    Ok(rows
+        .iter()
+        .map(|r| FallbackOut {
+            at: crate::api::fmt_ts(r.get(0)),
+            reason: r.get(1),
+            detail: r.get(2),
+            duration_ms: r.get(3),
+        })
+        .collect())
+}
