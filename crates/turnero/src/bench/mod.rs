@@ -12,6 +12,7 @@ use crate::agenda::tenants::{self, NewTenant};
 use crate::clock::Clock;
 use crate::config::Config;
 
+mod asisteclick;
 mod webhooks;
 
 #[derive(Subcommand)]
@@ -35,6 +36,15 @@ pub enum BenchCommand {
         /// Sends in flight to the endpoint (the hub's per-endpoint limit and the bare
         /// loop's concurrency).
         #[arg(long, default_value_t = 16)]
+        concurrency: usize,
+        #[arg(long)]
+        database_url: Option<String>,
+    },
+    /// AsisteClick's availability call (a week of native slots vetted) under load.
+    Asisteclick {
+        #[arg(long, default_value_t = 5)]
+        seconds: u64,
+        #[arg(long, default_value_t = 32)]
         concurrency: usize,
         #[arg(long)]
         database_url: Option<String>,
@@ -71,6 +81,11 @@ pub async fn run(cmd: BenchCommand) -> anyhow::Result<()> {
             concurrency,
             database_url,
         } => webhooks::run(events, concurrency, database_url).await,
+        BenchCommand::Asisteclick {
+            seconds,
+            concurrency,
+            database_url,
+        } => asisteclick::run(seconds, concurrency, database_url).await,
     }
 }
 

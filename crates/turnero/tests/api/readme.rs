@@ -23,7 +23,7 @@ fn walkthrough() -> String {
 }
 
 #[test]
-fn the_readme_walkthrough_books_reschedules_cancels_and_reads_events_as_written() {
+fn the_readme_walkthrough_runs_as_written() {
     let dir = tempfile::tempdir().unwrap();
     let mut server = Command::new(BIN)
         .args(["serve", "--listen", "127.0.0.1:0"])
@@ -71,5 +71,9 @@ fn the_readme_walkthrough_books_reschedules_cancels_and_reads_events_as_written(
         "the event feed: {stdout}"
     );
     assert!(stdout.contains("\"totals\""), "webhook stats: {stdout}");
+    assert!(
+        stdout.contains("slot_001") && !stdout.contains("slot_002"),
+        "AsisteClick availability: {stdout}"
+    );
     assert!(!stdout.contains("\"code\""), "no problem answers: {stdout}");
 }
