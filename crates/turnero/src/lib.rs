@@ -6,6 +6,7 @@ pub mod api;
 pub mod app;
 pub mod asisteclick;
 pub mod bench;
+pub mod channels;
 pub mod cli;
 pub mod clock;
 pub mod config;

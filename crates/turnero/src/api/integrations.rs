@@ -15,7 +15,7 @@ use utoipa_axum::routes;
 
 use super::extract::{Auth, Json};
 use super::parse::{body_id, path_id};
-use super::{fmt_ts, AppState};
+use super::{fmt_ts, public_base, AppState};
 use crate::asisteclick::integration::{self, Integration, Target, Wanted};
 use crate::error::{Error, Result};
 
@@ -61,17 +61,6 @@ pub struct AsisteClickOut {
     pub calendar_map: BTreeMap<String, Target>,
     pub created_at: String,
     pub updated_at: String,
-}
-
-/// The address clients reach this server at, from the request (behind a proxy, set
-/// `X-Forwarded-Proto` and `X-Forwarded-Host`).
-fn public_base(headers: &HeaderMap) -> String {
-    let h = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
-    let host = h("x-forwarded-host")
-        .or_else(|| h("host"))
-        .unwrap_or("127.0.0.1:8080");
-    let proto = h("x-forwarded-proto").unwrap_or("http");
-    format!("{proto}://{host}")
 }
 
 fn out(i: Integration, headers: &HeaderMap) -> AsisteClickOut {

@@ -7,6 +7,7 @@
 mod availability_api;
 mod bookings;
 mod calendars;
+mod channels;
 mod compat;
 mod customers;
 mod events;
@@ -81,6 +82,7 @@ pub fn router(db: Db, clock: Clock, hub: Arc<crate::webhooks::Hub>) -> Router {
         .merge(webhooks::routes())
         .merge(integrations::routes())
         .merge(availability_api::routes())
+        .merge(channels::routes())
         .split_for_parts();
     let mut doc = doc;
     doc.servers = Some(vec![utoipa::openapi::Server::new("/api/v1")]);
@@ -96,6 +98,7 @@ pub fn router(db: Db, clock: Clock, hub: Arc<crate::webhooks::Hub>) -> Router {
         .nest("/api/v1", api)
         .merge(system::routes())
         .merge(compat::routes())
+        .merge(channels::webhook_routes())
         // After routing, so the route template (not the raw path) labels the metrics.
         .route_layer(axum::middleware::from_fn(metrics::track))
         .fallback(|| async { Error::not_found("route") })
@@ -111,6 +114,17 @@ pub fn router(db: Db, clock: Clock, hub: Arc<crate::webhooks::Hub>) -> Router {
 }
 
 /// An instant as RFC 3339 UTC, e.g. `2030-03-04T12:00:00Z`.
+/// The address clients reach this server at, from the request (behind a proxy, set
+/// `X-Forwarded-Proto` and `X-Forwarded-Host`).
+pub(crate) fn public_base(headers: &axum::http::HeaderMap) -> String {
+    let h = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+    let host = h("x-forwarded-host")
+        .or_else(|| h("host"))
+        .unwrap_or("127.0.0.1:8080");
+    let proto = h("x-forwarded-proto").unwrap_or("http");
+    format!("{proto}://{host}")
+}
+
 pub fn fmt_ts(secs: i64) -> String {
     Timestamp::from_second(secs)
         .map(|t| turnero_core::time::format_with_offset(t, 0, true))

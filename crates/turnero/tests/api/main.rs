@@ -17,3 +17,4 @@ mod readme;
 mod receiver;
 mod system;
 mod webhooks;
+mod whatsapp;

@@ -1,0 +1,4 @@
+//! WhatsApp Cloud API: a tenant's number (`store`) and Meta's webhooks for it (`inbound`).
+
+pub mod inbound;
+pub mod store;
