@@ -6,6 +6,7 @@
 pub mod availability;
 pub mod booking;
 pub mod capacity;
+pub mod chat;
 pub mod event;
 pub mod ids;
 pub mod phone;
