@@ -310,6 +310,57 @@ async fn created_updated_and_canceled_callbacks_are_idempotent(app: &TestApp) {
     assert_eq!(events, 3, "one event per change, none for the repeats");
 }
 
+async fn the_same_callback_twice_at_once_makes_one_booking(app: &TestApp) {
+    let w = wired(app).await;
+    let created = seed_callback(
+        "event_created",
+        "2025-01-15T13:00:00Z",
+        "2025-01-15T13:30:00Z",
+    );
+    let (one, two) = tokio::join!(
+        send_json(&w.callback_url, Some(TOKEN), &created),
+        send_json(&w.callback_url, Some(TOKEN), &created)
+    );
+    assert_eq!(one.0, StatusCode::OK, "{}", one.1);
+    assert_eq!(two.0, StatusCode::OK, "{}", two.1);
+    assert_eq!(one.1["external_id"], two.1["external_id"]);
+    assert_eq!(app.count("SELECT COUNT(*) FROM bookings").await, 1);
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM booking_external_refs")
+            .await,
+        1
+    );
+}
+
+async fn a_callback_for_a_taken_slot_is_refused_in_the_seeds_shape(app: &TestApp) {
+    let w = wired(app).await;
+    let (status, _) = app
+        .book(&w.cal, &w.svc, "2025-01-15T13:00:00Z", "+5491155667788")
+        .await;
+    assert_eq!(status, StatusCode::CREATED);
+    let created = seed_callback(
+        "event_created",
+        "2025-01-15T13:00:00Z",
+        "2025-01-15T13:30:00Z",
+    );
+    let (status, answer) = send_json(&w.callback_url, Some(TOKEN), &created).await;
+    assert_eq!(status, StatusCode::CONFLICT, "{answer}");
+    assert_eq!(answer["code"], "slot_unavailable");
+    assert!(answer["error"].is_string(), "{answer}");
+    assert_eq!(app.count("SELECT COUNT(*) FROM bookings").await, 1);
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM booking_external_refs")
+            .await,
+        0
+    );
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM customers WHERE phone = '+5491155551234'")
+            .await,
+        0,
+        "nothing of the refused booking was kept"
+    );
+}
+
 async fn the_integration_is_checked_when_set_and_gone_when_deleted(app: &TestApp) {
     let w = wired(app).await;
     let put = |body: Value| async move {
@@ -354,4 +405,6 @@ crate::on_both_backends!(
     unknown_calendars_and_keys_answer_the_seeds_error_shape,
     created_updated_and_canceled_callbacks_are_idempotent,
     the_integration_is_checked_when_set_and_gone_when_deleted,
+    the_same_callback_twice_at_once_makes_one_booking,
+    a_callback_for_a_taken_slot_is_refused_in_the_seeds_shape,
 );
