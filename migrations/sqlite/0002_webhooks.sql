@@ -46,13 +46,13 @@ CREATE TABLE webhook_deliveries (
     finished_at      BIGINT,
     PRIMARY KEY (webhook_id, event_id)  -- endpoint first: deleting one finds its rows
 );
--- The queue's indexes hold only the rows in that state, so they stay as small as the queue
+-- Claimed rows are found through `leased` (by endpoint) or the key, so a claim token needs no
+-- index of its own. The queue's indexes hold only the rows in that state, so they stay as small as the queue
 -- (not the history) and a delivered row leaves them instead of being rewritten in them.
 CREATE INDEX webhook_deliveries_due ON webhook_deliveries (webhook_id, next_attempt_at)
     WHERE state = 'pending';
 CREATE INDEX webhook_deliveries_leased ON webhook_deliveries (webhook_id, lease_until)
     WHERE state = 'sending';
-CREATE INDEX webhook_deliveries_claim ON webhook_deliveries (claim) WHERE claim IS NOT NULL;
 CREATE INDEX webhook_deliveries_failed ON webhook_deliveries (webhook_id, created_at)
     WHERE state = 'failed';
 

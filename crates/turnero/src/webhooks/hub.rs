@@ -271,8 +271,10 @@ impl Hub {
         let endpoint = Arc::new(endpoint_from_row(&endpoint, 0, self.now_ms())?);
         let rows = sqlx::query(
             "SELECT d.event_id, e.type, e.data, e.created_at, d.attempts \
-             FROM webhook_deliveries d JOIN events e ON e.id = d.event_id WHERE d.claim = $1",
+             FROM webhook_deliveries d JOIN events e ON e.id = d.event_id \
+             WHERE d.webhook_id = $1 AND d.state = 'sending' AND d.claim = $2",
         )
+        .bind(webhook)
         .bind(&claim)
         .fetch_all(&self.db.read)
         .await?;
@@ -387,7 +389,7 @@ impl Hub {
     /// Writes results in batches: whatever has arrived goes in one transaction.
     async fn record_loop(self: Arc<Self>, mut rx: mpsc::UnboundedReceiver<Done>) {
         let mut buf = Vec::new();
-        while rx.recv_many(&mut buf, 500).await > 0 {
+        while rx.recv_many(&mut buf, 200).await > 0 {
             let batch = std::mem::take(&mut buf);
             if let Err(e) = self.record(&batch).await {
                 // The rows stay `sending` and their lease brings them back: at least once.

@@ -46,7 +46,7 @@ impl Settings {
     /// Deliveries of one endpoint this process claims ahead of sending: enough that claims
     /// come in chunks, not one per send.
     pub fn claimed_per_endpoint(&self) -> usize {
-        8 * self.endpoint_concurrency as usize
+        32 * self.endpoint_concurrency as usize
     }
 
     /// How often stale claims and breakers are looked at.

@@ -1,7 +1,7 @@
 //! Writing what sends did. The hub hands over results in batches and they are written in one
 //! transaction with as few statements as possible: on PostgreSQL each statement is a round
 //! trip, on SQLite each is parsed anew, and both showed in the benchmark. So the common case
-//! (delivered) is one UPDATE per claim and the attempt rows are multi-row INSERTs; retries,
+//! (delivered) is one UPDATE per claim (found by key) and the attempt rows are multi-row INSERTs; retries,
 //! give-ups and 410s, which are rare, keep a statement each.
 
 use std::collections::BTreeMap;
@@ -85,8 +85,8 @@ pub(super) fn statements<'a>(
     batch: &mut Batch,
 ) -> Result<Vec<&'a str>> {
     let mut failed_endpoints: Vec<&str> = Vec::new();
-    // claim → (latest finish, event ids) of the deliveries that went through.
-    let mut delivered: BTreeMap<&str, (i64, Vec<&str>)> = BTreeMap::new();
+    // (endpoint, claim) → (latest finish, event ids) of the deliveries that went through.
+    let mut delivered: BTreeMap<(&str, &str), (i64, Vec<&str>)> = BTreeMap::new();
     let mut attempts = Vec::new();
     for d in done {
         let job = &d.job;
@@ -132,7 +132,9 @@ pub(super) fn statements<'a>(
             sent,
         });
         if sent.succeeded() {
-            let entry = delivered.entry(&job.claim).or_default();
+            let entry = delivered
+                .entry((job.endpoint.id.as_str(), job.claim.as_str()))
+                .or_default();
             entry.0 = entry.0.max(d.at_ms);
             entry.1.push(&job.event.id);
         } else {
@@ -182,15 +184,16 @@ pub(super) fn statements<'a>(
             failed_endpoints.push(&job.endpoint.id);
         }
     }
-    for (claim, (finished, ids)) in delivered {
+    for ((webhook, claim), (finished, ids)) in delivered {
         for chunk in ids.chunks(IDS_PER_UPDATE) {
-            let marks: Vec<String> = (3..chunk.len() + 3).map(|n| format!("${n}")).collect();
+            let marks: Vec<String> = (4..chunk.len() + 4).map(|n| format!("${n}")).collect();
             let sql = format!(
                 "UPDATE webhook_deliveries SET state = 'delivered', attempts = attempts + 1, \
-                 finished_at = $1, claim = NULL WHERE claim = $2 AND event_id IN ({})",
+                 finished_at = $1, claim = NULL WHERE webhook_id = $2 AND claim = $3 \
+                 AND event_id IN ({})",
                 marks.join(", ")
             );
-            let mut args = crate::args![finished, claim.to_string()]?;
+            let mut args = crate::args![finished, webhook.to_string(), claim.to_string()]?;
             for id in chunk {
                 sqlx::Arguments::add(&mut args, id.to_string()).map_err(sqlx::Error::Encode)?;
             }
