@@ -2,12 +2,14 @@
 //! transaction as each event, so nothing exists only in memory:
 //!
 //! 1. **Claim.** For each endpoint with due work and free room in this process, one UPDATE
-//!    marks up to `8 × concurrency − outstanding` of its due rows `sending` under a random
+//!    marks up to `depth − outstanding` of its due rows `sending` under a random
 //!    claim token and a lease (`FOR UPDATE SKIP LOCKED` on PostgreSQL, so several processes
 //!    never take the same row; SQLite has one writer). The process renews the leases of the
 //!    claims it still holds at every upkeep, so a long wait for a slow endpoint's turn never
 //!    lets them lapse; rows whose lease ran out (the process died) go back to `pending` and
-//!    are sent again: at least once.
+//!    are sent again: at least once. The depth is 32 × concurrency for an endpoint that has
+//!    been answering fast, 2 × for a slow or failing one, which can then neither hog this
+//!    process's in-flight room nor hold rows for long.
 //! 2. **Send.** One task per delivery, at most `concurrency` at a time per endpoint, so a slow
 //!    or dead endpoint only ever waits on itself.
 //! 3. **Record.** Results are written in batches (one transaction for many attempts): the
@@ -19,7 +21,7 @@
 //!    success closes the breaker and the backlog flows, failure pauses it again.
 
 use std::collections::{HashMap, VecDeque};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -49,9 +51,37 @@ struct Slot {
     outstanding: AtomicUsize,
     failures: Mutex<VecDeque<i64>>,
     paused: Mutex<Option<std::time::Instant>>,
+    /// Moving average of this endpoint's response times; starts at the timeout, so an
+    /// endpoint is claimed for deeply only once it has shown itself fast.
+    avg_ms: AtomicU64,
 }
 
+/// Endpoints answering faster than this on average get deliveries claimed deep ahead.
+const FAST_MS: u64 = 50;
+
 impl Slot {
+    /// How many of its deliveries this process holds ahead of sending: deep for a fast
+    /// endpoint (claims come in big chunks, the pipeline never runs dry), shallow for a slow
+    /// or failing one (it cannot hog the process's in-flight room, nor hold rows long).
+    fn depth(&self, concurrency: usize) -> usize {
+        if self.avg_ms.load(Ordering::Relaxed) <= FAST_MS {
+            32 * concurrency
+        } else {
+            2 * concurrency
+        }
+    }
+
+    fn took(&self, ms: i64) {
+        let ms = ms.max(0) as u64;
+        let old = self.avg_ms.load(Ordering::Relaxed);
+        self.avg_ms.store((old * 15 + ms) / 16, Ordering::Relaxed);
+    }
+
+    /// Stops this process's sends to the endpoint now (its queued jobs are released).
+    fn pause(&self) {
+        *self.paused.lock().expect("paused lock") = Some(std::time::Instant::now());
+    }
+
     fn is_paused(&self) -> bool {
         self.paused.lock().map(|p| p.is_some()).unwrap_or(false)
     }
@@ -150,6 +180,7 @@ impl Hub {
                     outstanding: AtomicUsize::new(0),
                     failures: Mutex::default(),
                     paused: Mutex::default(),
+                    avg_ms: AtomicU64::new(self.settings.timeout.as_millis() as u64),
                 })
             })
             .clone()
@@ -179,7 +210,8 @@ impl Hub {
                 if claimed == 0 {
                     tokio::select! {
                         _ = hub.db.outbox_ready.notified() => {}
-                        _ = tokio::time::sleep(hub.settings.poll) => {}
+                        // Not longer than an upkeep period: leases must be renewed in time.
+                        _ = tokio::time::sleep(hub.settings.upkeep_every()) => {}
                     }
                 }
                 if recorder.is_finished() {
@@ -219,7 +251,7 @@ impl Hub {
             }
             // Claims refill half the queue at a time: claiming a row or two each time a send
             // finishes would cost a round of statements per delivery.
-            let cap = self.settings.claimed_per_endpoint();
+            let cap = slot.depth(self.settings.endpoint_concurrency as usize);
             let outstanding = slot.outstanding.load(Ordering::SeqCst);
             let room = cap.saturating_sub(outstanding);
             let global = (self.settings.max_in_flight as usize)
@@ -312,6 +344,11 @@ impl Hub {
             let at_ms = hub.now_ms();
             // Counted before the next send of this endpoint may start.
             if let Outcome::Sent(sent) = &outcome {
+                slot.took(sent.duration_ms);
+                if sent.gone() {
+                    // The rest of its queue goes back unsent: the endpoint is being turned off.
+                    slot.pause();
+                }
                 match (sent.succeeded(), job.probe) {
                     (true, true) => slot.resume(),
                     (false, false) if slot.failed(at_ms, &hub.settings) => {
@@ -324,8 +361,7 @@ impl Hub {
                 }
             }
             drop(permit);
-            hub.claim_finished(&job.claim);
-            let half = hub.settings.claimed_per_endpoint() / 2;
+            let half = slot.depth(hub.settings.endpoint_concurrency as usize) / 2;
             let was_outstanding = slot.outstanding.fetch_sub(1, Ordering::SeqCst);
             let was_in_flight = hub.in_flight.fetch_sub(1, Ordering::SeqCst);
             let _ = done.send(Done {
@@ -392,8 +428,20 @@ impl Hub {
         while rx.recv_many(&mut buf, 200).await > 0 {
             let batch = std::mem::take(&mut buf);
             if let Err(e) = self.record(&batch).await {
-                // The rows stay `sending` and their lease brings them back: at least once.
-                tracing::warn!(error = ?e, count = batch.len(), "recording webhook attempts failed");
+                // One bad result (its endpoint deleted meanwhile, say) must not sink the
+                // others: each is written on its own. One that still fails stays `sending`
+                // and its lease brings it back: at least once.
+                tracing::warn!(error = ?e, count = batch.len(), "recording a batch failed; one by one");
+                for d in &batch {
+                    if let Err(e) = self.record(std::slice::from_ref(d)).await {
+                        tracing::error!(error = ?e, webhook = d.job.endpoint.id, event = d.job.event.id, "recording a webhook attempt failed");
+                    }
+                }
+            }
+            // Only now is the claim done with: until its result is written, its lease is
+            // renewed, so no one (this process included) takes the row back.
+            for d in &batch {
+                self.claim_finished(&d.job.claim);
             }
         }
     }
@@ -458,6 +506,42 @@ impl Hub {
         }
     }
 
+    /// Endpoints turned off, deleted, or paused by a breaker (perhaps in another process)
+    /// while this process holds deliveries for them: those go back to the queue unsent.
+    async fn pause_stopped_endpoints(&self) -> Result<()> {
+        let busy: Vec<(String, Arc<Slot>)> = self
+            .slots
+            .lock()
+            .expect("slots lock")
+            .iter()
+            .filter(|(_, s)| s.outstanding.load(Ordering::SeqCst) > 0 && !s.is_paused())
+            .map(|(id, s)| (id.clone(), s.clone()))
+            .collect();
+        for chunk in busy.chunks(100) {
+            let marks: Vec<String> = (1..=chunk.len()).map(|n| format!("${n}")).collect();
+            let sql = format!(
+                "SELECT id FROM webhooks WHERE enabled = 1 AND breaker = 'closed' AND id IN ({})",
+                marks.join(", ")
+            );
+            let mut q = sqlx::query(&sql);
+            for (id, _) in chunk {
+                q = q.bind(id);
+            }
+            let open: Vec<String> = q
+                .fetch_all(&self.db.read)
+                .await?
+                .iter()
+                .map(|r| r.get(0))
+                .collect();
+            for (id, slot) in chunk {
+                if !open.contains(id) {
+                    slot.pause();
+                }
+            }
+        }
+        Ok(())
+    }
+
     /// Pushes the lease of every claim this process still holds forward.
     async fn renew_leases(&self, now: i64) -> Result<()> {
         let held: Vec<String> = self.held_claims().keys().cloned().collect();
@@ -482,6 +566,7 @@ impl Hub {
     async fn upkeep(self: &Arc<Self>, done: &mpsc::UnboundedSender<Done>) -> Result<()> {
         let now = self.now_ms();
         self.renew_leases(now).await?;
+        self.pause_stopped_endpoints().await?;
         sqlx::query(
             "UPDATE webhook_deliveries SET state = 'pending', claim = NULL \
              WHERE state = 'sending' AND lease_until <= $1",

@@ -43,15 +43,12 @@ impl Settings {
         2 * self.timeout.as_millis() as i64 + 2_000
     }
 
-    /// Deliveries of one endpoint this process claims ahead of sending: enough that claims
-    /// come in chunks, not one per send.
-    pub fn claimed_per_endpoint(&self) -> usize {
-        32 * self.endpoint_concurrency as usize
-    }
-
     /// How often stale claims and breakers are looked at.
     pub fn upkeep_every(&self) -> Duration {
-        self.poll.min(Duration::from_secs(1))
+        // Leases are renewed here, so well within a lease whatever `poll` is.
+        self.poll
+            .min(Duration::from_secs(1))
+            .min(Duration::from_millis(self.lease_ms() as u64 / 3))
     }
 }
 

@@ -46,7 +46,14 @@ impl Sent {
     }
 }
 
-fn truncate(mut s: String) -> String {
+/// The first 4 KB, without NUL characters (PostgreSQL refuses them in text, and a receiver
+/// may answer anything).
+fn truncate(s: String) -> String {
+    let mut s = if s.contains('\0') {
+        s.replace('\0', "\u{FFFD}")
+    } else {
+        s
+    };
     if s.len() > KEPT_RESPONSE_BYTES {
         let mut cut = KEPT_RESPONSE_BYTES;
         while !s.is_char_boundary(cut) {

@@ -209,6 +209,27 @@ async fn a_410_gone_turns_the_endpoint_off_until_it_is_turned_on_again(app: &Tes
     assert_eq!(got[1].json()["data"]["name"], "B");
 }
 
+async fn a_response_with_a_nul_byte_is_kept_and_the_delivery_recorded_once(app: &TestApp) {
+    let rx = Receiver::start().await;
+    rx.respond(|_| "ok\0but odd".into());
+    subscribe(app, &rx.url, json!({"event_types": ["customer.created"]})).await;
+    app.post(
+        "/api/v1/customers",
+        json!({"name": "N", "phone": "+5491155550070"}),
+    )
+    .await;
+    rx.wait_for(1, 10).await;
+    let delivered = "SELECT COUNT(*) FROM webhook_deliveries WHERE state = 'delivered'";
+    for _ in 0..100 {
+        if app.count(delivered).await == 1 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert_eq!(app.count(delivered).await, 1);
+    assert_eq!(rx.received().len(), 1, "recorded, so never sent again");
+}
+
 async fn custom_headers_from_the_url_form_and_the_asisteclick_format_reach_the_receiver(
     app: &TestApp,
 ) {
@@ -462,6 +483,7 @@ crate::on_both_backends!(
     a_rotated_secret_signs_beside_the_old_one_and_either_verifies,
     a_failed_delivery_is_retried_on_schedule_with_the_same_webhook_id,
     a_410_gone_turns_the_endpoint_off_until_it_is_turned_on_again,
+    a_response_with_a_nul_byte_is_kept_and_the_delivery_recorded_once,
     custom_headers_from_the_url_form_and_the_asisteclick_format_reach_the_receiver,
     bad_subscriptions_are_refused_with_the_field_and_nothing_is_stored,
     another_tenants_webhooks_events_and_attempts_are_not_found,
@@ -627,6 +649,45 @@ async fn deliveries_waiting_longer_than_a_lease_for_their_turn_are_sent_once(bac
     app.finish().await;
 }
 
+async fn a_410_sends_the_endpoints_other_claimed_deliveries_back_unsent(backend: Backend) {
+    let app = TestApp::start_with(backend, |c| c.webhook_endpoint_concurrency = 1).await;
+    let rx = Receiver::start().await;
+    rx.answer(410);
+    rx.delay(300);
+    let hook = subscribe(&app, &rx.url, json!({"event_types": ["customer.created"]})).await;
+    let id = hook["id"].as_str().unwrap().to_string();
+    for i in 0..5 {
+        app.post(
+            "/api/v1/customers",
+            json!({"name": format!("C{i}"), "phone": format!("+549115555060{i}")}),
+        )
+        .await;
+    }
+    rx.wait_for(1, 10).await;
+    tokio::time::sleep(std::time::Duration::from_millis(1_500)).await;
+    assert_eq!(rx.received().len(), 1, "only the first went out");
+    let failed = "SELECT COUNT(*) FROM webhook_deliveries WHERE state = 'failed'";
+    let pending = "SELECT COUNT(*) FROM webhook_deliveries WHERE state = 'pending'";
+    assert_eq!(app.count(failed).await, 1);
+    assert_eq!(
+        app.count(pending).await,
+        4,
+        "the rest are kept, no attempt used"
+    );
+    assert_eq!(app.count("SELECT COUNT(*) FROM webhook_attempts").await, 1);
+
+    rx.answer(200);
+    rx.delay(0);
+    app.call(
+        Method::PATCH,
+        &format!("/api/v1/webhooks/{id}"),
+        Some(json!({"enabled": true})),
+    )
+    .await;
+    rx.wait_for(5, 10).await;
+    app.finish().await;
+}
+
 async fn a_private_address_is_refused_unless_the_operator_allow_lists_it(backend: Backend) {
     let app = TestApp::start_with(backend, |c| c.outbound_allow = String::new()).await;
     for url in [
@@ -653,5 +714,6 @@ crate::with_each_backend!(
     the_breaker_pauses_a_failing_endpoint_keeps_every_event_and_a_probe_reopens_it,
     a_slow_endpoint_does_not_delay_another,
     deliveries_waiting_longer_than_a_lease_for_their_turn_are_sent_once,
-    a_private_address_is_refused_unless_the_operator_allow_lists_it
+    a_private_address_is_refused_unless_the_operator_allow_lists_it,
+    a_410_sends_the_endpoints_other_claimed_deliveries_back_unsent
 );
