@@ -56,7 +56,7 @@ impl Default for Config {
             webhook_breaker_pause_seconds: 600,
             webhook_slow_ms: 2_000,
             webhook_endpoint_concurrency: 16,
-            webhook_max_in_flight: 4096,
+            webhook_max_in_flight: 16_384,
             webhook_poll_ms: 1_000,
         }
     }

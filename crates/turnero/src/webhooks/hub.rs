@@ -7,7 +7,7 @@
 //!    never take the same row; SQLite has one writer). The process renews the leases of the
 //!    claims it still holds at every upkeep, so a long wait for a slow endpoint's turn never
 //!    lets them lapse; rows whose lease ran out (the process died) go back to `pending` and
-//!    are sent again: at least once. The depth is 32 × concurrency for an endpoint that has
+//!    are sent again: at least once. The depth is 64 × concurrency for an endpoint that has
 //!    been answering fast, 2 × for a slow or failing one, which can then neither hog this
 //!    process's in-flight room nor hold rows for long.
 //! 2. **Send.** One task per delivery, at most `concurrency` at a time per endpoint, so a slow
@@ -65,7 +65,7 @@ impl Slot {
     /// or failing one (it cannot hog the process's in-flight room, nor hold rows long).
     fn depth(&self, concurrency: usize) -> usize {
         if self.avg_ms.load(Ordering::Relaxed) <= FAST_MS {
-            32 * concurrency
+            64 * concurrency
         } else {
             2 * concurrency
         }
