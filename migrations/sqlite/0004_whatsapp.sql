@@ -5,7 +5,7 @@
 CREATE TABLE whatsapp_channels (
     tenant_id          TEXT PRIMARY KEY REFERENCES tenants (id),
     path_key           TEXT NOT NULL UNIQUE,
-    phone_number_id    TEXT NOT NULL UNIQUE,
+    phone_number_id    TEXT NOT NULL,
     access_token       TEXT NOT NULL,
     app_secret         TEXT NOT NULL,
     verify_token_hash  TEXT NOT NULL,

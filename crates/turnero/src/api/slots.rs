@@ -226,14 +226,17 @@ async fn list_slots(
             match consult::ask(&s.hub.outbound, api, &request, &all).await {
                 Ok(kept) => (page(kept, preferred, count), Availability::External),
                 Err(fallback) => {
-                    consult::record_fallback(
-                        &s.db,
-                        &auth.tenant,
-                        &cal_id,
-                        &fallback,
-                        now.as_second(),
-                    )
-                    .await?;
+                    // Written on the side: the patient's answer does not wait on it, and a
+                    // busy database cannot turn a fallback into an error.
+                    let (db, tenant, cal) = (s.db.clone(), auth.tenant.clone(), cal_id.clone());
+                    let at = now.as_second();
+                    tokio::spawn(async move {
+                        if let Err(e) =
+                            consult::record_fallback(&db, &tenant, &cal, &fallback, at).await
+                        {
+                            tracing::warn!(error = ?e, "recording an availability fallback failed");
+                        }
+                    });
                     (page(all, preferred, count), Availability::Fallback)
                 }
             }

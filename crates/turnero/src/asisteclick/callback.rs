@@ -80,9 +80,8 @@ pub async fn apply(
                     ));
                 }
             }
-            if current.start != crate::api::fmt_ts(start) {
-                bookings::reschedule(db, tenant, &id, start, SYSTEM, now).await?;
-            }
+            // A no-op when it is already there (checked again inside the transaction).
+            bookings::reschedule(db, tenant, &id, start, SYSTEM, now).await?;
             remember(db, tenant, &key, body, now).await?;
             Ok(id)
         }
@@ -94,7 +93,7 @@ pub async fn apply(
         (Kind::Canceled, Some(id)) => {
             let current = bookings::get(db, tenant, &id).await?;
             if current.status != Status::Canceled.as_str() {
-                bookings::confirm_or_close(
+                let done = bookings::confirm_or_close(
                     db,
                     tenant,
                     &id,
@@ -103,7 +102,13 @@ pub async fn apply(
                     SYSTEM,
                     now,
                 )
-                .await?;
+                .await;
+                // Two copies of the same cancel at once: the loser finds it canceled.
+                if let Err(e) = done {
+                    if bookings::get(db, tenant, &id).await?.status != Status::Canceled.as_str() {
+                        return Err(e);
+                    }
+                }
             }
             remember(db, tenant, &key, body, now).await?;
             Ok(id)

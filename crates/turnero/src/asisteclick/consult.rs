@@ -119,8 +119,12 @@ pub async fn ask(
         duration_ms: started.elapsed().as_millis() as i64,
     };
     let timeout = Duration::from_millis(api.timeout_ms);
+    // Checked on every call, not only when saved: the allow-list may have narrowed since.
+    if let Err(e) = outbound.check_url(&api.url) {
+        return Err(fail("refused_target", e.to_string()));
+    }
     let call = async {
-        let resp = outbound
+        let mut resp = outbound
             .client
             .post(&api.url)
             .header(reqwest::header::USER_AGENT, user_agent())
@@ -129,7 +133,14 @@ pub async fn ask(
             .send()
             .await?;
         let status = resp.status();
-        let bytes = resp.bytes().await?;
+        // Read at most the cap, whatever the endpoint streams.
+        let mut bytes = Vec::new();
+        while let Some(chunk) = resp.chunk().await? {
+            bytes.extend_from_slice(&chunk);
+            if bytes.len() > MAX_ANSWER_BYTES {
+                break;
+            }
+        }
         Ok::<_, reqwest::Error>((status, bytes))
     };
     let (status, bytes) = match tokio::time::timeout(timeout, call).await {

@@ -70,11 +70,28 @@ pub fn parse_offset(v: &Value) -> Option<i32> {
         Some(r) => (-1, r),
         None => (1, text.strip_prefix('+').unwrap_or(text)),
     };
-    let secs = match rest.split_once(':') {
-        Some((h, m)) => h.parse::<i32>().ok()? * 3600 + m.parse::<i32>().ok()? * 60,
-        None => (rest.parse::<f64>().ok()? * 3600.0).round() as i32,
+    if rest.starts_with(['-', '+']) {
+        return None;
+    }
+    // In i64 and checked: a hostile `"99999999:00"` must not wrap into range.
+    let secs: i64 = match rest.split_once(':') {
+        Some((h, m)) => h
+            .parse::<i64>()
+            .ok()?
+            .checked_mul(3600)?
+            .checked_add(m.parse::<i64>().ok()?.checked_mul(60)?)?,
+        None => {
+            let hours = rest.parse::<f64>().ok()?;
+            if !hours.is_finite() || hours.abs() > 18.0 {
+                return None;
+            }
+            (hours * 3600.0).round() as i64
+        }
     };
-    (secs.abs() <= 18 * 3600).then_some(sign * secs)
+    if !(0..=18 * 3600).contains(&secs) {
+        return None;
+    }
+    i32::try_from(sign * secs).ok()
 }
 
 /// An instant as AsisteClick writes it: RFC 3339 (`2025-01-15T12:00:00Z`), or a local time
@@ -111,6 +128,10 @@ mod tests {
         assert_eq!(parse_offset(&json!("+5:30")), Some(5 * 3600 + 1800));
         assert_eq!(parse_offset(&json!("x")), None);
         assert_eq!(parse_offset(&json!("99")), None);
+        assert_eq!(parse_offset(&json!("99999999:00")), None);
+        assert_eq!(parse_offset(&json!("1193047:00")), None);
+        assert_eq!(parse_offset(&json!("--1e10")), None);
+        assert_eq!(parse_offset(&json!("-1e10")), None);
     }
 
     #[test]

@@ -361,6 +361,60 @@ async fn a_callback_for_a_taken_slot_is_refused_in_the_seeds_shape(app: &TestApp
     );
 }
 
+async fn moves_and_cancels_made_in_asisteclick_are_mirrored_past_the_cutoffs(app: &TestApp) {
+    app.advance_to(SEED_MONDAY);
+    // Cut-offs of a week: turnero's own API could neither move nor cancel these bookings.
+    let (cal, _) = app
+        .clinic_with(
+            json!({"policy": {"min_notice_minutes": 0, "max_days_ahead": 60,
+            "cancel_cutoff_minutes": 10080, "reschedule_cutoff_minutes": 10080}}),
+        )
+        .await;
+    let (status, on) = app
+        .call(
+            reqwest::Method::PUT,
+            "/api/v1/integrations/asisteclick",
+            Some(json!({"access_token": TOKEN, "calendar_map": {"5": cal}})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{on}");
+    let url = on["callback_url"].as_str().unwrap();
+    let created = seed_callback(
+        "event_created",
+        "2025-01-15T13:00:00Z",
+        "2025-01-15T13:30:00Z",
+    );
+    let (status, made) = send_json(url, Some(TOKEN), &created).await;
+    assert_eq!(status, StatusCode::OK, "{made}");
+    let id = made["external_id"].as_str().unwrap();
+    let (status, problem) = app
+        .post(&format!("/api/v1/bookings/{id}/cancel"), json!({}))
+        .await;
+    assert_eq!(
+        status,
+        StatusCode::CONFLICT,
+        "the clinic's own rule: {problem}"
+    );
+
+    let moved = seed_callback(
+        "event_updated",
+        "2025-01-15T14:00:00Z",
+        "2025-01-15T14:30:00Z",
+    );
+    let (status, answer) = send_json(url, Some(TOKEN), &moved).await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
+    let canceled = seed_callback(
+        "event_canceled",
+        "2025-01-15T14:00:00Z",
+        "2025-01-15T14:30:00Z",
+    );
+    let (status, answer) = send_json(url, Some(TOKEN), &canceled).await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
+    let (_, booking) = app.get(&format!("/api/v1/bookings/{id}")).await;
+    assert_eq!(booking["status"], "canceled");
+    assert_eq!(booking["start"], "2025-01-15T14:00:00Z");
+}
+
 async fn the_integration_is_checked_when_set_and_gone_when_deleted(app: &TestApp) {
     let w = wired(app).await;
     let put = |body: Value| async move {
@@ -407,4 +461,5 @@ crate::on_both_backends!(
     the_integration_is_checked_when_set_and_gone_when_deleted,
     the_same_callback_twice_at_once_makes_one_booking,
     a_callback_for_a_taken_slot_is_refused_in_the_seeds_shape,
+    moves_and_cancels_made_in_asisteclick_are_mirrored_past_the_cutoffs,
 );

@@ -321,6 +321,11 @@ pub async fn reschedule(
     row.status
         .apply(Action::Reschedule)
         .map_err(transition_error)?;
+    if row.start == start {
+        // Already there (a repeated request, a callback sent twice): nothing changes, no
+        // history, no event.
+        return get_in(&mut tx, tenant, id).await;
+    }
     let cal = CalendarId::from_trusted(row.calendar_id.clone());
     let service = ServiceId::from_trusted(row.service_id.clone());
     let c = claim(&mut tx, tenant, &cal, &service, start, Some(id), now).await?;
@@ -329,6 +334,7 @@ pub async fn reschedule(
         c.policy.reschedule_cutoff_minutes,
         now,
         "rescheduled",
+        source,
     )?;
     let moved = sqlx::query(
         "UPDATE bookings SET start_at = $1, end_at = $2, block_start = $3, block_end = $4, \
@@ -405,7 +411,13 @@ pub async fn confirm_or_close(
         let policy = crate::agenda::calendars::get_in(&mut tx, tenant, &cal)
             .await?
             .policy;
-        check_cutoff(row.start, policy.cancel_cutoff_minutes, now, "canceled")?;
+        check_cutoff(
+            row.start,
+            policy.cancel_cutoff_minutes,
+            now,
+            "canceled",
+            source,
+        )?;
     }
     if !set_status(&mut tx, tenant, &row, next, verb, source, reason, now).await? {
         return Err(Error::conflict(
@@ -468,7 +480,14 @@ pub(super) async fn set_status(
     Ok(true)
 }
 
-fn check_cutoff(start: i64, cutoff_minutes: u32, now: i64, verb: &str) -> Result<()> {
+/// Where a change comes from when it only mirrors one already made elsewhere (AsisteClick's
+/// bot moved or canceled the booking on its side): the clinic's cut-offs cannot refuse it.
+const MIRRORED_SOURCES: &[&str] = &["asisteclick"];
+
+fn check_cutoff(start: i64, cutoff_minutes: u32, now: i64, verb: &str, source: &str) -> Result<()> {
+    if MIRRORED_SOURCES.contains(&source) {
+        return Ok(());
+    }
     if now + i64::from(cutoff_minutes) * 60 > start {
         return Err(Error::conflict(
             "cutoff_passed",

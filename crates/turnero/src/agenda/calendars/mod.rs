@@ -117,8 +117,10 @@ pub struct CalendarOut {
     pub weekly_hours: Vec<WeeklyRange>,
     pub policy: PolicyDto,
     /// Set when another system's agenda decides which of this calendar's slots are free
-    /// (AsisteClick's protocol; `PUT /calendars/{id}/availability-api`).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    /// (AsisteClick's protocol). Shown only by `GET /calendars/{id}/availability-api`: its
+    /// URL may carry a credential, and calendars go out in events and webhooks.
+    #[serde(skip)]
+    #[schema(ignore)]
     pub availability_api: Option<AvailabilityApi>,
 }
 

@@ -57,7 +57,9 @@ pub async fn put(db: &Db, tenant: &TenantId, def: ChannelDef, now: i64) -> Resul
         rand::rng().fill_bytes(&mut b);
         hex::encode(b)
     };
-    let saved = sqlx::query(
+    // A phone_number_id is not unique across tenants: webhooks are routed by the URL's key,
+    // and a tenant must not be able to lock another out by registering its number first.
+    sqlx::query(
         "INSERT INTO whatsapp_channels (tenant_id, path_key, phone_number_id, access_token, \
          app_secret, verify_token_hash, graph_api_url, created_at, updated_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8) \
@@ -75,16 +77,7 @@ pub async fn put(db: &Db, tenant: &TenantId, def: ChannelDef, now: i64) -> Resul
     .bind(&def.graph_api_url)
     .bind(now)
     .execute(&db.write)
-    .await;
-    match saved {
-        Err(e) if crate::db::is_unique_violation(&e) => {
-            return Err(Error::conflict(
-                "phone_number_taken",
-                "another tenant has connected this phone_number_id",
-            ))
-        }
-        other => other?,
-    };
+    .await?;
     get(db, tenant)
         .await?
         .ok_or_else(|| Error::not_found("channel"))
