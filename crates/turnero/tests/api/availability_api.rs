@@ -116,17 +116,26 @@ async fn a_slow_failing_or_garbage_answering_agenda_falls_back_and_says_why(app:
     agenda.respond(|_| json!({"slots": "none"}).to_string());
     fallback(slots(app, &cal, &svc, "").await);
 
-    let (status, out) = app
-        .get(&format!("/api/v1/calendars/{cal}/availability-api"))
-        .await;
-    assert_eq!(status, StatusCode::OK, "{out}");
-    let reasons: Vec<&str> = out["recent_fallbacks"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| f["reason"].as_str().unwrap())
-        .collect();
-    assert_eq!(reasons, ["invalid", "invalid", "http_status", "timeout"]);
+    // Fallbacks are written beside the answer, not before it: wait for the four.
+    let deadline = Instant::now() + Duration::from_secs(5);
+    let mut reasons: Vec<String> = loop {
+        let (status, out) = app
+            .get(&format!("/api/v1/calendars/{cal}/availability-api"))
+            .await;
+        assert_eq!(status, StatusCode::OK, "{out}");
+        let got: Vec<String> = out["recent_fallbacks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["reason"].as_str().unwrap().to_string())
+            .collect();
+        if got.len() >= 4 || Instant::now() > deadline {
+            break got;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    reasons.sort();
+    assert_eq!(reasons, ["http_status", "invalid", "invalid", "timeout"]);
 
     // Turned off, the calendar is turnero's alone again.
     let (status, _) = app
