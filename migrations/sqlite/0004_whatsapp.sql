@@ -22,3 +22,13 @@ CREATE TABLE inbound_seen (
     seen_at      BIGINT NOT NULL,
     PRIMARY KEY (tenant_id, channel, external_id)
 );
+
+-- The furthest status each sent message has reached: Meta may deliver `delivered` after
+-- `read`, and a status never goes back.
+CREATE TABLE message_statuses (
+    tenant_id   TEXT NOT NULL,
+    channel     TEXT NOT NULL,
+    message_id  TEXT NOT NULL,
+    rank        BIGINT NOT NULL,
+    PRIMARY KEY (tenant_id, channel, message_id)
+);

@@ -12,6 +12,17 @@ pub struct IdError {
     pub prefix: &'static str,
 }
 
+/// The next ULID of this process: strictly after every one made before it, even within the
+/// same millisecond (plain `Ulid::new()` draws the low bits at random, so two ids of one
+/// millisecond could sort backwards, and the event feed is ordered by id).
+pub fn next_ulid() -> ulid::Ulid {
+    static GENERATOR: std::sync::Mutex<ulid::Generator> =
+        std::sync::Mutex::new(ulid::Generator::new());
+    let mut generator = GENERATOR.lock().unwrap_or_else(|e| e.into_inner());
+    // Overflow needs 2^80 ids in one millisecond; a fresh random one is the fallback.
+    generator.generate().unwrap_or_else(|_| ulid::Ulid::new())
+}
+
 macro_rules! define_id {
     ($(#[$doc:meta])* $name:ident, $prefix:literal) => {
         $(#[$doc])*
@@ -23,7 +34,7 @@ macro_rules! define_id {
 
             /// A fresh id whose suffix sorts after every id made earlier.
             pub fn generate() -> Self {
-                Self(format!("{}_{}", $prefix, ulid::Ulid::new().to_string().to_lowercase()))
+                Self(format!("{}_{}", $prefix, next_ulid().to_string().to_lowercase()))
             }
 
             /// Accepts only this kind's prefix followed by a 26-character ULID.
@@ -100,6 +111,16 @@ mod tests {
             Err(IdError { prefix: "bkg" })
         );
         assert!(BookingId::parse("bkg_short").is_err());
+    }
+
+    #[test]
+    fn ids_made_in_the_same_millisecond_still_sort_in_order() {
+        let ids: Vec<String> = (0..1000)
+            .map(|_| BookingId::generate().into_string())
+            .collect();
+        let mut sorted = ids.clone();
+        sorted.sort();
+        assert_eq!(ids, sorted);
     }
 
     #[test]

@@ -217,6 +217,25 @@ async fn replies_and_statuses_from_every_fixture_become_events(app: &TestApp) {
     assert!(failed["errors"][0]["code"].is_number(), "{failed}");
 }
 
+async fn a_status_never_goes_back(app: &TestApp) {
+    let url = connect(app).await;
+    let secret = vector()["app_secret"].as_str().unwrap().to_string();
+    // Meta may tell `read` before `delivered`; the late `delivered` says nothing new.
+    for name in [
+        "whatsapp_status_read.json",
+        "whatsapp_status_delivered.json",
+    ] {
+        let body = fixture(name);
+        deliver(&url, body.as_bytes(), &sign(&secret, body.as_bytes())).await;
+    }
+    let statuses: Vec<String> = events(app, "message.status")
+        .await
+        .iter()
+        .map(|e| e["data"]["status"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(statuses, ["read"]);
+}
+
 async fn a_known_customer_is_named_and_a_botmaker_webhook_hears_the_message(app: &TestApp) {
     let url = connect(app).await;
     let (status, customer) = app
@@ -255,4 +274,5 @@ crate::on_both_backends!(
     a_wrong_signature_is_refused_and_records_nothing,
     replies_and_statuses_from_every_fixture_become_events,
     a_known_customer_is_named_and_a_botmaker_webhook_hears_the_message,
+    a_status_never_goes_back,
 );

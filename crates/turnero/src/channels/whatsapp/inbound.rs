@@ -194,6 +194,7 @@ pub async fn receive(db: &Db, channel: &Channel, body: &[u8], now: i64) -> Resul
                 event::MESSAGE_RECEIVED,
                 data,
                 from.as_deref(),
+                None,
                 now,
             )
             .await?
@@ -213,6 +214,7 @@ pub async fn receive(db: &Db, channel: &Channel, body: &[u8], now: i64) -> Resul
                 continue;
             };
             let seen = format!("status:{id}:{status}");
+            let progress = status_rank(&status).map(|r| (id.clone(), r));
             let data = Status {
                 channel: CHANNEL,
                 contact_id: text(s, &["recipient_id"]).or_else(|| text(s, &["recipient_user_id"])),
@@ -221,7 +223,18 @@ pub async fn receive(db: &Db, channel: &Channel, body: &[u8], now: i64) -> Resul
                 at: at(s),
                 errors: s.get("errors").cloned(),
             };
-            if record(db, channel, &seen, event::MESSAGE_STATUS, data, None, now).await? {
+            let fresh = record(
+                db,
+                channel,
+                &seen,
+                event::MESSAGE_STATUS,
+                data,
+                None,
+                progress,
+                now,
+            )
+            .await?;
+            if fresh {
                 receipt.statuses += 1;
             } else {
                 receipt.duplicates += 1;
@@ -231,8 +244,23 @@ pub async fn receive(db: &Db, channel: &Channel, body: &[u8], now: i64) -> Resul
     Ok(receipt)
 }
 
-/// Writes the event unless `seen_id` was already turned into one; the customer is matched by
-/// phone inside the same transaction. Answers whether it was new.
+/// How far a sent message has got; `failed` ends it. Unknown statuses are passed on as they
+/// come.
+fn status_rank(status: &str) -> Option<i64> {
+    match status {
+        "sent" => Some(1),
+        "delivered" => Some(2),
+        "read" => Some(3),
+        "played" => Some(4),
+        "failed" => Some(5),
+        _ => None,
+    }
+}
+
+/// Writes the event unless `seen_id` was already turned into one (or, for a status, the
+/// message has already got further); the customer is matched by phone inside the same
+/// transaction. Answers whether it was new.
+#[allow(clippy::too_many_arguments)]
 async fn record(
     db: &Db,
     channel: &Channel,
@@ -240,6 +268,7 @@ async fn record(
     kind: &str,
     mut data: impl Serialize + CustomerSlot,
     phone_digits: Option<&str>,
+    progress: Option<(String, i64)>,
     now: i64,
 ) -> Result<bool> {
     let tenant = &channel.tenant;
@@ -258,6 +287,24 @@ async fn record(
         > 0;
     if !fresh {
         return Ok(false);
+    }
+    if let Some((message_id, rank)) = progress {
+        let further = sqlx::query(
+            "INSERT INTO message_statuses (tenant_id, channel, message_id, rank) \
+             VALUES ($1, $2, $3, $4) ON CONFLICT (tenant_id, channel, message_id) \
+             DO UPDATE SET rank = excluded.rank WHERE message_statuses.rank < excluded.rank",
+        )
+        .bind(tenant.as_str())
+        .bind(CHANNEL)
+        .bind(&message_id)
+        .bind(rank)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected()
+            > 0;
+        if !further {
+            return Ok(false); // a late `delivered` after `read`: nothing new to tell
+        }
     }
     if let Some(phone) = phone_digits.and_then(|d| E164::parse(&format!("+{d}"), None).ok()) {
         let customer = sqlx::query("SELECT id FROM customers WHERE tenant_id = $1 AND phone = $2")
