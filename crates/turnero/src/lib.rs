@@ -15,4 +15,5 @@ pub mod demo;
 pub mod error;
 pub mod jobs;
 pub mod outbound;
+pub mod secrets;
 pub mod webhooks;

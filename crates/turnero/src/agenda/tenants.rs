@@ -6,9 +6,7 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use rand::RngCore;
 use serde::Serialize;
-use sha2::{Digest, Sha256};
 use sqlx::Row;
 use turnero_core::ids::{ApiKeyId, TenantId};
 use utoipa::ToSchema;
@@ -64,25 +62,19 @@ pub async fn create(db: &Db, new: NewTenant, now: i64) -> Result<(Tenant, String
 }
 
 async fn insert_key(tx: &mut crate::db::Tx, tenant: &TenantId, now: i64) -> Result<String> {
-    let mut secret = [0u8; 20];
-    rand::rng().fill_bytes(&mut secret);
-    let key = format!("trn_{}", hex::encode(secret));
+    let key = format!("trn_{}", crate::secrets::random_hex(20));
     sqlx::query(
         "INSERT INTO api_keys (id, tenant_id, key_hash, prefix, created_at) \
          VALUES ($1, $2, $3, $4, $5)",
     )
     .bind(ApiKeyId::generate().as_str())
     .bind(tenant.as_str())
-    .bind(hash_key(&key))
+    .bind(crate::secrets::hash(&key))
     .bind(&key[..8])
     .bind(now)
     .execute(&mut **tx)
     .await?;
     Ok(key)
-}
-
-fn hash_key(key: &str) -> String {
-    hex::encode(Sha256::digest(key.as_bytes()))
 }
 
 /// The tenant owning an API key, if the key exists. Known keys are remembered for
@@ -91,7 +83,7 @@ pub async fn tenant_for_key(db: &Db, cache: &KeyCache, key: &str) -> Result<Opti
     if key.len() > 128 {
         return Ok(None);
     }
-    let hash = hash_key(key);
+    let hash = crate::secrets::hash(key);
     if let Some(owner) = cache.get(&hash) {
         return Ok(Some(owner));
     }

@@ -4,15 +4,14 @@
 
 use std::collections::BTreeMap;
 
-use rand::RngCore;
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 use sqlx::Row;
 use turnero_core::ids::{CalendarId, ServiceId, TenantId};
 use utoipa::ToSchema;
 
 use crate::db::Db;
 use crate::error::{Error, Result};
+use crate::secrets;
 
 /// What an AsisteClick `calendar_id` stands for.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
@@ -33,15 +32,8 @@ pub struct Integration {
 }
 
 impl Integration {
-    /// Compares hashes, so the time taken says nothing about the stored token.
     pub fn token_matches(&self, token: &str) -> bool {
-        let given = hash(token);
-        given.len() == self.token_hash.len()
-            && given
-                .bytes()
-                .zip(self.token_hash.bytes())
-                .fold(0u8, |acc, (a, b)| acc | (a ^ b))
-                == 0
+        secrets::matches_hash(token, &self.token_hash)
     }
 
     pub fn target(&self, asisteclick_calendar: &str) -> Option<(CalendarId, ServiceId)> {
@@ -51,10 +43,6 @@ impl Integration {
             ServiceId::from_trusted(t.service_id.clone()),
         ))
     }
-}
-
-fn hash(token: &str) -> String {
-    hex::encode(Sha256::digest(token.as_bytes()))
 }
 
 /// One entry of the map as the tenant wrote it (service optional).
@@ -84,11 +72,7 @@ pub async fn put(
             },
         );
     }
-    let fresh_key = {
-        let mut b = [0u8; 20];
-        rand::rng().fill_bytes(&mut b);
-        hex::encode(b)
-    };
+    let fresh_key = secrets::random_hex(20);
     sqlx::query(
         "INSERT INTO asisteclick_integrations (tenant_id, path_key, token_hash, calendar_map, \
          created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $5) \
@@ -97,7 +81,7 @@ pub async fn put(
     )
     .bind(tenant.as_str())
     .bind(&fresh_key)
-    .bind(hash(access_token))
+    .bind(secrets::hash(access_token))
     .bind(serde_json::to_string(&map)?)
     .bind(now)
     .execute(&db.write)

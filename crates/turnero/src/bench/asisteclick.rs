@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
-use super::{hammer, next_monday_utc, setup, until};
+use super::{hammer, setup, until};
 
 pub async fn run(
     seconds: u64,
@@ -14,24 +14,7 @@ pub async fn run(
     database_url: Option<String>,
 ) -> anyhow::Result<()> {
     let s = setup(database_url).await?;
-    let hours = json!(["mon", "tue", "wed", "thu", "fri"]
-        .iter()
-        .flat_map(|d| [
-            json!({"weekday": d, "start": "08:00", "end": "12:30"}),
-            json!({"weekday": d, "start": "14:00", "end": "20:00"})
-        ])
-        .collect::<Vec<_>>());
-    let (cal, svc) = s.calendar_with_service(hours, 30).await?;
-    let monday = next_monday_utc();
-    for day in 0..5 {
-        for slot in 0..6 {
-            let start = monday + day * 86_400 + (11 + 3) * 3600 + slot * 1800;
-            let body = json!({"calendar_id": cal, "service_id": svc, "start": crate::api::fmt_ts(start),
-                "customer": {"name": "Bench", "phone": format!("+54911400{:05}", day * 10 + slot)}});
-            // Those past the morning's closing are refused, as in `bench http`.
-            let _ = s.post("/bookings", body).await;
-        }
-    }
+    let (cal, _, monday, _) = s.busy_week().await?;
     let wired: Value = s
         .client
         .put(format!("{}/api/v1/integrations/asisteclick", s.base))

@@ -207,6 +207,33 @@ impl Setup {
         Ok(r.json().await?)
     }
 
+    /// A calendar open weekday mornings and afternoons in Buenos Aires with a 30-minute
+    /// service, booked late on every morning of next week: (calendar, service, that Monday
+    /// 00:00 UTC, bookings made; those past the morning's closing are refused).
+    async fn busy_week(&self) -> anyhow::Result<(String, String, i64, usize)> {
+        let hours = json!(["mon", "tue", "wed", "thu", "fri"]
+            .iter()
+            .flat_map(|d| [
+                json!({"weekday": d, "start": "08:00", "end": "12:30"}),
+                json!({"weekday": d, "start": "14:00", "end": "20:00"})
+            ])
+            .collect::<Vec<_>>());
+        let (cal, svc) = self.calendar_with_service(hours, 30).await?;
+        let monday = next_monday_utc();
+        let mut booked = 0;
+        for day in 0..5 {
+            for slot in 0..6 {
+                let start = monday + day * 86_400 + (11 + 3) * 3600 + slot * 1800;
+                let body = json!({"calendar_id": cal, "service_id": svc, "start": crate::api::fmt_ts(start),
+                    "customer": {"name": "Bench", "phone": format!("+54911400{:05}", day * 10 + slot)}});
+                if self.post("/bookings", body).await.is_ok() {
+                    booked += 1;
+                }
+            }
+        }
+        Ok((cal, svc, monday, booked))
+    }
+
     async fn calendar_with_service(
         &self,
         hours: Value,
@@ -323,27 +350,7 @@ async fn http(
     database_url: Option<String>,
 ) -> anyhow::Result<()> {
     let s = setup(database_url).await?;
-    let hours = json!(["mon", "tue", "wed", "thu", "fri"]
-        .iter()
-        .flat_map(|d| [
-            json!({"weekday": d, "start": "08:00", "end": "12:30"}),
-            json!({"weekday": d, "start": "14:00", "end": "20:00"})
-        ])
-        .collect::<Vec<_>>());
-    let (cal, svc) = s.calendar_with_service(hours, 30).await?;
-    // A busy agenda: bookings on most mornings of the queried week.
-    let monday = next_monday_utc();
-    let mut booked = 0;
-    for day in 0..5 {
-        for slot in 0..6 {
-            let start = monday + day * 86_400 + (11 + 3) * 3600 + slot * 1800;
-            let body = json!({"calendar_id": cal, "service_id": svc, "start": crate::api::fmt_ts(start),
-                "customer": {"name": "Bench", "phone": format!("+54911400{:05}", day * 10 + slot)}});
-            if s.post("/bookings", body).await.is_ok() {
-                booked += 1;
-            }
-        }
-    }
+    let (cal, svc, monday, booked) = s.busy_week().await?;
     let slots_url = format!(
         "{}/api/v1/calendars/{cal}/slots?service_id={svc}&start={}&end={}",
         s.base,

@@ -25,7 +25,6 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use rand::RngCore;
 use sqlx::Row;
 use tokio::sync::{mpsc, Semaphore};
 use turnero_core::ids::AttemptId;
@@ -271,11 +270,7 @@ impl Hub {
 
     /// Marks up to `limit` due rows of one endpoint as ours and reads what sending needs.
     async fn claim(&self, webhook: &str, limit: usize, probe: bool, now: i64) -> Result<Vec<Job>> {
-        let claim = {
-            let mut b = [0u8; 12];
-            rand::rng().fill_bytes(&mut b);
-            hex::encode(b)
-        };
+        let claim = crate::secrets::random_hex(12);
         let sql = match self.db.backend {
             Backend::Sqlite => CLAIM_SQLITE,
             Backend::Postgres => CLAIM_POSTGRES,

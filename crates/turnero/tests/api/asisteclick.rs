@@ -73,10 +73,8 @@ struct Wired {
     callback_url: String,
 }
 
-/// A clinic with calendar 5 mapped, on the seed's week.
-async fn wired(app: &TestApp) -> Wired {
-    app.advance_to(SEED_MONDAY);
-    let (cal, svc) = app.clinic().await;
+/// Maps AsisteClick's calendar 5 to `cal`; answers the integration.
+async fn map_calendar_5(app: &TestApp, cal: &str) -> Value {
     let (status, on) = app
         .call(
             reqwest::Method::PUT,
@@ -85,6 +83,14 @@ async fn wired(app: &TestApp) -> Wired {
         )
         .await;
     assert_eq!(status, StatusCode::OK, "{on}");
+    on
+}
+
+/// A clinic with calendar 5 mapped, on the seed's week.
+async fn wired(app: &TestApp) -> Wired {
+    app.advance_to(SEED_MONDAY);
+    let (cal, svc) = app.clinic().await;
+    let on = map_calendar_5(app, &cal).await;
     assert_eq!(on["calendar_map"]["5"]["service_id"], svc.as_str());
     Wired {
         cal,
@@ -370,14 +376,7 @@ async fn moves_and_cancels_made_in_asisteclick_are_mirrored_past_the_cutoffs(app
             "cancel_cutoff_minutes": 10080, "reschedule_cutoff_minutes": 10080}}),
         )
         .await;
-    let (status, on) = app
-        .call(
-            reqwest::Method::PUT,
-            "/api/v1/integrations/asisteclick",
-            Some(json!({"access_token": TOKEN, "calendar_map": {"5": cal}})),
-        )
-        .await;
-    assert_eq!(status, StatusCode::OK, "{on}");
+    let on = map_calendar_5(app, &cal).await;
     let url = on["callback_url"].as_str().unwrap();
     let created = seed_callback(
         "event_created",

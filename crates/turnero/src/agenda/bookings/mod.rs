@@ -10,7 +10,6 @@ pub mod history;
 mod holds;
 mod write;
 
-use rand::RngCore;
 use serde::Serialize;
 use serde_json::{Map, Value};
 use sqlx::{AnyConnection, Row};
@@ -264,7 +263,5 @@ pub async fn list(db: &Db, tenant: &TenantId, f: &BookingFilter) -> Result<Vec<B
 
 /// A random 128-bit key for customer-facing links.
 pub fn new_public_key() -> String {
-    let mut bytes = [0u8; 16];
-    rand::rng().fill_bytes(&mut bytes);
-    hex::encode(bytes)
+    crate::secrets::random_hex(16)
 }

@@ -1,13 +1,12 @@
 //! A tenant's WhatsApp Cloud API number: what Meta's webhooks are checked with, and what
 //! sending needs.
 
-use rand::RngCore;
-use sha2::{Digest, Sha256};
 use sqlx::Row;
 use turnero_core::ids::TenantId;
 
 use crate::db::Db;
 use crate::error::{Error, Result};
+use crate::secrets;
 
 /// Meta's Graph API, the version pinned (as the WhatsApp Cloud API SDKs do).
 pub const DEFAULT_GRAPH_API_URL: &str = "https://graph.facebook.com/v24.0";
@@ -27,18 +26,8 @@ pub struct Channel {
 
 impl Channel {
     pub fn verify_token_matches(&self, token: &str) -> bool {
-        let given = hash(token);
-        given.len() == self.verify_token_hash.len()
-            && given
-                .bytes()
-                .zip(self.verify_token_hash.bytes())
-                .fold(0u8, |acc, (a, b)| acc | (a ^ b))
-                == 0
+        secrets::matches_hash(token, &self.verify_token_hash)
     }
-}
-
-fn hash(token: &str) -> String {
-    hex::encode(Sha256::digest(token.as_bytes()))
 }
 
 /// What the tenant sets (all checked by the caller).
@@ -52,11 +41,7 @@ pub struct ChannelDef {
 
 /// Connects the number, or replaces its settings; the webhook URL stays the same.
 pub async fn put(db: &Db, tenant: &TenantId, def: ChannelDef, now: i64) -> Result<Channel> {
-    let fresh_key = {
-        let mut b = [0u8; 20];
-        rand::rng().fill_bytes(&mut b);
-        hex::encode(b)
-    };
+    let fresh_key = secrets::random_hex(20);
     // A phone_number_id is not unique across tenants: webhooks are routed by the URL's key,
     // and a tenant must not be able to lock another out by registering its number first.
     sqlx::query(
@@ -73,7 +58,7 @@ pub async fn put(db: &Db, tenant: &TenantId, def: ChannelDef, now: i64) -> Resul
     .bind(&def.phone_number_id)
     .bind(&def.access_token)
     .bind(&def.app_secret)
-    .bind(hash(&def.verify_token))
+    .bind(secrets::hash(&def.verify_token))
     .bind(&def.graph_api_url)
     .bind(now)
     .execute(&db.write)
