@@ -3,16 +3,18 @@
 //! or a numbered text when neither fits), and every channel accepts the same typed answers:
 //! the option's number or its title, whatever the accents and the case.
 
+use serde::{Deserialize, Serialize};
 use unicode_normalization::UnicodeNormalization;
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", content = "content", rename_all = "snake_case")]
 pub enum Output {
     Text(String),
     Choose(Question),
 }
 
 /// A question with options, optionally grouped (a day's slots under the day's name).
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct Question {
     pub header: Option<String>,
     pub body: String,
@@ -22,13 +24,13 @@ pub struct Question {
     pub sections: Vec<Section>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct Section {
     pub title: Option<String>,
     pub options: Vec<Choice>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Choice {
     /// What comes back when it is picked (`slot:2030-01-08T09:00-03:00`).
     pub id: String,

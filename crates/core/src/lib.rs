@@ -8,6 +8,7 @@ pub mod booking;
 pub mod capacity;
 pub mod chat;
 pub mod event;
+pub mod flow;
 pub mod ids;
 pub mod phone;
 pub mod schedule;

@@ -8,7 +8,7 @@
 
 use std::str::FromStr;
 
-use phonenumber::country::Id as Region;
+pub use phonenumber::country::Id as Region;
 use phonenumber::{Mode, PhoneNumber};
 
 /// A valid phone number in E.164 form, e.g. `+5491122334455`.

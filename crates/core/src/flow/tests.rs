@@ -1,0 +1,432 @@
+//! The interpreter driven through every step kind, and flows that must be refused.
+
+use std::collections::BTreeMap;
+
+use super::engine::{validate, Item, SlotItem};
+use super::*;
+use crate::chat::Output;
+use crate::phone::Region;
+
+const AR: Option<Region> = Some(Region::AR);
+const MON_9: i64 = 1_894_017_600; // 2030-01-07T12:00Z = Monday 09:00 in Buenos Aires
+const OFFSET: i32 = -10_800;
+
+fn say(flow: &Flow, state: &mut State, text: &str) -> Progress {
+    let input = Input::Message {
+        text: text.into(),
+        reply_id: None,
+    };
+    step(flow, state, input, AR)
+}
+
+fn reply(flow: &Flow, state: &mut State, r: Reply) -> Progress {
+    step(flow, state, Input::Reply(r), AR)
+}
+
+fn item(id: &str, title: &str) -> Item {
+    Item {
+        id: id.into(),
+        title: title.into(),
+        description: None,
+        vars: BTreeMap::new(),
+    }
+}
+
+fn slots(starts: &[i64], later: bool) -> Reply {
+    Reply::Slots {
+        slots: starts
+            .iter()
+            .map(|s| SlotItem {
+                calendar: "cal_a".into(),
+                calendar_name: "Dra. Ruiz".into(),
+                start: *s,
+                offset_seconds: OFFSET,
+            })
+            .collect(),
+        has_earlier: false,
+        has_later: later,
+    }
+}
+
+fn texts(p: &Progress) -> Vec<String> {
+    p.outputs
+        .iter()
+        .map(|o| match o {
+            Output::Text(t) => t.clone(),
+            Output::Choose(q) => q.body.clone(),
+        })
+        .collect()
+}
+
+fn options(p: &Progress) -> Vec<String> {
+    match p.outputs.last() {
+        Some(Output::Choose(q)) => q.options().map(|c| c.title.clone()).collect(),
+        _ => vec![],
+    }
+}
+
+/// Walks the Spanish flow to the slot list for the only service, any professional.
+fn to_slots(flow: &Flow, state: &mut State) -> Progress {
+    say(flow, state, "hola");
+    let p = say(flow, state, "1");
+    assert_eq!(p.need, Some(Request::Services));
+    let p = reply(flow, state, Reply::Items(vec![item("svc_1", "Consulta")]));
+    assert!(
+        matches!(p.need, Some(Request::Professionals { .. })),
+        "one service is picked without asking"
+    );
+    let p = reply(
+        flow,
+        state,
+        Reply::Items(vec![item("cal_a", "Dra. Ruiz"), item("cal_b", "Dr. Paz")]),
+    );
+    assert_eq!(options(&p), ["Dra. Ruiz", "Dr. Paz", "Cualquiera"]);
+    say(flow, state, "cualquiera")
+}
+
+#[test]
+fn the_built_in_flows_are_valid_in_every_language_and_read_back_as_exported() {
+    for lang in ["es", "pt", "en"] {
+        let flow = default_flow(lang);
+        assert_eq!(flow.language, lang);
+        let exported = serde_json::to_vec(&flow).unwrap();
+        assert_eq!(parse(&exported).unwrap(), flow);
+    }
+}
+
+#[test]
+fn a_bad_flow_is_refused_with_every_problem_by_path() {
+    let mut doc = serde_json::to_value(default_flow("es")).unwrap();
+    doc["start"] = "nowhere".into();
+    doc["steps"]["service"]["next"] = "gone".into();
+    doc["steps"]["menu"]["options"][1]["next"] = "lost".into();
+    doc["steps"]["slots"]["page_size"] = 9.into();
+    doc["steps"]["book"]["text"] = "{{ unclosed".into();
+    doc["steps"]["weird"] = serde_json::json!({"kind": "teleport"});
+    doc["steps"]["name"]["save_to"] = "Customer Name".into();
+    doc["questions"] =
+        serde_json::json!([{"key": "plan", "text": "¿Plan?", "validator": "choice"}]);
+    let problems = parse(&serde_json::to_vec(&doc).unwrap()).unwrap_err();
+    let paths: Vec<&str> = problems.iter().map(|p| p.path.as_str()).collect();
+    for want in [
+        "start",
+        "steps.service.next",
+        "steps.menu.options[1].next",
+        "steps.slots.page_size",
+        "steps.book.text",
+        "steps.weird.kind",
+        "steps.name.save_to",
+        "questions[0].options",
+    ] {
+        assert!(paths.contains(&want), "{want} missing from {paths:?}");
+    }
+    let not_json = parse(b"{\"schema\": 1, \"language\": 3}").unwrap_err();
+    assert_eq!(not_json[0].path, "language");
+}
+
+#[test]
+fn a_whole_booking_holds_the_slot_asks_only_what_is_unknown_and_books_with_custom_fields() {
+    let mut flow = default_flow("es");
+    flow.questions = vec![model::CustomQuestion {
+        key: "obra_social".into(),
+        text: "¿Obra social?".into(),
+        validator: Validator::Text,
+        options: vec![],
+    }];
+    let mut state = State::default();
+    let p = to_slots(&flow, &mut state);
+    let Some(Request::Slots {
+        calendar: None,
+        count: 8,
+        ..
+    }) = p.need
+    else {
+        panic!("any professional asks every calendar: {:?}", p.need)
+    };
+    let p = reply(&flow, &mut state, slots(&[MON_9, MON_9 + 1800], true));
+    assert_eq!(options(&p), ["09:00", "09:30", "Más adelante"]);
+    let p = say(&flow, &mut state, "más adelante");
+    assert!(matches!(p.need, Some(Request::Slots { after: Some(a), .. }) if a == MON_9 + 1800));
+    reply(&flow, &mut state, slots(&[MON_9 + 86_400], false));
+    let p = say(&flow, &mut state, "1");
+    assert_eq!(
+        p.need,
+        Some(Request::Hold {
+            calendar: "cal_a".into(),
+            service: "svc_1".into(),
+            start: MON_9 + 86_400,
+            minutes: 10
+        })
+    );
+    let p = reply(
+        &flow,
+        &mut state,
+        Reply::Held {
+            hold: "bkg_h".into(),
+        },
+    );
+    assert_eq!(texts(&p), ["¿Cuál es tu número de celular?"]);
+    let p = say(&flow, &mut state, "11 15 5555-1234");
+    assert_eq!(
+        p.need,
+        Some(Request::Identify {
+            phone: "+5491155551234".into()
+        })
+    );
+    let known = BTreeMap::from([("customer.name".to_string(), "Ana Gómez".to_string())]);
+    let p = reply(&flow, &mut state, Reply::Done(known));
+    assert_eq!(texts(&p), ["¿Obra social?"], "the known name is not asked");
+    let p = say(&flow, &mut state, "OSDE 210");
+    assert_eq!(
+        texts(&p),
+        ["¿Confirmo Consulta con Dra. Ruiz el mar 08/01 09:00 a nombre de Ana Gómez?"]
+    );
+    let p = say(&flow, &mut state, "SI");
+    let Some(Request::Book {
+        hold,
+        start,
+        customer,
+        fields,
+        ..
+    }) = p.need
+    else {
+        panic!("{:?}", p.need)
+    };
+    assert_eq!(hold.as_deref(), Some("bkg_h"));
+    assert_eq!(start, MON_9 + 86_400);
+    assert_eq!(customer["phone"], "+5491155551234");
+    assert_eq!(fields["obra_social"], "OSDE 210");
+    let booked = BTreeMap::from([("booking".to_string(), "bkg_1".to_string())]);
+    let p = reply(&flow, &mut state, Reply::Done(booked));
+    assert!(texts(&p)[0].starts_with("¡Listo!"));
+    assert_eq!(p.release, None, "a used hold is not released");
+    assert_eq!(state.at, None);
+    assert_eq!(
+        state.vars.keys().collect::<Vec<_>>(),
+        ["customer.name", "customer.phone"],
+        "only what is known about the customer outlives the conversation"
+    );
+}
+
+#[test]
+fn a_slot_taken_meanwhile_is_said_and_the_slots_are_offered_again() {
+    let flow = default_flow("es");
+    let mut state = State::default();
+    to_slots(&flow, &mut state);
+    reply(&flow, &mut state, slots(&[MON_9], false));
+    say(&flow, &mut state, "09:00");
+    let p = reply(&flow, &mut state, Reply::Taken);
+    assert_eq!(texts(&p), [flow.messages.slot_taken.clone()]);
+    assert!(matches!(p.need, Some(Request::Slots { .. })));
+    // The hold ran out before booking and the slot went to someone else.
+    state
+        .vars
+        .insert("customer.phone".into(), "+5491155551234".into());
+    state.vars.insert("customer.name".into(), "Ana".into());
+    reply(&flow, &mut state, slots(&[MON_9], false));
+    say(&flow, &mut state, "1");
+    reply(
+        &flow,
+        &mut state,
+        Reply::Held {
+            hold: "bkg_h".into(),
+        },
+    );
+    say(&flow, &mut state, "sí");
+    let p = reply(&flow, &mut state, Reply::Taken);
+    assert_eq!(texts(&p), [flow.messages.slot_taken.clone()]);
+    assert!(matches!(p.need, Some(Request::Slots { .. })));
+    assert!(!state.vars.contains_key("hold"));
+}
+
+#[test]
+fn menu_cancel_and_agent_work_at_any_question_and_let_go_of_the_hold() {
+    let flow = default_flow("es");
+    let mut state = State::default();
+    to_slots(&flow, &mut state);
+    reply(&flow, &mut state, slots(&[MON_9], false));
+    say(&flow, &mut state, "1");
+    reply(
+        &flow,
+        &mut state,
+        Reply::Held {
+            hold: "bkg_h".into(),
+        },
+    );
+    let p = say(&flow, &mut state, "Menú");
+    assert_eq!(p.release.as_deref(), Some("bkg_h"));
+    assert_eq!(
+        options(&p),
+        ["Sacar un turno", "Mis turnos", "Hablar con alguien"]
+    );
+    let p = say(&flow, &mut state, "CANCELAR");
+    assert_eq!(texts(&p), [flow.messages.canceled.clone()]);
+    assert_eq!(state.at, None);
+    say(&flow, &mut state, "hola");
+    let p = say(&flow, &mut state, "agente");
+    assert!(p.handoff && state.handoff);
+    let p = say(&flow, &mut state, "¿hola?");
+    assert!(p.outputs.is_empty(), "the bot is silent after a handoff");
+}
+
+#[test]
+fn an_answer_that_does_not_fit_is_said_and_the_question_repeated() {
+    let flow = default_flow("en");
+    let mut state = State::default();
+    say(&flow, &mut state, "hi");
+    let p = say(&flow, &mut state, "7");
+    assert_eq!(texts(&p)[0], flow.messages.retry);
+    assert_eq!(
+        options(&p),
+        ["Book an appointment", "My appointments", "Talk to a person"]
+    );
+}
+
+#[test]
+fn my_bookings_confirms_cancels_after_asking_and_says_when_there_are_none() {
+    let flow = default_flow("pt");
+    let mut state = State::default();
+    state
+        .vars
+        .insert("customer.phone".into(), "+5511987654321".into());
+    say(&flow, &mut state, "oi");
+    let p = say(&flow, &mut state, "meus agendamentos");
+    assert!(
+        matches!(&p.need, Some(Request::MyBookings { customer }) if customer["phone"] == "+5511987654321")
+    );
+    let p = reply(&flow, &mut state, Reply::Items(vec![]));
+    assert_eq!(texts(&p), ["Você não tem agendamentos futuros."]);
+
+    say(&flow, &mut state, "oi");
+    say(&flow, &mut state, "2");
+    let mut b = item("bkg_1", "seg 07/01 09:00");
+    b.vars
+        .insert("booking_text".into(), "Consulta, seg 07/01 09:00".into());
+    reply(&flow, &mut state, Reply::Items(vec![b]));
+    let p = say(&flow, &mut state, "1");
+    assert_eq!(
+        texts(&p),
+        ["Consulta, seg 07/01 09:00. O que você quer fazer?"]
+    );
+    let p = say(&flow, &mut state, "cancelar");
+    assert_eq!(
+        options(&p),
+        ["Sim", "Não"],
+        "an option titled like a command is the option"
+    );
+    let p = say(&flow, &mut state, "sim");
+    assert_eq!(
+        p.need,
+        Some(Request::Act {
+            booking: "bkg_1".into(),
+            action: model::BookingAction::Cancel,
+            start: None
+        })
+    );
+    let p = reply(&flow, &mut state, Reply::Done(BTreeMap::new()));
+    assert_eq!(
+        texts(&p),
+        ["Cancelei seu agendamento de Consulta, seg 07/01 09:00."]
+    );
+}
+
+#[test]
+fn rescheduling_offers_slots_without_a_hold_and_moves_the_booking() {
+    let flow = default_flow("es");
+    let mut state = State::default();
+    state
+        .vars
+        .insert("customer.phone".into(), "+5491155551234".into());
+    say(&flow, &mut state, "hola");
+    say(&flow, &mut state, "mis turnos");
+    let mut b = item("bkg_1", "lun 07/01 09:00");
+    b.vars.insert("service".into(), "svc_1".into());
+    b.vars.insert("calendar".into(), "cal_a".into());
+    reply(&flow, &mut state, Reply::Items(vec![b]));
+    say(&flow, &mut state, "1");
+    let p = say(&flow, &mut state, "cambiar horario");
+    assert!(matches!(
+        &p.need,
+        Some(Request::Slots { calendar: Some(c), booking: Some(b), .. }) if c == "cal_a" && b == "bkg_1"
+    ));
+    reply(&flow, &mut state, slots(&[MON_9 + 3600], false));
+    let p = say(&flow, &mut state, "10:00");
+    assert_eq!(
+        p.need,
+        Some(Request::Act {
+            booking: "bkg_1".into(),
+            action: model::BookingAction::Reschedule,
+            start: Some(MON_9 + 3600)
+        })
+    );
+    let p = reply(
+        &flow,
+        &mut state,
+        Reply::Failed("the cut-off has passed".into()),
+    );
+    assert_eq!(texts(&p), ["No pude hacerlo: the cut-off has passed"]);
+}
+
+#[test]
+fn set_branch_say_and_choice_questions_follow_the_document() {
+    let raw = serde_json::json!({
+        "schema": 1, "language": "en", "start": "mark",
+        "commands": {"menu": ["menu"], "cancel": ["cancel"], "agent": ["agent"]},
+        "messages": default_flow("en").messages,
+        "questions": [{"key": "plan", "text": "Plan?", "validator": "choice",
+                       "options": [{"id": "a", "title": "Gold"}, {"id": "b", "title": "Basic"}]}],
+        "steps": {
+            "mark": {"kind": "set", "var": "vip", "value": "{% if customer.name == 'Ana' %}vip{% endif %}", "next": "route"},
+            "route": {"kind": "branch", "var": "vip", "cases": [{"equals": "vip", "next": "vip"}], "default": "plain"},
+            "vip": {"kind": "say", "text": "Welcome back, {{ customer.name }}.", "next": "ask"},
+            "plain": {"kind": "say", "text": "Hello."},
+            "ask": {"kind": "questions", "next": "bye"},
+            "bye": {"kind": "say", "text": "Plan {{ fields.plan }} noted."}
+        }
+    });
+    let flow = parse(&serde_json::to_vec(&raw).unwrap()).unwrap();
+    let mut state = State::default();
+    assert_eq!(texts(&say(&flow, &mut state, "hi")), ["Hello."]);
+    state.vars.insert("customer.name".into(), "Ana".into());
+    let p = say(&flow, &mut state, "hi");
+    assert_eq!(texts(&p), ["Welcome back, Ana.", "Plan?"]);
+    assert_eq!(p.changed.get("vip"), Some(&Some("vip".to_string())));
+    let p = say(&flow, &mut state, "gold");
+    assert_eq!(texts(&p), ["Plan Gold noted."]);
+    assert_eq!(
+        p.changed.get("vip"),
+        Some(&None),
+        "cleared when the run ends"
+    );
+}
+
+#[test]
+fn validators_keep_a_clean_value_or_refuse() {
+    use Validator::*;
+    assert_eq!(
+        validate(Name, "  ana   gómez ", AR).as_deref(),
+        Some("ana gómez")
+    );
+    assert_eq!(validate(Name, "4", AR), None);
+    assert_eq!(
+        validate(Phone, "011 15 5555-1234", AR).as_deref(),
+        Some("+5491155551234")
+    );
+    assert_eq!(validate(Phone, "123", AR), None);
+    assert_eq!(
+        validate(Email, "Ana@Mail.com", AR).as_deref(),
+        Some("ana@mail.com")
+    );
+    assert_eq!(validate(Email, "ana@mail", AR), None);
+    assert_eq!(
+        validate(Date, "7/1/1990", AR).as_deref(),
+        Some("1990-01-07")
+    );
+    assert_eq!(validate(Date, "1990-02-30", AR), None);
+    assert_eq!(
+        validate(DocumentId, "30.123.456", AR).as_deref(),
+        Some("30123456")
+    );
+    assert_eq!(validate(DocumentId, "??", AR), None);
+    assert_eq!(validate(Text, "  ", AR), None);
+}
