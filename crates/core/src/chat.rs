@@ -11,6 +11,19 @@ use unicode_normalization::UnicodeNormalization;
 pub enum Output {
     Text(String),
     Choose(Question),
+    /// A message template approved with the channel (WhatsApp: the only thing that may be
+    /// sent outside the 24-hour window).
+    Template(Template),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Template {
+    pub name: String,
+    /// The template's language code as approved (`es_AR`, `pt_BR`).
+    pub language: String,
+    /// Values for the body's `{{1}}`, `{{2}}`…, in order.
+    #[serde(default)]
+    pub parameters: Vec<String>,
 }
 
 /// A question with options, optionally grouped (a day's slots under the day's name).

@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use tokio::net::TcpListener;
 
+use crate::chat::Chat;
 use crate::clock::Clock;
 use crate::config::Config;
 use crate::db::{redact_url, Db};
@@ -19,9 +20,11 @@ pub struct Running {
     pub db: Db,
     pub clock: Clock,
     pub hub: Arc<Hub>,
+    pub chat: Arc<Chat>,
     server: tokio::task::JoinHandle<()>,
     sweeper: tokio::task::JoinHandle<()>,
     deliveries: tokio::task::JoinHandle<()>,
+    chat_sweeper: tokio::task::JoinHandle<()>,
     stop: tokio::sync::oneshot::Sender<()>,
 }
 
@@ -35,6 +38,7 @@ impl Running {
         self.server.abort();
         self.sweeper.abort();
         self.deliveries.abort();
+        self.chat_sweeper.abort();
         self.db.close().await;
     }
 
@@ -48,6 +52,9 @@ impl Running {
         // Sends in flight are not waited for: their rows stay claimed until the lease runs
         // out and are then sent again (receivers de-duplicate by `webhook-id`).
         self.deliveries.abort();
+        // Messages not yet answered stay in `chat_inbox` for the next sweep (here or in
+        // another process).
+        self.chat_sweeper.abort();
         self.db.close().await;
         Ok(())
     }
@@ -63,9 +70,16 @@ pub async fn start(config: &Config, clock: Clock) -> anyhow::Result<Running> {
         Duration::from_millis(config.webhook_timeout_ms.max(100)),
         concat!("turnero/", env!("CARGO_PKG_VERSION")),
     )?;
-    let hub = Hub::new(db.clone(), clock.clone(), Settings::from(config), outbound);
+    let hub = Hub::new(
+        db.clone(),
+        clock.clone(),
+        Settings::from(config),
+        outbound.clone(),
+    );
     let deliveries = hub.spawn();
-    let app = crate::api::router(db.clone(), clock.clone(), hub.clone());
+    let chat = Chat::new(db.clone(), clock.clone(), outbound);
+    let chat_sweeper = chat.spawn_sweeper(Duration::from_secs(1));
+    let app = crate::api::router(db.clone(), clock.clone(), hub.clone(), chat.clone());
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let server = tokio::spawn(async move {
         let serving = axum::serve(listener, app).with_graceful_shutdown(async {
@@ -85,9 +99,11 @@ pub async fn start(config: &Config, clock: Clock) -> anyhow::Result<Running> {
         db,
         clock,
         hub,
+        chat,
         server,
         sweeper,
         deliveries,
+        chat_sweeper,
         stop,
     })
 }

@@ -28,6 +28,15 @@ pub struct Problem {
     /// Path of the offending input, e.g. `weekly_hours[0].start` or `customer.phone`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub field: Option<String>,
+    /// Every problem of a document checked as a whole (an imported flow), by path.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub problems: Option<Vec<PathProblem>>,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct PathProblem {
+    pub path: String,
+    pub message: String,
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -41,6 +50,7 @@ impl Error {
             detail: detail.into(),
             code,
             field: None,
+            problems: None,
         })
     }
 
@@ -71,6 +81,17 @@ impl Error {
             "unauthorized",
             "send a valid API key as `Authorization: Bearer <key>`",
         )
+    }
+
+    /// Lists every problem found in a document.
+    pub fn with_problems(self, problems: Vec<PathProblem>) -> Self {
+        match self {
+            Error::Problem(mut p) => {
+                p.problems = Some(problems);
+                Error::Problem(p)
+            }
+            other => other,
+        }
     }
 
     /// Attaches the path of the offending input.

@@ -7,6 +7,7 @@ pub mod app;
 pub mod asisteclick;
 pub mod bench;
 pub mod channels;
+pub mod chat;
 pub mod cli;
 pub mod clock;
 pub mod config;

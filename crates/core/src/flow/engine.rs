@@ -16,6 +16,7 @@ use crate::phone::{Region, E164};
 
 /// Where a conversation is. Stored between messages (as JSON) by the caller.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct State {
     /// The step waiting for an answer or a reply; `None` when idle.
     pub at: Option<String>,

@@ -54,6 +54,7 @@ fn texts(p: &Progress) -> Vec<String> {
         .map(|o| match o {
             Output::Text(t) => t.clone(),
             Output::Choose(q) => q.body.clone(),
+            Output::Template(t) => t.name.clone(),
         })
         .collect()
 }

@@ -19,7 +19,9 @@ use utoipa_axum::routes;
 use super::extract::{Auth, Json};
 use super::{fmt_ts, public_base, AppState};
 use crate::channels::whatsapp::inbound::{self, Receipt};
-use crate::channels::whatsapp::store::{self, Channel, ChannelDef, DEFAULT_GRAPH_API_URL};
+use crate::channels::whatsapp::store::{
+    self, Channel, ChannelDef, TemplateRef, DEFAULT_GRAPH_API_URL,
+};
 use crate::error::{Error, Result};
 
 pub fn routes() -> OpenApiRouter<AppState> {
@@ -46,6 +48,10 @@ pub struct WhatsAppIn {
     pub verify_token: String,
     /// Default `https://graph.facebook.com/v24.0`.
     pub graph_api_url: Option<String>,
+    /// Templates approved with Meta that may be sent outside the 24-hour window
+    /// (`POST /conversations/{id}/messages`).
+    #[serde(default)]
+    pub templates: Vec<TemplateRef>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -54,6 +60,7 @@ pub struct WhatsAppOut {
     pub webhook_url: String,
     pub phone_number_id: String,
     pub graph_api_url: String,
+    pub templates: Vec<TemplateRef>,
     pub created_at: String,
     pub updated_at: String,
 }
@@ -67,6 +74,7 @@ fn out(c: Channel, headers: &HeaderMap) -> WhatsAppOut {
         ),
         phone_number_id: c.phone_number_id,
         graph_api_url: c.graph_api_url,
+        templates: c.templates,
         created_at: fmt_ts(c.created_at),
         updated_at: fmt_ts(c.updated_at),
     }
@@ -82,6 +90,30 @@ fn required(value: &str, field: &str, max: usize) -> Result<String> {
         ));
     }
     Ok(v.to_string())
+}
+
+fn checked_templates(list: Vec<TemplateRef>) -> Result<Vec<TemplateRef>> {
+    if list.len() > 100 {
+        return Err(Error::invalid("too_many", "templates", "at most 100"));
+    }
+    list.into_iter()
+        .enumerate()
+        .map(|(i, t)| {
+            let name = required(&t.name, &format!("templates[{i}].name"), 512)?;
+            if !name
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+            {
+                return Err(Error::invalid(
+                    "invalid_field",
+                    format!("templates[{i}].name"),
+                    "lowercase letters, digits and underscores, as Meta names templates",
+                ));
+            }
+            let language = required(&t.language, &format!("templates[{i}].language"), 16)?;
+            Ok(TemplateRef { name, language })
+        })
+        .collect()
 }
 
 #[utoipa::path(put, path = "/channels/whatsapp", tag = "channels", request_body = WhatsAppIn,
@@ -120,6 +152,7 @@ async fn put_whatsapp(
         app_secret: required(&input.app_secret, "app_secret", 200)?,
         verify_token: required(&input.verify_token, "verify_token", 200)?,
         graph_api_url,
+        templates: checked_templates(input.templates)?,
     };
     let saved = store::put(&s.db, &auth.tenant, def, s.clock.now_secs()).await?;
     Ok(axum::Json(out(saved, &headers)))
@@ -189,7 +222,11 @@ async fn receive(
             "X-Hub-Signature-256 does not match the body",
         ));
     }
-    Ok(axum::Json(
-        inbound::receive(&s.db, &c, &body, s.clock.now_secs()).await?,
-    ))
+    let receipt = inbound::receive(&s.db, &c, &body, s.clock.now_secs()).await?;
+    // Meta gets its 200 now; the bot answers right after (or, if this process dies first,
+    // the sweeper of any process does).
+    for conversation in &receipt.to_answer {
+        s.chat.answer_soon(conversation.clone());
+    }
+    Ok(axum::Json(receipt))
 }

@@ -9,9 +9,11 @@ mod bookings;
 mod calendars;
 mod channels;
 mod compat;
+mod conversations;
 mod customers;
 mod events;
 mod extract;
+mod flows;
 mod holds;
 mod integrations;
 mod metrics;
@@ -46,6 +48,7 @@ pub struct AppState {
     pub openapi: Arc<String>,
     pub keys: Arc<crate::agenda::tenants::KeyCache>,
     pub hub: Arc<crate::webhooks::Hub>,
+    pub chat: Arc<crate::chat::Chat>,
 }
 
 #[derive(OpenApi)]
@@ -69,7 +72,12 @@ impl Modify for BearerAuth {
 }
 
 /// The whole application router.
-pub fn router(db: Db, clock: Clock, hub: Arc<crate::webhooks::Hub>) -> Router {
+pub fn router(
+    db: Db,
+    clock: Clock,
+    hub: Arc<crate::webhooks::Hub>,
+    chat: Arc<crate::chat::Chat>,
+) -> Router {
     let (api, doc) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(tenant::routes())
         .merge(calendars::routes())
@@ -83,6 +91,8 @@ pub fn router(db: Db, clock: Clock, hub: Arc<crate::webhooks::Hub>) -> Router {
         .merge(integrations::routes())
         .merge(availability_api::routes())
         .merge(channels::routes())
+        .merge(flows::routes())
+        .merge(conversations::routes())
         .split_for_parts();
     let mut doc = doc;
     doc.servers = Some(vec![utoipa::openapi::Server::new("/api/v1")]);
@@ -93,6 +103,7 @@ pub fn router(db: Db, clock: Clock, hub: Arc<crate::webhooks::Hub>) -> Router {
         openapi,
         keys: Arc::default(),
         hub,
+        chat,
     };
     Router::new()
         .nest("/api/v1", api)

@@ -67,6 +67,19 @@ pub async fn fresh_database(
     }
 }
 
+fn test_config(database_url: &str) -> Config {
+    Config {
+        listen: "127.0.0.1:0".into(),
+        database_url: database_url.to_string(),
+        hold_sweep_seconds: 3600,
+        db_pool_size: 8,
+        outbound_allow: "127.0.0.0/8".into(),
+        webhook_poll_ms: 50,
+        webhook_timeout_ms: 3_000,
+        ..Config::default()
+    }
+}
+
 impl TestApp {
     pub async fn start(backend: Backend) -> Self {
         Self::start_with(backend, |_| {}).await
@@ -76,16 +89,7 @@ impl TestApp {
     /// may reach 127.0.0.1, where the tests' receivers listen.
     pub async fn start_with(backend: Backend, adjust: impl FnOnce(&mut Config)) -> Self {
         let (database_url, schema, dir) = fresh_database(backend).await;
-        let mut config = Config {
-            listen: "127.0.0.1:0".into(),
-            database_url: database_url.clone(),
-            hold_sweep_seconds: 3600,
-            db_pool_size: 8,
-            outbound_allow: "127.0.0.0/8".into(),
-            webhook_poll_ms: 50,
-            webhook_timeout_ms: 3_000,
-            ..Config::default()
-        };
+        let mut config = test_config(&database_url);
         adjust(&mut config);
         let clock = Clock::fixed(NOW.parse().unwrap());
         let server = app::start(&config, clock).await.expect("server starts");
@@ -98,6 +102,14 @@ impl TestApp {
             schema,
             _dir: dir,
         }
+    }
+
+    /// Another server on the same database and clock, as a second process behind a load
+    /// balancer would be.
+    pub async fn second_process(&self) -> Running {
+        app::start(&test_config(&self.database_url), self.server.clock.clone())
+            .await
+            .expect("second server starts")
     }
 
     /// Creates another tenant on the same server and returns its API key.

@@ -12,6 +12,7 @@ use turnero_core::phone::E164;
 
 use super::store::Channel;
 use crate::agenda::events;
+use crate::chat::conversations;
 use crate::db::Db;
 use crate::error::{Error, Result};
 
@@ -44,6 +45,7 @@ struct Received {
     contact_id: String,
     contact_user_id: Option<String>,
     customer_id: Option<String>,
+    conversation_id: Option<String>,
     customer_name: Option<String>,
     business_number: Option<String>,
     session_started_at: Option<String>,
@@ -81,6 +83,16 @@ pub struct Receipt {
     pub messages: usize,
     pub statuses: usize,
     pub duplicates: usize,
+    /// Conversations with something new to answer.
+    #[serde(skip)]
+    pub to_answer: Vec<String>,
+}
+
+/// What the bot should read: the user's words, or the id of what they pressed.
+struct Said<'a> {
+    contact: &'a str,
+    text: &'a str,
+    reply_id: Option<&'a str>,
 }
 
 fn text(v: &Value, path: &[&str]) -> Option<String> {
@@ -169,25 +181,32 @@ pub async fn receive(db: &Db, channel: &Channel, body: &[u8], now: i64) -> Resul
                     || (user_id.is_some() && text(c, &["user_id"]) == user_id)
             });
             let (said, reply_id, is_button) = content(m);
+            let contact_id = from.clone().or(user_id.clone()).unwrap_or_default();
+            let for_bot = (said.is_some() || reply_id.is_some()).then(|| Said {
+                contact: &contact_id,
+                text: said.as_deref().unwrap_or(""),
+                reply_id: reply_id.as_deref(),
+            });
             let data = Received {
                 channel: CHANNEL,
-                contact_id: from.clone().or(user_id.clone()).unwrap_or_default(),
-                contact_user_id: user_id,
+                contact_id: contact_id.clone(),
+                contact_user_id: user_id.clone(),
                 customer_id: None,
+                conversation_id: None,
                 customer_name: contact.and_then(|c| text(c, &["profile", "name"])),
                 business_number: business.clone(),
                 session_started_at: None,
                 message: Message {
                     id: id.clone(),
                     kind,
-                    text: said,
-                    reply_id,
+                    text: said.clone(),
+                    reply_id: reply_id.clone(),
                     at: at(m),
                     from: "user",
                     is_button,
                 },
             };
-            if record(
+            match record(
                 db,
                 channel,
                 &id,
@@ -195,13 +214,16 @@ pub async fn receive(db: &Db, channel: &Channel, body: &[u8], now: i64) -> Resul
                 data,
                 from.as_deref(),
                 None,
+                for_bot,
                 now,
             )
             .await?
             {
-                receipt.messages += 1;
-            } else {
-                receipt.duplicates += 1;
+                Recorded::Duplicate => receipt.duplicates += 1,
+                Recorded::New(conversation) => {
+                    receipt.messages += 1;
+                    receipt.to_answer.extend(conversation);
+                }
             }
         }
         for s in value
@@ -231,10 +253,11 @@ pub async fn receive(db: &Db, channel: &Channel, body: &[u8], now: i64) -> Resul
                 data,
                 None,
                 progress,
+                None,
                 now,
             )
             .await?;
-            if fresh {
+            if matches!(fresh, Recorded::New(_)) {
                 receipt.statuses += 1;
             } else {
                 receipt.duplicates += 1;
@@ -257,9 +280,15 @@ fn status_rank(status: &str) -> Option<i64> {
     }
 }
 
+enum Recorded {
+    Duplicate,
+    /// New; the conversation that has a message to answer, if any.
+    New(Option<String>),
+}
+
 /// Writes the event unless `seen_id` was already turned into one (or, for a status, the
 /// message has already got further); the customer is matched by phone inside the same
-/// transaction. Answers whether it was new.
+/// transaction, and what the user said is queued for the bot in it too.
 #[allow(clippy::too_many_arguments)]
 async fn record(
     db: &Db,
@@ -269,8 +298,9 @@ async fn record(
     mut data: impl Serialize + CustomerSlot,
     phone_digits: Option<&str>,
     progress: Option<(String, i64)>,
+    said: Option<Said<'_>>,
     now: i64,
-) -> Result<bool> {
+) -> Result<Recorded> {
     let tenant = &channel.tenant;
     let mut tx = db.begin().await?;
     let fresh = sqlx::query(
@@ -286,7 +316,7 @@ async fn record(
     .rows_affected()
         > 0;
     if !fresh {
-        return Ok(false);
+        return Ok(Recorded::Duplicate);
     }
     if let Some((message_id, rank)) = progress {
         let further = sqlx::query(
@@ -303,7 +333,7 @@ async fn record(
         .rows_affected()
             > 0;
         if !further {
-            return Ok(false); // a late `delivered` after `read`: nothing new to tell
+            return Ok(Recorded::Duplicate); // a late `delivered` after `read`: nothing new
         }
     }
     if let Some(phone) = phone_digits.and_then(|d| E164::parse(&format!("+{d}"), None).ok()) {
@@ -314,20 +344,32 @@ async fn record(
             .await?;
         data.set_customer(customer.map(|r| r.get::<String, _>(0)));
     }
+    let mut conversation = None;
+    if let Some(said) = said {
+        let id = conversations::touch_in(&mut tx, tenant, CHANNEL, said.contact, now).await?;
+        conversations::inbox_push(&mut tx, tenant, &id, said.text, said.reply_id, now).await?;
+        data.set_conversation(&id);
+        conversation = Some(id);
+    }
     let subject = seen_id.to_string();
     events::record(&mut tx, tenant, kind, &subject, &data, now).await?;
     db.commit_events(tx).await?;
-    Ok(true)
+    Ok(Recorded::New(conversation))
 }
 
 /// Event data that can name the matched customer.
 trait CustomerSlot {
     fn set_customer(&mut self, id: Option<String>);
+    fn set_conversation(&mut self, _id: &str) {}
 }
 
 impl CustomerSlot for Received {
     fn set_customer(&mut self, id: Option<String>) {
         self.customer_id = id;
+    }
+
+    fn set_conversation(&mut self, id: &str) {
+        self.conversation_id = Some(id.to_string());
     }
 }
 

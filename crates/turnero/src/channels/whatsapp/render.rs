@@ -157,6 +157,21 @@ pub fn messages(to: &str, out: &Output, reply_to: Option<&str>) -> Vec<Value> {
             Some(interactive) => vec![envelope(to, reply_to, "interactive", interactive)],
             None => text(&q.numbered_text()),
         },
+        Output::Template(t) => {
+            let mut template = json!({
+                "name": t.name,
+                "language": {"policy": "deterministic", "code": t.language},
+            });
+            if !t.parameters.is_empty() {
+                let params: Vec<Value> = t
+                    .parameters
+                    .iter()
+                    .map(|p| json!({"type": "text", "text": p}))
+                    .collect();
+                template["components"] = json!([{"type": "body", "parameters": params}]);
+            }
+            vec![envelope(to, reply_to, "template", template)]
+        }
     }
 }
 
@@ -180,6 +195,22 @@ mod tests {
             title: title.into(),
             description: description.map(str::to_string),
         }
+    }
+
+    #[test]
+    fn a_template_is_the_documented_template_body() {
+        let out = Output::Template(turnero_core::chat::Template {
+            name: "appointment_reminder".into(),
+            language: "pt_BR".into(),
+            parameters: vec!["Maria".into(), "seg, 04/05 às 10:00".into()],
+        });
+        let mut want = fixture("whatsapp_send_template.json");
+        // The fixture also presses quick-reply buttons, which staff messages do not.
+        want["template"]["components"]
+            .as_array_mut()
+            .unwrap()
+            .truncate(1);
+        assert_eq!(messages("5511987654321", &out, None), [want]);
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! A tenant's WhatsApp Cloud API number: what Meta's webhooks are checked with, and what
 //! sending needs.
 
+use serde::{Deserialize, Serialize};
 use sqlx::Row;
 use turnero_core::ids::TenantId;
 
@@ -20,8 +21,19 @@ pub struct Channel {
     pub app_secret: String,
     verify_token_hash: String,
     pub graph_api_url: String,
+    /// Templates approved with Meta that staff may send outside the 24-hour window.
+    pub templates: Vec<TemplateRef>,
     pub created_at: i64,
     pub updated_at: i64,
+}
+
+/// A message template approved in the tenant's WhatsApp Business account.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TemplateRef {
+    pub name: String,
+    /// As approved, e.g. `es_AR`.
+    pub language: String,
 }
 
 impl Channel {
@@ -37,6 +49,7 @@ pub struct ChannelDef {
     pub app_secret: String,
     pub verify_token: String,
     pub graph_api_url: String,
+    pub templates: Vec<TemplateRef>,
 }
 
 /// Connects the number, or replaces its settings; the webhook URL stays the same.
@@ -46,12 +59,12 @@ pub async fn put(db: &Db, tenant: &TenantId, def: ChannelDef, now: i64) -> Resul
     // and a tenant must not be able to lock another out by registering its number first.
     sqlx::query(
         "INSERT INTO whatsapp_channels (tenant_id, path_key, phone_number_id, access_token, \
-         app_secret, verify_token_hash, graph_api_url, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8) \
+         app_secret, verify_token_hash, graph_api_url, templates, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $9, $8, $8) \
          ON CONFLICT (tenant_id) DO UPDATE SET phone_number_id = excluded.phone_number_id, \
          access_token = excluded.access_token, app_secret = excluded.app_secret, \
          verify_token_hash = excluded.verify_token_hash, graph_api_url = excluded.graph_api_url, \
-         updated_at = excluded.updated_at",
+         templates = excluded.templates, updated_at = excluded.updated_at",
     )
     .bind(tenant.as_str())
     .bind(&fresh_key)
@@ -61,6 +74,7 @@ pub async fn put(db: &Db, tenant: &TenantId, def: ChannelDef, now: i64) -> Resul
     .bind(secrets::hash(&def.verify_token))
     .bind(&def.graph_api_url)
     .bind(now)
+    .bind(serde_json::to_string(&def.templates)?)
     .execute(&db.write)
     .await?;
     get(db, tenant)
@@ -69,7 +83,7 @@ pub async fn put(db: &Db, tenant: &TenantId, def: ChannelDef, now: i64) -> Resul
 }
 
 const COLUMNS: &str = "tenant_id, path_key, phone_number_id, access_token, app_secret, \
-    verify_token_hash, graph_api_url, created_at, updated_at";
+    verify_token_hash, graph_api_url, created_at, updated_at, templates";
 
 fn from_row(r: &sqlx::any::AnyRow) -> Channel {
     Channel {
@@ -82,6 +96,7 @@ fn from_row(r: &sqlx::any::AnyRow) -> Channel {
         graph_api_url: r.get(6),
         created_at: r.get(7),
         updated_at: r.get(8),
+        templates: serde_json::from_str(&r.get::<String, _>(9)).unwrap_or_default(),
     }
 }
 

@@ -1,0 +1,223 @@
+//! `/conversations`: what the bot is talking about with whom, releasing a conversation a
+//! person took over, and staff messages (on WhatsApp, outside the 24-hour window only an
+//! approved template may go).
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use serde::{Deserialize, Serialize};
+use turnero_core::chat::{Output, Template};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use super::extract::{Auth, Json, Query};
+use super::parse::within;
+use super::AppState;
+use crate::channels::whatsapp::store;
+use crate::chat::conversations::{self, ConversationOut};
+use crate::chat::send;
+use crate::db::Batch;
+use crate::error::{Error, Result};
+
+/// WhatsApp's customer service window: free-form messages only this long after the
+/// person last wrote.
+pub const WINDOW_SECS: i64 = 24 * 3600;
+
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_conversations))
+        .routes(routes!(get_conversation))
+        .routes(routes!(release))
+        .routes(routes!(send_message))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct ConversationsQuery {
+    /// `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+    /// 1–200, default 50.
+    pub limit: Option<i64>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ConversationPage {
+    pub conversations: Vec<ConversationOut>,
+    pub next_cursor: Option<String>,
+}
+
+#[utoipa::path(get, path = "/conversations", tag = "conversations", params(ConversationsQuery),
+    responses((status = 200, body = ConversationPage)))]
+async fn list_conversations(
+    State(s): State<AppState>,
+    auth: Auth,
+    Query(q): Query<ConversationsQuery>,
+) -> Result<axum::Json<ConversationPage>> {
+    let limit = within(q.limit.unwrap_or(50), 1..=200, "limit")?;
+    let list =
+        conversations::list(&s.db, &auth.tenant, q.cursor.as_deref(), i64::from(limit)).await?;
+    let next_cursor = (list.len() == limit as usize)
+        .then(|| list.last().map(|c| c.id.clone()))
+        .flatten();
+    Ok(axum::Json(ConversationPage {
+        conversations: list.iter().map(|c| c.out()).collect(),
+        next_cursor,
+    }))
+}
+
+#[utoipa::path(get, path = "/conversations/{id}", tag = "conversations",
+    responses((status = 200, body = ConversationOut), (status = 404, body = crate::error::Problem)))]
+async fn get_conversation(
+    State(s): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+) -> Result<axum::Json<ConversationOut>> {
+    Ok(axum::Json(
+        conversations::get(&s.db, &auth.tenant, &id).await?.out(),
+    ))
+}
+
+/// Gives a handed-off conversation back to the bot: its next message starts the flow anew.
+#[utoipa::path(post, path = "/conversations/{id}/release", tag = "conversations",
+    responses((status = 200, body = ConversationOut), (status = 404, body = crate::error::Problem)))]
+async fn release(
+    State(s): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+) -> Result<axum::Json<ConversationOut>> {
+    let mut c = conversations::get(&s.db, &auth.tenant, &id).await?;
+    c.handoff = false;
+    c.state.handoff = false;
+    c.state.at = None;
+    c.state.question = None;
+    let mut tx = s.db.begin().await?;
+    if !conversations::save_in(&mut tx, &c, s.clock.now_secs()).await? {
+        return Err(Error::conflict(
+            "concurrent_change",
+            "the conversation changed meanwhile; try again",
+        ));
+    }
+    tx.commit().await?;
+    Ok(axum::Json(
+        conversations::get(&s.db, &auth.tenant, &id).await?.out(),
+    ))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MessageIn {
+    /// Free text (on WhatsApp, only within 24 hours of the person's last message).
+    pub text: Option<String>,
+    /// An approved template (WhatsApp only; it must be listed in the channel's `templates`).
+    pub template: Option<TemplateIn>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TemplateIn {
+    pub name: String,
+    pub language: String,
+    #[serde(default)]
+    pub parameters: Vec<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MessageQueued {
+    pub conversation_id: String,
+    /// `queued` until the channel accepts it (see `message.sent` / `message.status` events).
+    pub status: &'static str,
+}
+
+/// A message from staff, sent on the conversation's channel.
+#[utoipa::path(post, path = "/conversations/{id}/messages", tag = "conversations", request_body = MessageIn,
+    responses((status = 202, body = MessageQueued), (status = 409, body = crate::error::Problem), (status = 422, body = crate::error::Problem)))]
+async fn send_message(
+    State(s): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+    Json(input): Json<MessageIn>,
+) -> Result<(StatusCode, axum::Json<MessageQueued>)> {
+    let c = conversations::get(&s.db, &auth.tenant, &id).await?;
+    let now = s.clock.now_secs();
+    let output = match (input.text, input.template) {
+        (Some(text), None) => {
+            let text = text.trim().to_string();
+            if text.is_empty() || text.chars().count() > 4096 {
+                return Err(Error::invalid(
+                    "invalid_field",
+                    "text",
+                    "1 to 4096 characters",
+                ));
+            }
+            let open = c.last_inbound_at.is_some_and(|at| now - at < WINDOW_SECS);
+            if c.channel == "whatsapp" && !open {
+                return Err(Error::conflict(
+                    "outside_window",
+                    "the person last wrote more than 24 hours ago; only an approved template may be sent",
+                ));
+            }
+            Output::Text(text)
+        }
+        (None, Some(t)) => {
+            let channel = match c.channel.as_str() {
+                "whatsapp" => store::get(&s.db, &auth.tenant).await?,
+                _ => None,
+            };
+            let approved = channel.is_some_and(|ch| {
+                ch.templates
+                    .iter()
+                    .any(|a| a.name == t.name && a.language == t.language)
+            });
+            if !approved {
+                return Err(Error::invalid(
+                    "unknown_template",
+                    "template.name",
+                    "not one of the channel's approved templates (PUT /channels/whatsapp `templates`)",
+                ));
+            }
+            if t.parameters.len() > 20
+                || t.parameters
+                    .iter()
+                    .any(|p| p.is_empty() || p.chars().count() > 1024)
+            {
+                return Err(Error::invalid(
+                    "invalid_field",
+                    "template.parameters",
+                    "up to 20 values of 1 to 1024 characters",
+                ));
+            }
+            Output::Template(Template {
+                name: t.name,
+                language: t.language,
+                parameters: t.parameters,
+            })
+        }
+        _ => {
+            return Err(Error::invalid(
+                "invalid_field",
+                "text",
+                "send either `text` or `template`",
+            ));
+        }
+    };
+    let mut tx = s.db.begin().await?;
+    let mut batch = Batch::default();
+    send::queue_from(&mut batch, &c, &[output], "staff", now)?;
+    batch.run(&mut tx).await?;
+    s.db.commit_events(tx).await?;
+    let _ = s.chat.said.send(c.id.clone());
+    let chat = s.chat.clone();
+    let conversation = c.id.clone();
+    tokio::spawn(async move {
+        if let Err(e) = chat.send_queued(&conversation).await {
+            tracing::error!(error = ?e, "sending a staff message failed");
+        }
+    });
+    Ok((
+        StatusCode::ACCEPTED,
+        axum::Json(MessageQueued {
+            conversation_id: c.id,
+            status: "queued",
+        }),
+    ))
+}

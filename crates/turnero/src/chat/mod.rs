@@ -1,0 +1,101 @@
+//! The booking bot: stored conversations run through the flow interpreter
+//! (`turnero_core::flow`), the agenda answering its requests, and what it says queued in the
+//! same transaction as the conversation's new state, then sent by the channel.
+//!
+//! A message is answered by whichever process stored it, right after storing it; a
+//! process that dies before answering leaves it in `chat_inbox`, where the sweeper of any
+//! process picks it up. Turns of one conversation run one at a time within a process (a
+//! lock per conversation) and across processes (the conversation's `revision`).
+
+pub mod agenda;
+pub mod conversations;
+pub mod flows;
+mod runner;
+pub mod send;
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, Weak};
+use std::time::Duration;
+
+use tokio::sync::broadcast;
+
+use crate::clock::Clock;
+use crate::db::Db;
+use crate::outbound::Outbound;
+
+/// How long a message may wait unanswered before the sweeper takes it (the process that
+/// stored it normally answers within milliseconds).
+const STRANDED_AFTER_SECS: i64 = 5;
+
+pub struct Chat {
+    pub db: Db,
+    pub clock: Clock,
+    pub outbound: Outbound,
+    pub flows: flows::FlowCache,
+    turns: Mutex<HashMap<String, Weak<tokio::sync::Mutex<()>>>>,
+    /// Conversation ids with new outputs, for the web chat's event streams.
+    pub said: broadcast::Sender<String>,
+}
+
+impl Chat {
+    pub fn new(db: Db, clock: Clock, outbound: Outbound) -> Arc<Self> {
+        Arc::new(Self {
+            db,
+            clock,
+            outbound,
+            flows: flows::FlowCache::default(),
+            turns: Mutex::default(),
+            said: broadcast::channel(1024).0,
+        })
+    }
+
+    /// The lock that keeps one conversation's turns in order within this process.
+    fn turn_lock(&self, conversation: &str) -> Arc<tokio::sync::Mutex<()>> {
+        let mut map = self.turns.lock().expect("turn locks poisoned");
+        if let Some(lock) = map.get(conversation).and_then(Weak::upgrade) {
+            return lock;
+        }
+        if map.len() > 4096 {
+            map.retain(|_, w| w.strong_count() > 0);
+        }
+        let lock = Arc::new(tokio::sync::Mutex::new(()));
+        map.insert(conversation.to_string(), Arc::downgrade(&lock));
+        lock
+    }
+
+    /// Answers the conversation's waiting messages in the background.
+    pub fn answer_soon(self: &Arc<Self>, conversation: String) {
+        let chat = self.clone();
+        tokio::spawn(async move {
+            if let Err(e) = chat.answer(&conversation).await {
+                tracing::error!(error = ?e, conversation, "answering a conversation failed");
+            }
+        });
+    }
+
+    /// Every `every`: answers messages a dead process left behind and retries sends whose
+    /// lease ran out.
+    pub fn spawn_sweeper(self: &Arc<Self>, every: Duration) -> tokio::task::JoinHandle<()> {
+        let chat = self.clone();
+        tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(every).await;
+                if let Err(e) = chat.sweep_once().await {
+                    tracing::warn!(error = ?e, "chat sweep failed");
+                }
+            }
+        })
+    }
+
+    /// One sweep (tests call it instead of waiting).
+    pub async fn sweep_once(self: &Arc<Self>) -> crate::error::Result<()> {
+        let now = self.clock.now_secs();
+        for c in conversations::stranded(&self.db, now - STRANDED_AFTER_SECS, 100).await? {
+            self.answer(&c).await?;
+        }
+        for c in send::stranded(&self.db, now, 100).await? {
+            self.send_queued(&c).await?;
+        }
+        Ok(())
+    }
+}

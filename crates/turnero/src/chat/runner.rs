@@ -1,0 +1,176 @@
+//! One turn: read the conversation, run the flow on what the person said (the agenda
+//! answering its requests), and write the new state, the replies and the events in one
+//! transaction, if nobody else answered first.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use serde::Serialize;
+use turnero_core::event;
+use turnero_core::flow::{self, Input};
+use turnero_core::phone::{parse_region, E164};
+
+use super::conversations::{self, Conversation, Pending};
+use super::{agenda, flows, send, Chat};
+use crate::agenda::{events, tenants};
+use crate::db::Batch;
+use crate::error::{Error, Result};
+
+/// How many agenda requests one message may lead to (a flow looping through branches is
+/// stopped rather than left spinning).
+const MAX_REQUESTS_PER_TURN: usize = 16;
+
+#[derive(Serialize)]
+struct VariablesChanged<'a> {
+    channel: &'a str,
+    conversation_id: &'a str,
+    contact_id: &'a str,
+    customer_id: Option<&'a str>,
+    /// New values; `null` for a variable no longer set.
+    changed: &'a BTreeMap<String, Option<String>>,
+}
+
+#[derive(Serialize)]
+struct Handoff<'a> {
+    channel: &'a str,
+    conversation_id: &'a str,
+    contact_id: &'a str,
+    customer_id: Option<&'a str>,
+    step: Option<&'a str>,
+}
+
+impl Chat {
+    /// Answers every waiting message of a conversation, in order, then sends the replies.
+    pub async fn answer(self: &Arc<Self>, conversation: &str) -> Result<()> {
+        let lock = self.turn_lock(conversation);
+        {
+            let _turn = lock.lock().await;
+            while let Some(m) = conversations::next_pending(&self.db, conversation).await? {
+                self.turn(conversation, &m).await?;
+            }
+        }
+        self.send_queued(conversation).await
+    }
+
+    async fn turn(self: &Arc<Self>, id: &str, msg: &Pending) -> Result<()> {
+        // A conflict means another process wrote the conversation meanwhile: read it again.
+        for _ in 0..5 {
+            let mut c = conversations::load(&self.db, id).await?;
+            let now = self.clock.now_secs();
+            let mut outputs = Vec::new();
+            let mut changed = BTreeMap::new();
+            let mut handed = false;
+            if !c.handoff {
+                let tenant = tenants::get(&self.db, &c.tenant).await?;
+                if c.state.at.is_none() {
+                    // A new run: the flow version of today, what is known of the person.
+                    c.flow_version = flows::current_version(&self.db, &c.tenant).await?;
+                    c.language = tenant.locale.clone();
+                    self.prefill(&mut c).await?;
+                }
+                let region = parse_region(&tenant.phone_region).ok();
+                let flow = flows::version(
+                    &self.db,
+                    &self.flows,
+                    &c.tenant,
+                    c.flow_version,
+                    &c.language,
+                )
+                .await?;
+                let cx = agenda::Ctx {
+                    db: &self.db,
+                    tenant: &c.tenant,
+                    source: &c.channel,
+                    language: &flow.language,
+                    now,
+                };
+                let mut input = Input::Message {
+                    text: msg.text.clone(),
+                    reply_id: msg.reply_id.clone(),
+                };
+                for _ in 0..MAX_REQUESTS_PER_TURN {
+                    let p = flow::step(&flow, &mut c.state, input, region);
+                    outputs.extend(p.outputs);
+                    changed.extend(p.changed);
+                    handed |= p.handoff;
+                    if let Some(hold) = p.release {
+                        agenda::release(&cx, &hold).await;
+                    }
+                    match p.need {
+                        Some(r) => input = Input::Reply(agenda::perform(&cx, r).await?),
+                        None => break,
+                    }
+                }
+                c.handoff = c.state.handoff;
+                if let Some(customer) = c.state.vars.get("customer.id") {
+                    c.customer_id = Some(customer.clone());
+                }
+            }
+            let mut tx = self.db.begin().await?;
+            if !conversations::inbox_done_in(&mut tx, &msg.id, now).await? {
+                return Ok(()); // another process answered it
+            }
+            if !conversations::save_in(&mut tx, &c, now).await? {
+                tx.rollback().await?;
+                continue;
+            }
+            let mut batch = Batch::default();
+            send::queue(&mut batch, &c, &outputs, now)?;
+            let customer_id = c.customer_id.as_deref();
+            if !changed.is_empty() {
+                let data = VariablesChanged {
+                    channel: &c.channel,
+                    conversation_id: &c.id,
+                    contact_id: &c.contact,
+                    customer_id,
+                    changed: &changed,
+                };
+                let kind = event::CONVERSATION_VARIABLES_CHANGED;
+                events::push(&mut batch, &c.tenant, kind, &c.id, &data, now)?;
+            }
+            if handed {
+                let data = Handoff {
+                    channel: &c.channel,
+                    conversation_id: &c.id,
+                    contact_id: &c.contact,
+                    customer_id,
+                    step: c.state.at.as_deref(),
+                };
+                events::push(
+                    &mut batch,
+                    &c.tenant,
+                    event::CONVERSATION_HANDOFF,
+                    &c.id,
+                    &data,
+                    now,
+                )?;
+            }
+            batch.run(&mut tx).await?;
+            self.db.commit_events(tx).await?;
+            let _ = self.said.send(c.id.clone());
+            return Ok(());
+        }
+        Err(Error::conflict(
+            "concurrent_change",
+            "the conversation kept changing under this turn",
+        ))
+    }
+
+    /// What the agenda knows about a WhatsApp contact (its number is its phone), so the
+    /// flow does not ask for it again.
+    async fn prefill(&self, c: &mut Conversation) -> Result<()> {
+        if c.channel != "whatsapp" {
+            return Ok(());
+        }
+        let Ok(phone) = E164::parse(&format!("+{}", c.contact), None) else {
+            return Ok(());
+        };
+        let vars = &mut c.state.vars;
+        vars.insert("customer.phone".into(), phone.as_str().to_string());
+        vars.insert("customer.external_id".into(), c.contact.clone());
+        for (k, v) in agenda::known_customer(&self.db, &c.tenant, &phone).await? {
+            vars.entry(k).or_insert(v);
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,230 @@
+//! What the bot says: queued with the conversation's state, then sent. WhatsApp rows go to
+//! the Graph API (`POST {graph_api_url}/{phone_number_id}/messages`) in order; web chat rows
+//! are read by the page's event stream, so they count as sent when written.
+
+use std::sync::Arc;
+
+use serde::Serialize;
+use serde_json::Value;
+use sqlx::Row;
+use turnero_core::chat::Output;
+use turnero_core::event;
+use turnero_core::ids::next_ulid;
+
+use super::conversations::{self, Conversation};
+use super::Chat;
+use crate::agenda::events;
+use crate::channels::whatsapp::{render, store};
+use crate::db::Batch;
+use crate::error::Result;
+
+/// How long a process owns a row it is sending; after that another may send it again.
+const SEND_LEASE_SECS: i64 = 30;
+
+#[derive(Serialize)]
+pub struct Sent<'a> {
+    pub channel: &'a str,
+    pub conversation_id: &'a str,
+    pub contact_id: &'a str,
+    pub message_id: &'a str,
+    /// The channel's id for it (WhatsApp's `wamid…`).
+    pub external_ids: Vec<String>,
+    pub output: &'a Output,
+    /// `bot` or `staff`.
+    pub from: &'a str,
+}
+
+/// Adds the outputs' rows (and, for the web chat, their `message.sent` events) to a batch.
+pub fn queue(batch: &mut Batch, c: &Conversation, outputs: &[Output], now: i64) -> Result<()> {
+    queue_from(batch, c, outputs, "bot", now)
+}
+
+pub fn queue_from(
+    batch: &mut Batch,
+    c: &Conversation,
+    outputs: &[Output],
+    from: &str,
+    now: i64,
+) -> Result<()> {
+    let web = c.channel != "whatsapp";
+    for out in outputs {
+        let id = format!("msg_{}", next_ulid());
+        let body = serde_json::to_string(out)?;
+        let status = if web { "sent" } else { "queued" };
+        batch.push(
+            "INSERT INTO chat_outbox (id, tenant_id, conversation_id, channel, output, status, \
+             created_at, sent_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+            crate::args![
+                id.clone(),
+                c.tenant.as_str().to_string(),
+                c.id.clone(),
+                c.channel.clone(),
+                body,
+                status.to_string(),
+                now,
+                web.then_some(now)
+            ]?,
+        );
+        if web {
+            let data = Sent {
+                channel: &c.channel,
+                conversation_id: &c.id,
+                contact_id: "visitor",
+                message_id: &id,
+                external_ids: vec![],
+                output: out,
+                from,
+            };
+            events::push(batch, &c.tenant, event::MESSAGE_SENT, &id, &data, now)?;
+        }
+    }
+    Ok(())
+}
+
+/// Conversations with WhatsApp rows nobody is sending: never claimed after a few seconds,
+/// or claimed by a process whose lease ran out.
+pub async fn stranded(db: &crate::db::Db, now: i64, limit: i64) -> Result<Vec<String>> {
+    let rows = sqlx::query(
+        "SELECT DISTINCT conversation_id FROM chat_outbox WHERE status = 'queued' \
+         AND ((lease_until IS NULL AND created_at < $1) OR lease_until < $2) LIMIT $3",
+    )
+    .bind(now - 5)
+    .bind(now)
+    .bind(limit)
+    .fetch_all(&db.read)
+    .await?;
+    Ok(rows.iter().map(|r| r.get(0)).collect())
+}
+
+enum Outcome {
+    Sent(Vec<String>),
+    /// Meta refused it for good (4xx): kept as failed with the reason.
+    Refused(String),
+    /// Try again later (5xx, timeout, connection refused).
+    Later(String),
+}
+
+impl Chat {
+    /// Sends a conversation's queued WhatsApp rows, oldest first; stops at the first that
+    /// must be retried, so the person never reads replies out of order.
+    pub async fn send_queued(self: &Arc<Self>, conversation: &str) -> Result<()> {
+        let c = conversations::load(&self.db, conversation).await?;
+        if c.channel != "whatsapp" {
+            return Ok(());
+        }
+        let rows = sqlx::query(
+            "SELECT id, output FROM chat_outbox WHERE conversation_id = $1 AND status = 'queued' \
+             ORDER BY id",
+        )
+        .bind(conversation)
+        .fetch_all(&self.db.write)
+        .await?;
+        let channel = store::get(&self.db, &c.tenant).await?;
+        for row in rows {
+            let (id, output): (String, String) = (row.get(0), row.get(1));
+            let now = self.clock.now_secs();
+            let claimed = sqlx::query(
+                "UPDATE chat_outbox SET lease_until = $1 WHERE id = $2 AND status = 'queued' \
+                 AND (lease_until IS NULL OR lease_until < $3)",
+            )
+            .bind(now + SEND_LEASE_SECS)
+            .bind(&id)
+            .bind(now)
+            .execute(&self.db.write)
+            .await?;
+            if claimed.rows_affected() == 0 {
+                return Ok(()); // another process is on this conversation
+            }
+            let output: Output = serde_json::from_str(&output)?;
+            let outcome = match &channel {
+                None => Outcome::Refused("the WhatsApp channel is not configured".into()),
+                Some(ch) => self.post(ch, &c.contact, &output).await,
+            };
+            let now = self.clock.now_secs();
+            match outcome {
+                Outcome::Sent(wamids) => {
+                    let mut tx = self.db.begin().await?;
+                    sqlx::query(
+                        "UPDATE chat_outbox SET status = 'sent', external_id = $1, sent_at = $2 \
+                         WHERE id = $3",
+                    )
+                    .bind(wamids.join(","))
+                    .bind(now)
+                    .bind(&id)
+                    .execute(&mut *tx)
+                    .await?;
+                    let data = Sent {
+                        channel: &c.channel,
+                        conversation_id: &c.id,
+                        contact_id: &c.contact,
+                        message_id: &id,
+                        external_ids: wamids.clone(),
+                        output: &output,
+                        from: "bot",
+                    };
+                    events::record(&mut tx, &c.tenant, event::MESSAGE_SENT, &id, &data, now)
+                        .await?;
+                    self.db.commit_events(tx).await?;
+                }
+                Outcome::Refused(error) => {
+                    tracing::warn!(message = id, error, "WhatsApp refused a message");
+                    sqlx::query(
+                        "UPDATE chat_outbox SET status = 'failed', error = $1 WHERE id = $2",
+                    )
+                    .bind(error)
+                    .bind(&id)
+                    .execute(&self.db.write)
+                    .await?;
+                }
+                Outcome::Later(error) => {
+                    tracing::warn!(message = id, error, "WhatsApp send will be retried");
+                    sqlx::query("UPDATE chat_outbox SET error = $1 WHERE id = $2")
+                        .bind(error)
+                        .bind(&id)
+                        .execute(&self.db.write)
+                        .await?;
+                    return Ok(());
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Posts one output (one or more Cloud API messages) to the Graph API.
+    async fn post(&self, ch: &store::Channel, to: &str, output: &Output) -> Outcome {
+        let url = format!("{}/{}/messages", ch.graph_api_url, ch.phone_number_id);
+        let mut ids = Vec::new();
+        for body in render::messages(to, output, None) {
+            let sent = self
+                .outbound
+                .client
+                .post(&url)
+                .bearer_auth(&ch.access_token)
+                .json(&body)
+                .send()
+                .await;
+            let resp = match sent {
+                Ok(r) => r,
+                Err(e) => return Outcome::Later(e.to_string()),
+            };
+            let status = resp.status();
+            let answer: Value = resp.json().await.unwrap_or(Value::Null);
+            if status.is_success() {
+                if let Some(id) = answer["messages"][0]["id"].as_str() {
+                    ids.push(id.to_string());
+                }
+            } else {
+                let why = format!(
+                    "{status}: {}",
+                    answer["error"]["message"].as_str().unwrap_or("")
+                );
+                return if status.is_server_error() || status.as_u16() == 429 {
+                    Outcome::Later(why)
+                } else {
+                    Outcome::Refused(why)
+                };
+            }
+        }
+        Outcome::Sent(ids)
+    }
+}

@@ -1,0 +1,501 @@
+//! The booking bot over WhatsApp, end to end: signed webhooks shaped like Meta's fixtures go
+//! in, the flow runs against the real database, and every reply goes out to a Graph API
+//! stand-in that checks it against the documented shape and limits.
+
+use std::time::{Duration, Instant};
+
+use hmac::{Hmac, Mac};
+use reqwest::{Method, StatusCode};
+use serde_json::{json, Value};
+use sha2::Sha256;
+
+use crate::common::{Backend, TestApp};
+use crate::graph::{fixture, GraphApi, ACCESS_TOKEN, PHONE_NUMBER_ID};
+
+const APP_SECRET: &str = "test-app-secret";
+const WA_ID: &str = "5511987654321";
+
+/// One person writing to the clinic's number.
+struct Patient<'a> {
+    app: &'a TestApp,
+    graph: GraphApi,
+    webhook: String,
+    wa_id: String,
+    sent: usize,
+}
+
+async fn connect(app: &TestApp, graph: &GraphApi, templates: Value) -> String {
+    let (status, out) = app
+        .call(
+            Method::PUT,
+            "/api/v1/channels/whatsapp",
+            Some(json!({
+                "phone_number_id": PHONE_NUMBER_ID,
+                "access_token": ACCESS_TOKEN,
+                "app_secret": APP_SECRET,
+                "verify_token": "verify-me",
+                "graph_api_url": graph.base,
+                "templates": templates,
+            })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{out}");
+    out["webhook_url"].as_str().unwrap().to_string()
+}
+
+fn sign(body: &[u8]) -> String {
+    let mut mac = Hmac::<Sha256>::new_from_slice(APP_SECRET.as_bytes()).unwrap();
+    mac.update(body);
+    format!("sha256={}", hex::encode(mac.finalize().into_bytes()))
+}
+
+/// A recorded inbound payload with this person's number, a fresh id and `message` merged
+/// into its message.
+fn inbound(fixture_name: &str, wa_id: &str, id: usize, message: Value) -> Vec<u8> {
+    let mut v = fixture(fixture_name);
+    let value = &mut v["entry"][0]["changes"][0]["value"];
+    value["contacts"][0]["wa_id"] = json!(wa_id);
+    let m = &mut value["messages"][0];
+    m["from"] = json!(wa_id);
+    m["id"] = json!(format!("wamid.in.{wa_id}.{id}"));
+    for (k, val) in message.as_object().unwrap() {
+        m[k] = val.clone();
+    }
+    serde_json::to_vec(&v).unwrap()
+}
+
+impl<'a> Patient<'a> {
+    async fn new(app: &'a TestApp) -> Patient<'a> {
+        let graph = GraphApi::start().await;
+        let webhook = connect(app, &graph, json!([])).await;
+        Patient {
+            app,
+            graph,
+            webhook,
+            wa_id: WA_ID.into(),
+            sent: 0,
+        }
+    }
+
+    async fn post(&mut self, body: Vec<u8>) {
+        let resp = reqwest::Client::new()
+            .post(&self.webhook)
+            .header("content-type", "application/json")
+            .header("x-hub-signature-256", sign(&body))
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), StatusCode::OK);
+    }
+
+    /// Sends and waits until the bot has answered and its replies reached the stand-in;
+    /// answers those replies.
+    async fn deliver(&mut self, body: Vec<u8>) -> Vec<Value> {
+        let before = self.graph.bodies().len();
+        self.post(body).await;
+        settle(self.app).await;
+        let all = self.graph.bodies();
+        all[before..].to_vec()
+    }
+
+    async fn says(&mut self, text: &str) -> Vec<Value> {
+        self.sent += 1;
+        let body = inbound(
+            "whatsapp_inbound_text.json",
+            &self.wa_id.clone(),
+            self.sent,
+            json!({"type": "text", "text": {"body": text}}),
+        );
+        self.deliver(body).await
+    }
+
+    async fn presses(&mut self, id: &str) -> Vec<Value> {
+        self.sent += 1;
+        let body = inbound(
+            "whatsapp_inbound_button_reply.json",
+            &self.wa_id.clone(),
+            self.sent,
+            json!({"interactive": {"type": "button_reply", "button_reply": {"id": id, "title": "x"}}}),
+        );
+        self.deliver(body).await
+    }
+
+    async fn picks_row(&mut self, id: &str) -> Vec<Value> {
+        self.sent += 1;
+        let body = inbound(
+            "whatsapp_inbound_list_reply.json",
+            &self.wa_id.clone(),
+            self.sent,
+            json!({"interactive": {"type": "list_reply", "list_reply": {"id": id, "title": "x"}}}),
+        );
+        self.deliver(body).await
+    }
+}
+
+/// Waits until nothing said is unanswered and nothing answered is unsent.
+pub async fn settle(app: &TestApp) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let waiting = app
+            .count("SELECT COUNT(*) FROM chat_inbox WHERE done_at IS NULL")
+            .await
+            + app
+                .count("SELECT COUNT(*) FROM chat_outbox WHERE status = 'queued'")
+                .await;
+        if waiting == 0 {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the bot did not answer within 10 s"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
+fn body_text(m: &Value) -> String {
+    match m["type"].as_str() {
+        Some("text") => m["text"]["body"].as_str().unwrap().to_string(),
+        _ => m["interactive"]["body"]["text"]
+            .as_str()
+            .unwrap_or("")
+            .to_string(),
+    }
+}
+
+fn button_ids(m: &Value) -> Vec<String> {
+    m["interactive"]["action"]["buttons"]
+        .as_array()
+        .map(|b| {
+            b.iter()
+                .map(|b| b["reply"]["id"].as_str().unwrap().to_string())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// The ids of a question's options, whether WhatsApp shows them as buttons or a list.
+fn option_ids(m: &Value) -> Vec<String> {
+    let buttons = button_ids(m);
+    if buttons.is_empty() {
+        row_ids(m)
+    } else {
+        buttons
+    }
+}
+
+fn row_ids(m: &Value) -> Vec<String> {
+    m["interactive"]["action"]["sections"]
+        .as_array()
+        .map(|s| {
+            s.iter()
+                .flat_map(|s| s["rows"].as_array().unwrap().clone())
+                .map(|r| r["id"].as_str().unwrap().to_string())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+async fn a_patient_books_then_cancels_and_reschedules_over_whatsapp(app: &TestApp) {
+    let (cal, _svc) = app.clinic().await;
+    let mut p = Patient::new(app).await;
+
+    let menu = p.says("Hola").await;
+    assert_eq!(menu.len(), 1);
+    assert_eq!(button_ids(&menu[0]), ["book", "mine", "agent"]);
+    assert_eq!(menu[0]["to"], WA_ID);
+
+    // One service and one professional: neither is asked; the slots come straight away.
+    let list = p.presses("book").await;
+    assert_eq!(list[0]["interactive"]["type"], "list", "{:?}", list);
+    let rows = row_ids(&list[0]);
+    assert_eq!(rows.len(), 9, "eight slots and 'later': {rows:?}");
+    assert_eq!(rows.last().unwrap(), "later");
+    let later = p.picks_row("later").await;
+    let later_rows = row_ids(&later[0]);
+    assert!(later_rows.contains(&"earlier".to_string()));
+    let slot = later_rows[0].clone();
+    assert!(slot.starts_with(&format!("slot:{cal}:")), "{slot}");
+
+    let name_q = p.picks_row(&slot).await;
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM bookings WHERE status = 'held'")
+            .await,
+        1
+    );
+    assert_eq!(
+        body_text(&name_q[0]),
+        "¿A nombre de quién hago la reserva? (nombre y apellido)",
+        "the phone is known from WhatsApp, so only the name is asked"
+    );
+    let confirm = p.says("Maria Silva").await;
+    assert!(
+        body_text(&confirm[0]).contains("a nombre de Maria Silva"),
+        "{}",
+        body_text(&confirm[0])
+    );
+    assert_eq!(button_ids(&confirm[0]), ["yes", "no"]);
+    let done = p.presses("yes").await;
+    assert!(
+        body_text(&done[0]).starts_with("¡Listo!"),
+        "{}",
+        body_text(&done[0])
+    );
+
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM bookings WHERE status = 'pending' AND source = 'whatsapp'")
+            .await,
+        1
+    );
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM bookings WHERE status = 'held'")
+            .await,
+        0,
+        "the hold became the booking"
+    );
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM customers WHERE phone = '+5511987654321' AND name = 'Maria Silva' AND external_ids LIKE '%5511987654321%'").await,
+        1
+    );
+
+    // Cancel it: my appointments → the booking → cancel → yes.
+    p.says("hola").await;
+    let mine = p.presses("mine").await;
+    let booking_ids = option_ids(&mine[0]);
+    assert_eq!(booking_ids.len(), 1, "{mine:?}");
+    let manage = p.picks_row(&booking_ids[0]).await;
+    assert_eq!(button_ids(&manage[0]), ["confirm", "cancel", "reschedule"]);
+    p.presses("cancel").await;
+    let canceled = p.says("sí").await;
+    assert!(
+        body_text(&canceled[0]).starts_with("Cancelé tu turno"),
+        "{}",
+        body_text(&canceled[0])
+    );
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM bookings WHERE status = 'canceled'")
+            .await,
+        1
+    );
+
+    // Reschedule one booked through the API for the same number, by typing only.
+    let (status, b) = app
+        .book(&cal, &_svc, "2030-01-09T12:00:00Z", "+5511987654321")
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{b}");
+    p.says("menú").await;
+    p.says("2").await;
+    p.says("1").await;
+    let slots = p.says("cambiar horario").await;
+    let first = row_ids(&slots[0])[0].clone();
+    let moved = p.picks_row(&first).await;
+    assert!(
+        body_text(&moved[0]).starts_with("Listo, tu turno pasó a"),
+        "{}",
+        body_text(&moved[0])
+    );
+    let start: i64 = first.split(':').nth(2).unwrap().parse().unwrap();
+    let (_, after) = app
+        .get(&format!("/api/v1/bookings/{}", b["id"].as_str().unwrap()))
+        .await;
+    let moved_to: jiff::Timestamp = after["start"].as_str().unwrap().parse().unwrap();
+    assert_eq!(moved_to.as_second(), start);
+
+    assert_eq!(p.graph.problems(), Vec::<String>::new());
+    let (_, sent) = app.get("/api/v1/events?type=message.sent&limit=500").await;
+    assert_eq!(
+        sent["events"].as_array().unwrap().len(),
+        p.graph.bodies().len()
+    );
+    let (_, vars) = app
+        .get("/api/v1/events?type=conversation.variables_changed")
+        .await;
+    assert!(!vars["events"].as_array().unwrap().is_empty());
+}
+
+async fn after_a_handoff_the_bot_is_silent_until_released(app: &TestApp) {
+    app.clinic().await;
+    let mut p = Patient::new(app).await;
+    p.says("hola").await;
+    let handed = p.says("agente").await;
+    assert!(body_text(&handed[0]).contains("persona del equipo"));
+    assert!(p.says("¿hay alguien?").await.is_empty());
+    let (_, events) = app.get("/api/v1/events?type=conversation.handoff").await;
+    let data = &events["events"][0]["data"];
+    let id = data["conversation_id"].as_str().unwrap().to_string();
+    assert_eq!(data["contact_id"], WA_ID);
+    let (_, c) = app.get(&format!("/api/v1/conversations/{id}")).await;
+    assert_eq!(c["handoff"], true);
+
+    let (status, c) = app
+        .post(&format!("/api/v1/conversations/{id}/release"), json!({}))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{c}");
+    assert_eq!(c["handoff"], false);
+    let menu = p.says("hola").await;
+    assert_eq!(button_ids(&menu[0]), ["book", "mine", "agent"]);
+}
+
+async fn a_hold_that_expired_mid_conversation_still_books_when_the_slot_is_free_and_re_offers_when_not(
+    app: &TestApp,
+) {
+    let (cal, svc) = app.clinic().await;
+    let mut p = Patient::new(app).await;
+    p.says("hola").await;
+    let rows = row_ids(&p.presses("book").await[0]);
+    // 09:30, so it is still ahead when the clock moves on.
+    let chosen = rows[1].clone();
+    p.picks_row(&chosen).await;
+    p.says("Maria Silva").await;
+    // Eleven minutes later the ten-minute hold is gone and someone else took the slot.
+    app.advance_to("2030-01-07T12:11:00Z");
+    let start: i64 = chosen.split(':').nth(2).unwrap().parse().unwrap();
+    let at = jiff::Timestamp::from_second(start).unwrap().to_string();
+    let (status, other) = app.book(&cal, &svc, &at, "+5491155550000").await;
+    assert_eq!(status, StatusCode::CREATED, "{other}");
+    let again = p.presses("yes").await;
+    assert_eq!(
+        body_text(&again[0]),
+        "Ese horario se acaba de ocupar. Te muestro los disponibles."
+    );
+    let offered = row_ids(&again[1]);
+    assert!(
+        !offered.contains(&chosen),
+        "the taken slot is not offered again"
+    );
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM bookings WHERE source = 'whatsapp' AND status = 'pending'")
+            .await,
+        0
+    );
+
+    // This time the hold runs out but nobody takes the slot: the booking still goes through.
+    let free = offered
+        .iter()
+        .filter(|id| id.starts_with("slot:"))
+        .last()
+        .unwrap();
+    let confirm = p.picks_row(free).await;
+    assert_eq!(
+        button_ids(&confirm[0]),
+        ["yes", "no"],
+        "the name is not asked twice"
+    );
+    app.advance_to("2030-01-07T12:25:00Z");
+    let done = p.presses("yes").await;
+    assert!(
+        body_text(&done[0]).starts_with("¡Listo!"),
+        "{}",
+        body_text(&done[0])
+    );
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM bookings WHERE source = 'whatsapp' AND status = 'pending'")
+            .await,
+        1
+    );
+    assert_eq!(p.graph.problems(), Vec::<String>::new());
+}
+
+async fn outside_the_24_hour_window_only_an_approved_template_may_be_sent(app: &TestApp) {
+    let graph = GraphApi::start().await;
+    let webhook = connect(
+        app,
+        &graph,
+        json!([{"name": "appointment_reminder", "language": "es_AR"}]),
+    )
+    .await;
+    let mut p = Patient {
+        app,
+        graph: graph.clone(),
+        webhook,
+        wa_id: WA_ID.into(),
+        sent: 0,
+    };
+    p.says("hola").await;
+    let (_, list) = app.get("/api/v1/conversations").await;
+    let id = list["conversations"][0]["id"].as_str().unwrap().to_string();
+    let path = format!("/api/v1/conversations/{id}/messages");
+
+    let (status, out) = app
+        .post(&path, json!({"text": "Le escribe la recepción."}))
+        .await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{out}");
+    let got = graph.wait_for(2, 5).await;
+    assert_eq!(got[1]["text"]["body"], "Le escribe la recepción.");
+
+    app.advance_to("2030-01-08T12:00:01Z");
+    let (status, out) = app.post(&path, json!({"text": "¿Sigue ahí?"})).await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    assert_eq!(out["code"], "outside_window");
+    let (status, out) = app
+        .post(
+            &path,
+            json!({"template": {"name": "promo", "language": "es_AR"}}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(out["code"], "unknown_template");
+    let (status, _) = app
+        .post(&path, json!({"template": {"name": "appointment_reminder", "language": "es_AR", "parameters": ["Maria", "mar 08/01 09:00"]}}))
+        .await;
+    assert_eq!(status, StatusCode::ACCEPTED);
+    let got = graph.wait_for(3, 5).await;
+    assert_eq!(got[2]["type"], "template");
+    assert_eq!(
+        got[2]["template"]["components"][0]["parameters"][1]["text"],
+        "mar 08/01 09:00"
+    );
+    assert_eq!(graph.problems(), Vec::<String>::new());
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM chat_outbox WHERE status = 'sent'")
+            .await,
+        3
+    );
+}
+
+async fn a_message_left_unanswered_by_a_dead_process_is_answered_by_the_sweeper(app: &TestApp) {
+    app.clinic().await;
+    let mut p = Patient::new(app).await;
+    p.says("hola").await;
+    // What a process that stored a message and died before answering leaves behind.
+    let (_, list) = app.get("/api/v1/conversations").await;
+    let id = list["conversations"][0]["id"].as_str().unwrap();
+    sqlx::query("INSERT INTO chat_inbox (id, tenant_id, conversation_id, text, received_at) SELECT 'inb_stranded', tenant_id, id, 'agente', $1 FROM conversations WHERE id = $2")
+        .bind(app.clock().now_secs())
+        .bind(id)
+        .execute(&app.server.db.write)
+        .await
+        .unwrap();
+    app.advance_to("2030-01-07T12:00:10Z");
+    app.server.chat.sweep_once().await.unwrap();
+    settle(app).await;
+    let last = p.graph.bodies().last().unwrap().clone();
+    assert!(body_text(&last).contains("persona del equipo"), "{last}");
+}
+
+async fn a_second_server_process_continues_the_conversation(backend: Backend) {
+    let app = TestApp::start(backend).await;
+    app.clinic().await;
+    let mut p = Patient::new(&app).await;
+    p.says("hola").await;
+    let rows = row_ids(&p.presses("book").await[0]);
+    // The next message reaches another process on the same database.
+    let second = app.second_process().await;
+    let key = p.webhook.rsplit("/channels/").next().unwrap().to_string();
+    p.webhook = format!("{}/channels/{key}", second.url());
+    let name_q = p.picks_row(&rows[0]).await;
+    assert!(body_text(&name_q[0]).starts_with("¿A nombre de quién"));
+    second.stop().await;
+    app.finish().await;
+}
+
+crate::on_both_backends!(
+    a_patient_books_then_cancels_and_reschedules_over_whatsapp,
+    after_a_handoff_the_bot_is_silent_until_released,
+    a_hold_that_expired_mid_conversation_still_books_when_the_slot_is_free_and_re_offers_when_not,
+    outside_the_24_hour_window_only_an_approved_template_may_be_sent,
+    a_message_left_unanswered_by_a_dead_process_is_answered_by_the_sweeper,
+);
+
+crate::with_each_backend!(a_second_server_process_continues_the_conversation);
