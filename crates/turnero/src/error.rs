@@ -20,7 +20,7 @@ pub enum Error {
 pub struct Problem {
     #[serde(rename = "type")]
     pub kind: String,
-    pub title: String,
+    pub title: &'static str,
     pub status: u16,
     pub detail: String,
     /// Stable, machine-readable reason, e.g. `slot_unavailable`.
@@ -30,7 +30,9 @@ pub struct Problem {
     pub field: Option<String>,
     /// Every problem of a document checked as a whole (an imported flow), by path.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub problems: Option<Vec<PathProblem>>,
+    // Boxed: every `Result` in the crate carries this type, so it stays small.
+    #[schema(value_type = Option<Vec<PathProblem>>)]
+    pub problems: Option<Box<Vec<PathProblem>>>,
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -45,7 +47,7 @@ impl Error {
     pub fn new(status: StatusCode, code: &'static str, detail: impl Into<String>) -> Self {
         Error::Problem(Problem {
             kind: format!("https://turnero.dev/problems/{code}"),
-            title: status.canonical_reason().unwrap_or("Error").to_string(),
+            title: status.canonical_reason().unwrap_or("Error"),
             status: status.as_u16(),
             detail: detail.into(),
             code,
@@ -87,7 +89,7 @@ impl Error {
     pub fn with_problems(self, problems: Vec<PathProblem>) -> Self {
         match self {
             Error::Problem(mut p) => {
-                p.problems = Some(problems);
+                p.problems = Some(Box::new(problems));
                 Error::Problem(p)
             }
             other => other,

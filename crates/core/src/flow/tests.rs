@@ -217,7 +217,7 @@ fn a_slot_taken_meanwhile_is_said_and_the_slots_are_offered_again() {
     reply(&flow, &mut state, slots(&[MON_9], false));
     say(&flow, &mut state, "09:00");
     let p = reply(&flow, &mut state, Reply::Taken);
-    assert_eq!(texts(&p), [flow.messages.slot_taken.clone()]);
+    assert_eq!(texts(&p), [flow.messages.slot_taken.as_str()]);
     assert!(matches!(p.need, Some(Request::Slots { .. })));
     // The hold ran out before booking and the slot went to someone else.
     state
@@ -235,7 +235,7 @@ fn a_slot_taken_meanwhile_is_said_and_the_slots_are_offered_again() {
     );
     say(&flow, &mut state, "sí");
     let p = reply(&flow, &mut state, Reply::Taken);
-    assert_eq!(texts(&p), [flow.messages.slot_taken.clone()]);
+    assert_eq!(texts(&p), [flow.messages.slot_taken.as_str()]);
     assert!(matches!(p.need, Some(Request::Slots { .. })));
     assert!(!state.vars.contains_key("hold"));
 }
@@ -261,7 +261,7 @@ fn menu_cancel_and_agent_work_at_any_question_and_let_go_of_the_hold() {
         ["Sacar un turno", "Mis turnos", "Hablar con alguien"]
     );
     let p = say(&flow, &mut state, "CANCELAR");
-    assert_eq!(texts(&p), [flow.messages.canceled.clone()]);
+    assert_eq!(texts(&p), [flow.messages.canceled.as_str()]);
     assert_eq!(state.at, None);
     say(&flow, &mut state, "hola");
     let p = say(&flow, &mut state, "agente");

@@ -371,11 +371,7 @@ async fn a_hold_that_expired_mid_conversation_still_books_when_the_slot_is_free_
     );
 
     // This time the hold runs out but nobody takes the slot: the booking still goes through.
-    let free = offered
-        .iter()
-        .filter(|id| id.starts_with("slot:"))
-        .last()
-        .unwrap();
+    let free = offered.iter().rfind(|id| id.starts_with("slot:")).unwrap();
     let confirm = p.picks_row(free).await;
     assert_eq!(
         button_ids(&confirm[0]),
@@ -474,6 +470,44 @@ async fn a_message_left_unanswered_by_a_dead_process_is_answered_by_the_sweeper(
     assert!(body_text(&last).contains("persona del equipo"), "{last}");
 }
 
+async fn replies_wait_out_a_graph_api_outage_and_are_sent_once_it_is_back(app: &TestApp) {
+    app.clinic().await;
+    let mut p = Patient::new(app).await;
+    p.graph.fail_with(Some(503));
+    p.sent += 1;
+    let hello = inbound(
+        "whatsapp_inbound_text.json",
+        WA_ID,
+        p.sent,
+        json!({"type": "text", "text": {"body": "hola"}}),
+    );
+    p.post(hello).await;
+    p.graph.wait_for(1, 5).await;
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while app
+        .count("SELECT COUNT(*) FROM chat_outbox WHERE status = 'queued' AND error LIKE '503%'")
+        .await
+        == 0
+    {
+        assert!(
+            Instant::now() < deadline,
+            "the failed send was not recorded"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    p.graph.fail_with(None);
+    // Once the send's lease has run out, any process's sweeper sends it again.
+    app.advance_to("2030-01-07T12:01:00Z");
+    app.server.chat.sweep_once().await.unwrap();
+    settle(app).await;
+    let bodies = p.graph.bodies();
+    assert_eq!(bodies.len(), 2);
+    assert_eq!(bodies[0], bodies[1]);
+    let (_, sent) = app.get("/api/v1/events?type=message.sent").await;
+    assert_eq!(sent["events"].as_array().unwrap().len(), 1);
+    assert_eq!(sent["events"][0]["data"]["external_ids"][0], "wamid.test.0");
+}
+
 async fn a_second_server_process_continues_the_conversation(backend: Backend) {
     let app = TestApp::start(backend).await;
     app.clinic().await;
@@ -496,6 +530,7 @@ crate::on_both_backends!(
     a_hold_that_expired_mid_conversation_still_books_when_the_slot_is_free_and_re_offers_when_not,
     outside_the_24_hour_window_only_an_approved_template_may_be_sent,
     a_message_left_unanswered_by_a_dead_process_is_answered_by_the_sweeper,
+    replies_wait_out_a_graph_api_outage_and_are_sent_once_it_is_back,
 );
 
 crate::with_each_backend!(a_second_server_process_continues_the_conversation);
