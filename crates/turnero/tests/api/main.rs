@@ -11,6 +11,7 @@ mod calendars;
 mod concurrency;
 mod customers;
 mod delivery_processes;
+mod flows;
 mod graph;
 mod isolation;
 mod processes;

@@ -16,7 +16,7 @@ const APP_SECRET: &str = "test-app-secret";
 const WA_ID: &str = "5511987654321";
 
 /// One person writing to the clinic's number.
-struct Patient<'a> {
+pub struct Patient<'a> {
     app: &'a TestApp,
     graph: GraphApi,
     webhook: String,
@@ -65,7 +65,7 @@ fn inbound(fixture_name: &str, wa_id: &str, id: usize, message: Value) -> Vec<u8
 }
 
 impl<'a> Patient<'a> {
-    async fn new(app: &'a TestApp) -> Patient<'a> {
+    pub async fn new(app: &'a TestApp) -> Patient<'a> {
         let graph = GraphApi::start().await;
         let webhook = connect(app, &graph, json!([])).await;
         Patient {
@@ -99,7 +99,7 @@ impl<'a> Patient<'a> {
         all[before..].to_vec()
     }
 
-    async fn says(&mut self, text: &str) -> Vec<Value> {
+    pub async fn says(&mut self, text: &str) -> Vec<Value> {
         self.sent += 1;
         let body = inbound(
             "whatsapp_inbound_text.json",
@@ -110,7 +110,7 @@ impl<'a> Patient<'a> {
         self.deliver(body).await
     }
 
-    async fn presses(&mut self, id: &str) -> Vec<Value> {
+    pub async fn presses(&mut self, id: &str) -> Vec<Value> {
         self.sent += 1;
         let body = inbound(
             "whatsapp_inbound_button_reply.json",
@@ -121,7 +121,7 @@ impl<'a> Patient<'a> {
         self.deliver(body).await
     }
 
-    async fn picks_row(&mut self, id: &str) -> Vec<Value> {
+    pub async fn picks_row(&mut self, id: &str) -> Vec<Value> {
         self.sent += 1;
         let body = inbound(
             "whatsapp_inbound_list_reply.json",
@@ -154,7 +154,7 @@ pub async fn settle(app: &TestApp) {
     }
 }
 
-fn body_text(m: &Value) -> String {
+pub fn body_text(m: &Value) -> String {
     match m["type"].as_str() {
         Some("text") => m["text"]["body"].as_str().unwrap().to_string(),
         _ => m["interactive"]["body"]["text"]
@@ -164,7 +164,7 @@ fn body_text(m: &Value) -> String {
     }
 }
 
-fn button_ids(m: &Value) -> Vec<String> {
+pub fn button_ids(m: &Value) -> Vec<String> {
     m["interactive"]["action"]["buttons"]
         .as_array()
         .map(|b| {
@@ -176,7 +176,7 @@ fn button_ids(m: &Value) -> Vec<String> {
 }
 
 /// The ids of a question's options, whether WhatsApp shows them as buttons or a list.
-fn option_ids(m: &Value) -> Vec<String> {
+pub fn option_ids(m: &Value) -> Vec<String> {
     let buttons = button_ids(m);
     if buttons.is_empty() {
         row_ids(m)
@@ -185,7 +185,7 @@ fn option_ids(m: &Value) -> Vec<String> {
     }
 }
 
-fn row_ids(m: &Value) -> Vec<String> {
+pub fn row_ids(m: &Value) -> Vec<String> {
     m["interactive"]["action"]["sections"]
         .as_array()
         .map(|s| {
