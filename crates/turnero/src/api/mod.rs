@@ -22,6 +22,7 @@ mod services;
 mod slots;
 mod system;
 pub(crate) mod tenant;
+mod webchat;
 mod webhooks;
 
 use std::sync::Arc;
@@ -93,6 +94,7 @@ pub fn router(
         .merge(channels::routes())
         .merge(flows::routes())
         .merge(conversations::routes())
+        .merge(webchat::routes())
         .split_for_parts();
     let mut doc = doc;
     doc.servers = Some(vec![utoipa::openapi::Server::new("/api/v1")]);
@@ -110,6 +112,7 @@ pub fn router(
         .merge(system::routes())
         .merge(compat::routes())
         .merge(channels::webhook_routes())
+        .merge(webchat::visitor_routes())
         // After routing, so the route template (not the raw path) labels the metrics.
         .route_layer(axum::middleware::from_fn(metrics::track))
         .fallback(|| async { Error::not_found("route") })

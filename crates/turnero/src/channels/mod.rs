@@ -2,4 +2,5 @@
 //! `message.*` events for the webhook hub). The flow engine that answers is issue #5's next
 //! step.
 
+pub mod webchat;
 pub mod whatsapp;

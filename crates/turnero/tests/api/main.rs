@@ -18,6 +18,7 @@ mod processes;
 mod readme;
 mod receiver;
 mod system;
+mod webchat;
 mod webhooks;
 mod whatsapp;
 mod whatsapp_chat;
