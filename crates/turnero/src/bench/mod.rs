@@ -13,6 +13,7 @@ use crate::clock::Clock;
 use crate::config::Config;
 
 mod asisteclick;
+mod chat;
 mod webhooks;
 
 #[derive(Subcommand)]
@@ -46,6 +47,19 @@ pub enum BenchCommand {
         seconds: u64,
         #[arg(long, default_value_t = 32)]
         concurrency: usize,
+        #[arg(long)]
+        database_url: Option<String>,
+    },
+    /// The booking bot's reply latency: signed WhatsApp webhooks at a fixed rate across
+    /// many conversations, timed until each reply reaches a local Graph API stand-in.
+    Chat {
+        /// Messages per second.
+        #[arg(long, default_value_t = 200)]
+        rate: u32,
+        #[arg(long, default_value_t = 20)]
+        seconds: u64,
+        #[arg(long, default_value_t = 1000)]
+        conversations: usize,
         #[arg(long)]
         database_url: Option<String>,
     },
@@ -86,6 +100,12 @@ pub async fn run(cmd: BenchCommand) -> anyhow::Result<()> {
             concurrency,
             database_url,
         } => asisteclick::run(seconds, concurrency, database_url).await,
+        BenchCommand::Chat {
+            rate,
+            seconds,
+            conversations,
+            database_url,
+        } => chat::run(rate, seconds, conversations, database_url).await,
     }
 }
 

@@ -1,0 +1,158 @@
+//! `turnero bench chat`: the booking bot's reply latency. Signed WhatsApp webhooks go in at
+//! a fixed rate (open loop: a slow answer does not slow the sender) across many
+//! conversations; the time measured is from just before a webhook is posted to the moment
+//! the bot's reply reaches a Graph API stand-in in this process. Each conversation cycles
+//! through "hola" (the menu), the "book" button (free slots computed and listed) and
+//! "cancelar" (back to idle): every message gets exactly one reply.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use axum::extract::State;
+use hmac::{Hmac, Mac};
+use serde_json::{json, Value};
+use sha2::Sha256;
+
+use super::{setup_with, Report};
+
+const APP_SECRET: &str = "bench-app-secret";
+
+type Sent = Arc<Mutex<HashMap<String, Instant>>>;
+
+struct StandIn {
+    sent: Sent,
+    report: Mutex<Report>,
+}
+
+async fn graph_api(State(s): State<Arc<StandIn>>, body: axum::body::Bytes) -> axum::Json<Value> {
+    let arrived = Instant::now();
+    let v: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+    let to = v["to"].as_str().unwrap_or_default().to_string();
+    if let Some(at) = s.sent.lock().expect("sent map").remove(&to) {
+        let mut r = s.report.lock().expect("report");
+        r.ok += 1;
+        r.latencies.push(arrived - at);
+    }
+    axum::Json(json!({"messaging_product": "whatsapp", "messages": [{"id": format!("wamid.bench.{to}")}]}))
+}
+
+fn webhook_body(wa_id: &str, n: usize, step: usize) -> Vec<u8> {
+    let message = match step {
+        0 => json!({"type": "text", "text": {"body": "hola"}}),
+        1 => json!({"type": "interactive", "interactive": {"type": "button_reply", "button_reply": {"id": "book", "title": "Sacar un turno"}}}),
+        _ => json!({"type": "text", "text": {"body": "cancelar"}}),
+    };
+    let mut m = json!({"from": wa_id, "id": format!("wamid.bench.{wa_id}.{n}"), "timestamp": "1776693791"});
+    m.as_object_mut()
+        .expect("object")
+        .extend(message.as_object().expect("object").clone());
+    serde_json::to_vec(&json!({
+        "object": "whatsapp_business_account",
+        "entry": [{"id": "1", "changes": [{"field": "messages", "value": {
+            "messaging_product": "whatsapp",
+            "metadata": {"display_phone_number": "5491100000000", "phone_number_id": "106540352242922"},
+            "contacts": [{"profile": {"name": "Bench"}, "wa_id": wa_id}],
+            "messages": [m]
+        }}]}]
+    }))
+    .expect("json")
+}
+
+fn sign(body: &[u8]) -> String {
+    let mut mac = Hmac::<Sha256>::new_from_slice(APP_SECRET.as_bytes()).expect("hmac key");
+    mac.update(body);
+    format!("sha256={}", hex::encode(mac.finalize().into_bytes()))
+}
+
+pub async fn run(
+    rate: u32,
+    seconds: u64,
+    conversations: usize,
+    database_url: Option<String>,
+) -> anyhow::Result<()> {
+    let s = setup_with(database_url, |c| c.outbound_allow = "127.0.0.0/8".into()).await?;
+    s.busy_week().await?;
+    let stand_in = Arc::new(StandIn {
+        sent: Sent::default(),
+        report: Mutex::new(Report::empty()),
+    });
+    let app = axum::Router::new()
+        .fallback(axum::routing::post(graph_api))
+        .with_state(stand_in.clone());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let graph_url = format!("http://{}/v24.0", listener.local_addr()?);
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    let wired = s
+        .client
+        .put(format!("{}/api/v1/channels/whatsapp", s.base))
+        .bearer_auth(&s.key)
+        .json(&json!({"phone_number_id": "106540352242922", "access_token": "bench",
+            "app_secret": APP_SECRET, "verify_token": "bench", "graph_api_url": graph_url}))
+        .send()
+        .await?
+        .json::<Value>()
+        .await?;
+    let webhook = wired["webhook_url"]
+        .as_str()
+        .ok_or_else(|| anyhow::anyhow!("no webhook_url: {wired}"))?
+        .to_string();
+
+    let total = (u64::from(rate) * seconds) as usize;
+    let conversations = conversations.max(1);
+    // Bodies and signatures made up front: the load generator only posts.
+    let bodies: Vec<(String, Vec<u8>, String)> = (0..total)
+        .map(|i| {
+            let wa_id = format!("54911{:08}", i % conversations);
+            let body = webhook_body(&wa_id, i, (i / conversations) % 3);
+            let sig = sign(&body);
+            (wa_id, body, sig)
+        })
+        .collect();
+    println!(
+        "chat: {total} messages at {rate}/s over {conversations} conversations ({seconds}s)"
+    );
+    let gap = Duration::from_secs_f64(1.0 / f64::from(rate.max(1)));
+    let mut posted = Report::empty();
+    let started = Instant::now();
+    let mut tasks = Vec::with_capacity(total);
+    for (i, (wa_id, body, sig)) in bodies.into_iter().enumerate() {
+        tokio::time::sleep_until((started + gap * i as u32).into()).await;
+        let (client, url, sent) = (s.client.clone(), webhook.clone(), stand_in.sent.clone());
+        tasks.push(tokio::spawn(async move {
+            let t = Instant::now();
+            sent.lock().expect("sent map").insert(wa_id, t);
+            let ok = client
+                .post(&url)
+                .header("content-type", "application/json")
+                .header("x-hub-signature-256", sig)
+                .body(body)
+                .send()
+                .await
+                .is_ok_and(|r| r.status().is_success());
+            (ok, t.elapsed())
+        }));
+    }
+    for t in tasks {
+        let (ok, took) = t.await?;
+        if ok {
+            posted.ok += 1;
+        } else {
+            posted.failed += 1;
+        }
+        posted.latencies.push(took);
+    }
+    posted.elapsed = started.elapsed();
+    // Replies still on their way.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while stand_in.report.lock().expect("report").ok < total && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let mut replies = std::mem::replace(&mut *stand_in.report.lock().expect("report"), Report::empty());
+    replies.elapsed = started.elapsed();
+    replies.failed = total - replies.ok;
+    posted.print("webhook");
+    replies.print("reply");
+    println!("reply max={:.2}ms", replies.latencies.last().map_or(0.0, |d| d.as_secs_f64() * 1000.0));
+    Ok(())
+}
