@@ -34,16 +34,21 @@ async fn graph_api(State(s): State<Arc<StandIn>>, body: axum::body::Bytes) -> ax
         r.ok += 1;
         r.latencies.push(arrived - at);
     }
-    axum::Json(json!({"messaging_product": "whatsapp", "messages": [{"id": format!("wamid.bench.{to}")}]}))
+    axum::Json(
+        json!({"messaging_product": "whatsapp", "messages": [{"id": format!("wamid.bench.{to}")}]}),
+    )
 }
 
 fn webhook_body(wa_id: &str, n: usize, step: usize) -> Vec<u8> {
     let message = match step {
         0 => json!({"type": "text", "text": {"body": "hola"}}),
-        1 => json!({"type": "interactive", "interactive": {"type": "button_reply", "button_reply": {"id": "book", "title": "Sacar un turno"}}}),
+        1 => {
+            json!({"type": "interactive", "interactive": {"type": "button_reply", "button_reply": {"id": "book", "title": "Sacar un turno"}}})
+        }
         _ => json!({"type": "text", "text": {"body": "cancelar"}}),
     };
-    let mut m = json!({"from": wa_id, "id": format!("wamid.bench.{wa_id}.{n}"), "timestamp": "1776693791"});
+    let mut m =
+        json!({"from": wa_id, "id": format!("wamid.bench.{wa_id}.{n}"), "timestamp": "1776693791"});
     m.as_object_mut()
         .expect("object")
         .extend(message.as_object().expect("object").clone());
@@ -87,8 +92,10 @@ pub async fn run(
         .client
         .put(format!("{}/api/v1/channels/whatsapp", s.base))
         .bearer_auth(&s.key)
-        .json(&json!({"phone_number_id": "106540352242922", "access_token": "bench",
-            "app_secret": APP_SECRET, "verify_token": "bench", "graph_api_url": graph_url}))
+        .json(
+            &json!({"phone_number_id": "106540352242922", "access_token": "bench",
+            "app_secret": APP_SECRET, "verify_token": "bench", "graph_api_url": graph_url}),
+        )
         .send()
         .await?
         .json::<Value>()
@@ -109,9 +116,7 @@ pub async fn run(
             (wa_id, body, sig)
         })
         .collect();
-    println!(
-        "chat: {total} messages at {rate}/s over {conversations} conversations ({seconds}s)"
-    );
+    println!("chat: {total} messages at {rate}/s over {conversations} conversations ({seconds}s)");
     let gap = Duration::from_secs_f64(1.0 / f64::from(rate.max(1)));
     let mut posted = Report::empty();
     let started = Instant::now();
@@ -148,11 +153,20 @@ pub async fn run(
     while stand_in.report.lock().expect("report").ok < total && Instant::now() < deadline {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
-    let mut replies = std::mem::replace(&mut *stand_in.report.lock().expect("report"), Report::empty());
+    let mut replies = std::mem::replace(
+        &mut *stand_in.report.lock().expect("report"),
+        Report::empty(),
+    );
     replies.elapsed = started.elapsed();
     replies.failed = total - replies.ok;
     posted.print("webhook");
     replies.print("reply");
-    println!("reply max={:.2}ms", replies.latencies.last().map_or(0.0, |d| d.as_secs_f64() * 1000.0));
+    println!(
+        "reply max={:.2}ms",
+        replies
+            .latencies
+            .last()
+            .map_or(0.0, |d| d.as_secs_f64() * 1000.0)
+    );
     Ok(())
 }
