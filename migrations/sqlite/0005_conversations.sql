@@ -59,6 +59,8 @@ CREATE TABLE chat_outbox (
     lease_until      BIGINT,
     external_id      TEXT,
     error            TEXT,
+    -- `bot`, or `operator` for staff messages sent through the API.
+    sender           TEXT NOT NULL DEFAULT 'bot',
     created_at       BIGINT NOT NULL,
     sent_at          BIGINT
 );

@@ -51,6 +51,17 @@ pub struct Choice {
     pub description: Option<String>,
 }
 
+impl Output {
+    /// The output as plain text: what a log, a transcript or a text-only format shows.
+    pub fn as_text(&self) -> String {
+        match self {
+            Output::Text(t) => t.clone(),
+            Output::Choose(q) => q.numbered_text(),
+            Output::Template(t) => format!("[{}] {}", t.name, t.parameters.join(" · ")),
+        }
+    }
+}
+
 impl Question {
     pub fn options(&self) -> impl Iterator<Item = &Choice> {
         self.sections.iter().flat_map(|s| s.options.iter())

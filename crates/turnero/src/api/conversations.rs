@@ -202,7 +202,7 @@ async fn send_message(
     };
     let mut tx = s.db.begin().await?;
     let mut batch = Batch::default();
-    send::queue_from(&mut batch, &c, &[output], "staff", now)?;
+    send::queue_from(&mut batch, &c, &[output], "operator", now)?;
     batch.run(&mut tx).await?;
     s.db.commit_events(tx).await?;
     let _ = s.chat.said.send(c.id.clone());

@@ -27,7 +27,7 @@ struct VariablesChanged<'a> {
     contact_id: &'a str,
     customer_id: Option<&'a str>,
     /// New values; `null` for a variable no longer set.
-    changed: &'a BTreeMap<String, Option<String>>,
+    variables: &'a BTreeMap<String, Option<String>>,
 }
 
 #[derive(Serialize)]
@@ -123,7 +123,7 @@ impl Chat {
                     conversation_id: &c.id,
                     contact_id: &c.contact,
                     customer_id,
-                    changed: &changed,
+                    variables: &changed,
                 };
                 let kind = event::CONVERSATION_VARIABLES_CHANGED;
                 events::push(&mut batch, &c.tenant, kind, &c.id, &data, now)?;

@@ -21,23 +21,61 @@ use crate::error::Result;
 /// How long a process owns a row it is sending; after that another may send it again.
 const SEND_LEASE_SECS: i64 = 30;
 
+/// `message.sent` data, in the conversation events' shape (see `webhooks/formats.rs`).
 #[derive(Serialize)]
-pub struct Sent<'a> {
-    pub channel: &'a str,
-    pub conversation_id: &'a str,
-    pub contact_id: &'a str,
-    pub message_id: &'a str,
-    /// The channel's id for it (WhatsApp's `wamid…`).
-    pub external_ids: Vec<String>,
-    pub output: &'a Output,
-    /// `bot` or `staff`.
-    pub from: &'a str,
+struct Sent<'a> {
+    channel: &'a str,
+    conversation_id: &'a str,
+    contact_id: &'a str,
+    customer_id: Option<&'a str>,
+    message: SentMessage<'a>,
+}
+
+#[derive(Serialize)]
+struct SentMessage<'a> {
+    id: &'a str,
+    /// The output as text (a question with its numbered options).
+    text: String,
+    at: String,
+    /// `bot`, or `operator` for staff messages.
+    from: &'a str,
+    is_button: bool,
+    /// The channel's ids for it (WhatsApp's `wamid…`; a long text may take several).
+    external_ids: Vec<String>,
+    /// The output as the bot produced it, before the channel shaped it.
+    output: &'a Output,
+}
+
+impl<'a> Sent<'a> {
+    fn new(c: &'a Conversation, id: &'a str, output: &'a Output, from: &'a str, at: i64) -> Self {
+        Sent {
+            channel: &c.channel,
+            conversation_id: &c.id,
+            contact_id: if c.channel == "whatsapp" {
+                &c.contact
+            } else {
+                "visitor"
+            },
+            customer_id: c.customer_id.as_deref(),
+            message: SentMessage {
+                id,
+                text: output.as_text(),
+                at: crate::api::fmt_ts(at),
+                from,
+                is_button: false,
+                external_ids: vec![],
+                output,
+            },
+        }
+    }
 }
 
 /// Adds the outputs' rows (and, for the web chat, their `message.sent` events) to a batch.
 pub fn queue(batch: &mut Batch, c: &Conversation, outputs: &[Output], now: i64) -> Result<()> {
     queue_from(batch, c, outputs, "bot", now)
 }
+
+/// Like [`queue`], from `bot` or `operator` (staff writing through the API).
 
 pub fn queue_from(
     batch: &mut Batch,
@@ -53,7 +91,7 @@ pub fn queue_from(
         let status = if web { "sent" } else { "queued" };
         batch.push(
             "INSERT INTO chat_outbox (id, tenant_id, conversation_id, channel, output, status, \
-             created_at, sent_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+             created_at, sent_at, sender) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
             crate::args![
                 id.clone(),
                 c.tenant.as_str().to_string(),
@@ -62,19 +100,12 @@ pub fn queue_from(
                 body,
                 status.to_string(),
                 now,
-                web.then_some(now)
+                web.then_some(now),
+                from.to_string()
             ]?,
         );
         if web {
-            let data = Sent {
-                channel: &c.channel,
-                conversation_id: &c.id,
-                contact_id: "visitor",
-                message_id: &id,
-                external_ids: vec![],
-                output: out,
-                from,
-            };
+            let data = Sent::new(c, &id, out, from, now);
             events::push(batch, &c.tenant, event::MESSAGE_SENT, &id, &data, now)?;
         }
     }
@@ -113,15 +144,15 @@ impl Chat {
             return Ok(());
         }
         let rows = sqlx::query(
-            "SELECT id, output FROM chat_outbox WHERE conversation_id = $1 AND status = 'queued' \
-             ORDER BY id",
+            "SELECT id, output, sender FROM chat_outbox WHERE conversation_id = $1 \
+             AND status = 'queued' ORDER BY id",
         )
         .bind(conversation)
         .fetch_all(&self.db.write)
         .await?;
         let channel = store::get(&self.db, &c.tenant).await?;
         for row in rows {
-            let (id, output): (String, String) = (row.get(0), row.get(1));
+            let (id, output, from): (String, String, String) = (row.get(0), row.get(1), row.get(2));
             let now = self.clock.now_secs();
             let claimed = sqlx::query(
                 "UPDATE chat_outbox SET lease_until = $1 WHERE id = $2 AND status = 'queued' \
@@ -153,15 +184,8 @@ impl Chat {
                     .bind(&id)
                     .execute(&mut *tx)
                     .await?;
-                    let data = Sent {
-                        channel: &c.channel,
-                        conversation_id: &c.id,
-                        contact_id: &c.contact,
-                        message_id: &id,
-                        external_ids: wamids.clone(),
-                        output: &output,
-                        from: "bot",
-                    };
+                    let mut data = Sent::new(&c, &id, &output, &from, now);
+                    data.message.external_ids = wamids.clone();
                     events::record(&mut tx, &c.tenant, event::MESSAGE_SENT, &id, &data, now)
                         .await?;
                     self.db.commit_events(tx).await?;

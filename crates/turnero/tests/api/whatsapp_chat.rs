@@ -316,8 +316,29 @@ async fn a_patient_books_then_cancels_and_reschedules_over_whatsapp(app: &TestAp
 
 async fn after_a_handoff_the_bot_is_silent_until_released(app: &TestApp) {
     app.clinic().await;
+    let rx = crate::receiver::Receiver::start().await;
+    let (status, hook) = app
+        .post(
+            "/api/v1/webhooks",
+            json!({"url": rx.url, "format": "botmaker", "event_types": ["message.*", "conversation.*"]}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{hook}");
     let mut p = Patient::new(app).await;
     p.says("hola").await;
+    // The integrator hears both sides in Botmaker's shape: the person, then the bot.
+    let heard = rx.wait_for(2, 10).await;
+    let bodies: Vec<Value> = heard.iter().map(|r| r.json()).collect();
+    let bot = bodies
+        .iter()
+        .find(|b| b["messages"][0]["from"] == "bot")
+        .expect("the bot's reply as a Botmaker message");
+    assert_eq!(bot["type"], "message");
+    assert_eq!(bot["contactId"], WA_ID);
+    assert!(bot["messages"][0]["message"]
+        .as_str()
+        .unwrap()
+        .contains("1. Sacar un turno"));
     let handed = p.says("agente").await;
     assert!(body_text(&handed[0]).contains("persona del equipo"));
     assert!(p.says("¿hay alguien?").await.is_empty());
@@ -505,7 +526,10 @@ async fn replies_wait_out_a_graph_api_outage_and_are_sent_once_it_is_back(app: &
     assert_eq!(bodies[0], bodies[1]);
     let (_, sent) = app.get("/api/v1/events?type=message.sent").await;
     assert_eq!(sent["events"].as_array().unwrap().len(), 1);
-    assert_eq!(sent["events"][0]["data"]["external_ids"][0], "wamid.test.0");
+    assert_eq!(
+        sent["events"][0]["data"]["message"]["external_ids"][0],
+        "wamid.test.0"
+    );
 }
 
 async fn a_second_server_process_continues_the_conversation(backend: Backend) {
