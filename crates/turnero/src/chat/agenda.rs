@@ -366,11 +366,32 @@ async fn book(
             let mut vars = booking_vars(cx, &b).await?;
             if let Some(c) = &b.customer {
                 vars.insert("customer.id".into(), c.id.clone());
+                if let Some(contact) = customer.get("external_id") {
+                    remember_contact(cx, &c.id, contact).await?;
+                }
             }
             Ok(Reply::Done(vars))
         }
         Err(e) => refused(e),
     }
+}
+
+/// Keeps the channel's id for the person (WhatsApp's `wa_id`) on a customer who was on file
+/// before they wrote (a new customer gets it when created).
+async fn remember_contact(cx: &Ctx<'_>, customer: &str, contact: &str) -> Result<()> {
+    let id = CustomerId::from_trusted(customer.to_string());
+    let known = customers::get(cx.db, cx.tenant, &id).await?;
+    if known.external_ids.get(cx.source).and_then(Value::as_str) == Some(contact) {
+        return Ok(());
+    }
+    let mut external_ids = Map::new();
+    external_ids.insert(cx.source.to_string(), Value::String(contact.to_string()));
+    let patch = CustomerDef {
+        external_ids,
+        ..CustomerDef::default()
+    };
+    customers::update(cx.db, cx.tenant, &id, patch, cx.now).await?;
+    Ok(())
 }
 
 fn customer_vars(c: customers::CustomerOut) -> BTreeMap<String, String> {

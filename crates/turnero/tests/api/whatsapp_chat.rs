@@ -314,6 +314,48 @@ async fn a_patient_books_then_cancels_and_reschedules_over_whatsapp(app: &TestAp
     assert!(!vars["events"].as_array().unwrap().is_empty());
 }
 
+async fn a_customer_on_file_is_greeted_by_name_not_asked_again_and_keeps_the_whatsapp_id(
+    app: &TestApp,
+) {
+    app.clinic().await;
+    let (status, c) = app
+        .post(
+            "/api/v1/customers",
+            json!({"name": "Maria Silva", "phone": "+55 11 98765-4321"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{c}");
+    let mut p = Patient::new(app).await;
+    let menu = p.says("hola").await;
+    assert!(
+        body_text(&menu[0]).starts_with("¡Hola Maria Silva!"),
+        "{}",
+        body_text(&menu[0])
+    );
+    let rows = row_ids(&p.presses("book").await[0]);
+    let confirm = p.picks_row(&rows[0]).await;
+    assert_eq!(
+        button_ids(&confirm[0]),
+        ["yes", "no"],
+        "neither phone nor name is asked"
+    );
+    p.presses("yes").await;
+    let (_, after) = app
+        .get(&format!("/api/v1/customers/{}", c["id"].as_str().unwrap()))
+        .await;
+    assert_eq!(after["external_ids"]["whatsapp"], WA_ID);
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM customers").await,
+        1,
+        "no second customer"
+    );
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM bookings WHERE status = 'pending'")
+            .await,
+        1
+    );
+}
+
 async fn after_a_handoff_the_bot_is_silent_until_released(app: &TestApp) {
     app.clinic().await;
     let rx = crate::receiver::Receiver::start().await;
@@ -551,6 +593,7 @@ async fn a_second_server_process_continues_the_conversation(backend: Backend) {
 crate::on_both_backends!(
     a_patient_books_then_cancels_and_reschedules_over_whatsapp,
     after_a_handoff_the_bot_is_silent_until_released,
+    a_customer_on_file_is_greeted_by_name_not_asked_again_and_keeps_the_whatsapp_id,
     a_hold_that_expired_mid_conversation_still_books_when_the_slot_is_free_and_re_offers_when_not,
     outside_the_24_hour_window_only_an_approved_template_may_be_sent,
     a_message_left_unanswered_by_a_dead_process_is_answered_by_the_sweeper,
