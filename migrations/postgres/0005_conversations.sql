@@ -42,6 +42,9 @@ CREATE TABLE chat_inbox (
     text             TEXT NOT NULL,
     reply_id         TEXT,
     received_at      BIGINT NOT NULL,
+    -- Turns that failed on it; after five it is set aside (done, unanswered) so one bad
+    -- message cannot hold up its conversation for ever.
+    attempts         BIGINT NOT NULL DEFAULT 0,
     done_at          BIGINT
 );
 CREATE INDEX chat_inbox_pending ON chat_inbox (conversation_id, id) WHERE done_at IS NULL;

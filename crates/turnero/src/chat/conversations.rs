@@ -253,6 +253,25 @@ pub async fn save_in(tx: &mut Tx, c: &Conversation, now: i64) -> Result<bool> {
     Ok(done.rows_affected() == 1)
 }
 
+/// How many failed turns a message gets before it is set aside.
+pub const MAX_ATTEMPTS: i64 = 5;
+
+/// Counts a failed turn on a message; sets it aside (done, unanswered) at the last attempt.
+/// Answers whether it was set aside.
+pub async fn inbox_failed(db: &Db, id: &str, now: i64) -> Result<bool> {
+    let row = sqlx::query(
+        "UPDATE chat_inbox SET attempts = attempts + 1, \
+         done_at = CASE WHEN attempts + 1 >= $1 THEN $2 ELSE done_at END \
+         WHERE id = $3 RETURNING done_at",
+    )
+    .bind(MAX_ATTEMPTS)
+    .bind(now)
+    .bind(id)
+    .fetch_optional(&db.write)
+    .await?;
+    Ok(row.is_some_and(|r| r.get::<Option<i64>, _>(0).is_some()))
+}
+
 /// Marks a message answered; false when another process answered it first.
 pub async fn inbox_done_in(tx: &mut Tx, id: &str, now: i64) -> Result<bool> {
     let done = sqlx::query("UPDATE chat_inbox SET done_at = $1 WHERE id = $2 AND done_at IS NULL")

@@ -46,7 +46,14 @@ impl Chat {
         {
             let _turn = lock.lock().await;
             while let Some(m) = conversations::next_pending(&self.db, conversation).await? {
-                self.turn(conversation, &m).await?;
+                if let Err(e) = self.turn(conversation, &m).await {
+                    let now = self.clock.now_secs();
+                    if !conversations::inbox_failed(&self.db, &m.id, now).await? {
+                        return Err(e); // the sweeper tries again
+                    }
+                    tracing::error!(error = ?e, message = m.id, conversation,
+                        "a message failed every turn and was set aside unanswered");
+                }
             }
         }
         self.send_queued(conversation).await

@@ -533,6 +533,43 @@ async fn a_message_left_unanswered_by_a_dead_process_is_answered_by_the_sweeper(
     assert!(body_text(&last).contains("persona del equipo"), "{last}");
 }
 
+async fn a_message_that_fails_every_turn_is_set_aside_after_five_attempts(app: &TestApp) {
+    app.clinic().await;
+    let mut p = Patient::new(app).await;
+    p.says("hola").await;
+    // A conversation whose stored state no longer reads (as after a bad manual edit).
+    sqlx::query("UPDATE conversations SET state = 'not json'")
+        .execute(&app.server.db.write)
+        .await
+        .unwrap();
+    p.sent += 1;
+    let body = inbound(
+        "whatsapp_inbound_text.json",
+        WA_ID,
+        p.sent,
+        json!({"type": "text", "text": {"body": "1"}}),
+    );
+    p.post(body).await;
+    // The first attempt is the receiving process's own, right away.
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while app.count("SELECT MAX(attempts) FROM chat_inbox").await < 1 {
+        assert!(
+            Instant::now() < deadline,
+            "the first turn was not attempted"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let pending = "SELECT COUNT(*) FROM chat_inbox WHERE done_at IS NULL";
+    for sweep in 2..=5 {
+        app.advance_to(&format!("2030-01-07T12:0{sweep}:00Z"));
+        let _ = app.server.chat.sweep_once().await;
+        let left = app.count(pending).await;
+        assert_eq!(left, i64::from(sweep < 5), "after sweep {sweep}");
+    }
+    assert_eq!(app.count("SELECT MAX(attempts) FROM chat_inbox").await, 5);
+    assert_eq!(p.graph.bodies().len(), 1, "nothing was sent for it");
+}
+
 async fn replies_wait_out_a_graph_api_outage_and_are_sent_once_it_is_back(app: &TestApp) {
     app.clinic().await;
     let mut p = Patient::new(app).await;
@@ -598,6 +635,7 @@ crate::on_both_backends!(
     outside_the_24_hour_window_only_an_approved_template_may_be_sent,
     a_message_left_unanswered_by_a_dead_process_is_answered_by_the_sweeper,
     replies_wait_out_a_graph_api_outage_and_are_sent_once_it_is_back,
+    a_message_that_fails_every_turn_is_set_aside_after_five_attempts,
 );
 
 crate::with_each_backend!(a_second_server_process_continues_the_conversation);
