@@ -76,7 +76,6 @@ pub fn queue(batch: &mut Batch, c: &Conversation, outputs: &[Output], now: i64) 
 }
 
 /// Like [`queue`], from `bot` or `operator` (staff writing through the API).
-
 pub fn queue_from(
     batch: &mut Batch,
     c: &Conversation,
