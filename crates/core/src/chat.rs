@@ -11,6 +11,9 @@ use unicode_normalization::UnicodeNormalization;
 pub enum Output {
     Text(String),
     Choose(Question),
+    /// Asks for the person's phone number: a channel that can share a contact offers that
+    /// (a phone field in the web chat); others show the text.
+    AskContact(String),
     /// A message template approved with the channel (WhatsApp: the only thing that may be
     /// sent outside the 24-hour window).
     Template(Template),
@@ -55,7 +58,7 @@ impl Output {
     /// The output as plain text: what a log, a transcript or a text-only format shows.
     pub fn as_text(&self) -> String {
         match self {
-            Output::Text(t) => t.clone(),
+            Output::Text(t) | Output::AskContact(t) => t.clone(),
             Output::Choose(q) => q.numbered_text(),
             Output::Template(t) => format!("[{}] {}", t.name, t.parameters.join(" · ")),
         }

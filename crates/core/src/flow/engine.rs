@@ -194,6 +194,15 @@ impl Run<'_> {
         self.p.outputs.push(Output::Text(t));
     }
 
+    /// A free-text question; a phone question asks for the contact.
+    fn prompt(&mut self, validator: Validator, text: &str) {
+        let t = render(text, &self.state.vars);
+        self.p.outputs.push(match validator {
+            Validator::Phone => Output::AskContact(t),
+            _ => Output::Text(t),
+        });
+    }
+
     fn current(&self) -> Option<(&str, &Step)> {
         let at = self.state.at.as_deref()?;
         self.flow
@@ -276,7 +285,12 @@ impl Run<'_> {
     fn ask_again(&mut self, step: &Step) {
         match (&self.state.question, step) {
             (Some(q), _) => self.p.outputs.push(Output::Choose(q.clone())),
-            (None, Step::Ask { text, .. }) => self.say(text),
+            (
+                None,
+                Step::Ask {
+                    text, validator, ..
+                },
+            ) => self.prompt(*validator, text),
             (None, Step::Questions { .. }) => {
                 if let Some(q) = self.flow.questions.get(self.state.question_index) {
                     self.say(&q.text.clone());
@@ -380,7 +394,7 @@ impl Run<'_> {
                         let q = self.question(&text, choices(&options));
                         return self.ask(q);
                     }
-                    return self.say(&text);
+                    return self.prompt(validator, &text);
                 }
                 Step::Questions { next } => match self.next_custom_question() {
                     true => return,

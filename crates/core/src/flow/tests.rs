@@ -52,7 +52,7 @@ fn texts(p: &Progress) -> Vec<String> {
     p.outputs
         .iter()
         .map(|o| match o {
-            Output::Text(t) => t.clone(),
+            Output::Text(t) | Output::AskContact(t) => t.clone(),
             Output::Choose(q) => q.body.clone(),
             Output::Template(t) => t.name.clone(),
         })
@@ -167,6 +167,10 @@ fn a_whole_booking_holds_the_slot_asks_only_what_is_unknown_and_books_with_custo
         },
     );
     assert_eq!(texts(&p), ["¿Cuál es tu número de celular?"]);
+    assert!(
+        matches!(p.outputs[0], Output::AskContact(_)),
+        "a phone question asks for the contact"
+    );
     let p = say(&flow, &mut state, "11 15 5555-1234");
     assert_eq!(
         p.need,

@@ -151,6 +151,12 @@ async fn a_visitor_books_in_a_real_browser_through_the_web_chat() {
     assert!(slots[0].starts_with("slot:"), "{slots:?}");
     press(&c, &slots[0]).await;
     bot_says(&c, "¿Cuál es tu número de celular?").await;
+    let field = c.find(Locator::Id("text")).await.unwrap();
+    assert_eq!(
+        field.attr("type").await.unwrap().as_deref(),
+        Some("tel"),
+        "a phone field"
+    );
     types(&c, "11 15 5555-1234").await;
     bot_says(&c, "¿A nombre de quién").await;
     types(&c, "Ana Gómez").await;

@@ -152,7 +152,8 @@ pub fn messages(to: &str, out: &Output, reply_to: Option<&str>) -> Vec<Value> {
             .collect::<Vec<_>>()
     };
     match out {
-        Output::Text(t) => text(t),
+        // The Cloud API cannot ask for a contact card: the question goes as text.
+        Output::Text(t) | Output::AskContact(t) => text(t),
         Output::Choose(q) => match as_buttons(q).or_else(|| as_list(q)) {
             Some(interactive) => vec![envelope(to, reply_to, "interactive", interactive)],
             None => text(&q.numbered_text()),
