@@ -99,35 +99,32 @@ impl<'a> Patient<'a> {
         all[before..].to_vec()
     }
 
-    pub async fn says(&mut self, text: &str) -> Vec<Value> {
+    /// The next inbound message: a recorded payload with `message` merged in.
+    fn next_message(&mut self, fixture_name: &str, message: Value) -> Vec<u8> {
         self.sent += 1;
-        let body = inbound(
-            "whatsapp_inbound_text.json",
-            &self.wa_id.clone(),
-            self.sent,
-            json!({"type": "text", "text": {"body": text}}),
-        );
+        inbound(fixture_name, &self.wa_id, self.sent, message)
+    }
+
+    pub async fn says(&mut self, text: &str) -> Vec<Value> {
+        let message = json!({"type": "text", "text": {"body": text}});
+        let body = self.next_message("whatsapp_inbound_text.json", message);
         self.deliver(body).await
     }
 
     pub async fn presses(&mut self, id: &str) -> Vec<Value> {
-        self.sent += 1;
-        let body = inbound(
+        let reply = json!({"type": "button_reply", "button_reply": {"id": id, "title": "x"}});
+        let body = self.next_message(
             "whatsapp_inbound_button_reply.json",
-            &self.wa_id.clone(),
-            self.sent,
-            json!({"interactive": {"type": "button_reply", "button_reply": {"id": id, "title": "x"}}}),
+            json!({"interactive": reply}),
         );
         self.deliver(body).await
     }
 
     pub async fn picks_row(&mut self, id: &str) -> Vec<Value> {
-        self.sent += 1;
-        let body = inbound(
+        let reply = json!({"type": "list_reply", "list_reply": {"id": id, "title": "x"}});
+        let body = self.next_message(
             "whatsapp_inbound_list_reply.json",
-            &self.wa_id.clone(),
-            self.sent,
-            json!({"interactive": {"type": "list_reply", "list_reply": {"id": id, "title": "x"}}}),
+            json!({"interactive": reply}),
         );
         self.deliver(body).await
     }
@@ -542,11 +539,8 @@ async fn a_message_that_fails_every_turn_is_set_aside_after_five_attempts(app: &
         .execute(&app.server.db.write)
         .await
         .unwrap();
-    p.sent += 1;
-    let body = inbound(
+    let body = p.next_message(
         "whatsapp_inbound_text.json",
-        WA_ID,
-        p.sent,
         json!({"type": "text", "text": {"body": "1"}}),
     );
     p.post(body).await;
@@ -574,11 +568,8 @@ async fn replies_wait_out_a_graph_api_outage_and_are_sent_once_it_is_back(app: &
     app.clinic().await;
     let mut p = Patient::new(app).await;
     p.graph.fail_with(Some(503));
-    p.sent += 1;
-    let hello = inbound(
+    let hello = p.next_message(
         "whatsapp_inbound_text.json",
-        WA_ID,
-        p.sent,
         json!({"type": "text", "text": {"body": "hola"}}),
     );
     p.post(hello).await;
