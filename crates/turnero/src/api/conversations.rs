@@ -14,7 +14,7 @@ use super::extract::{Auth, Json, Query};
 use super::parse::within;
 use super::AppState;
 use crate::channels::whatsapp::store;
-use crate::chat::conversations::{self, ConversationOut};
+use crate::chat::conversations::{self, ConversationOut, TranscriptLine};
 use crate::chat::send;
 use crate::db::Batch;
 use crate::error::{Error, Result};
@@ -28,7 +28,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(list_conversations))
         .routes(routes!(get_conversation))
         .routes(routes!(release))
-        .routes(routes!(send_message))
+        .routes(routes!(send_message, transcript))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -101,6 +101,25 @@ async fn release(
     Ok(axum::Json(
         conversations::get(&s.db, &auth.tenant, &id).await?.out(),
     ))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Transcript {
+    pub messages: Vec<TranscriptLine>,
+}
+
+/// What was said in the conversation, oldest first (the latest 200 lines): what staff read
+/// before answering a handed-off conversation.
+#[utoipa::path(get, path = "/conversations/{id}/messages", tag = "conversations",
+    responses((status = 200, body = Transcript), (status = 404, body = crate::error::Problem)))]
+async fn transcript(
+    State(s): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+) -> Result<axum::Json<Transcript>> {
+    conversations::get(&s.db, &auth.tenant, &id).await?;
+    let messages = conversations::transcript(&s.db, &auth.tenant, &id, 200).await?;
+    Ok(axum::Json(Transcript { messages }))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]

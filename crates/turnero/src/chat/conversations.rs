@@ -253,6 +253,86 @@ pub async fn save_in(tx: &mut Tx, c: &Conversation, now: i64) -> Result<bool> {
     Ok(done.rows_affected() == 1)
 }
 
+/// One line of a conversation's transcript.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TranscriptLine {
+    pub id: String,
+    /// `user`, `bot` or `operator`.
+    pub from: String,
+    /// What was said, as text (a question with its numbered options).
+    pub text: String,
+    /// The option the person pressed, if any.
+    pub reply_id: Option<String>,
+    /// Replies: `queued`, `sent` or `failed`.
+    pub status: Option<String>,
+    pub at: String,
+}
+
+/// What the person said and what was said to them, oldest first (the last `limit` lines).
+pub async fn transcript(
+    db: &Db,
+    tenant: &TenantId,
+    id: &str,
+    limit: i64,
+) -> Result<Vec<TranscriptLine>> {
+    let said = sqlx::query(
+        "SELECT id, text, reply_id, received_at FROM chat_inbox \
+         WHERE tenant_id = $1 AND conversation_id = $2 ORDER BY received_at DESC, id DESC LIMIT $3",
+    )
+    .bind(tenant.as_str())
+    .bind(id)
+    .bind(limit)
+    .fetch_all(&db.read)
+    .await?;
+    let answered = sqlx::query(
+        "SELECT id, output, sender, status, created_at FROM chat_outbox \
+         WHERE tenant_id = $1 AND conversation_id = $2 ORDER BY created_at DESC, id DESC LIMIT $3",
+    )
+    .bind(tenant.as_str())
+    .bind(id)
+    .bind(limit)
+    .fetch_all(&db.read)
+    .await?;
+    let mut lines: Vec<(i64, TranscriptLine)> = Vec::with_capacity(said.len() + answered.len());
+    for r in said {
+        let at: i64 = r.get(3);
+        lines.push((
+            at,
+            TranscriptLine {
+                id: r.get(0),
+                from: "user".into(),
+                text: r.get(1),
+                reply_id: r.get(2),
+                status: None,
+                at: fmt_ts(at),
+            },
+        ));
+    }
+    for r in answered {
+        let at: i64 = r.get(4);
+        let output: turnero_core::chat::Output = serde_json::from_str(&r.get::<String, _>(1))?;
+        lines.push((
+            at,
+            TranscriptLine {
+                id: r.get(0),
+                from: r.get(2),
+                text: output.as_text(),
+                reply_id: None,
+                status: Some(r.get(3)),
+                at: fmt_ts(at),
+            },
+        ));
+    }
+    // Both ids end in a ULID (`inb_…`, `msg_…`) from the writer's monotonic generator, so
+    // within a second they still sort in the order things were said.
+    fn ulid(l: &TranscriptLine) -> &str {
+        l.id.split_once('_').map_or("", |(_, u)| u)
+    }
+    lines.sort_by(|a, b| a.0.cmp(&b.0).then_with(|| ulid(&a.1).cmp(ulid(&b.1))));
+    let skip = lines.len().saturating_sub(limit as usize);
+    Ok(lines.into_iter().skip(skip).map(|(_, l)| l).collect())
+}
+
 /// How many failed turns a message gets before it is set aside.
 pub const MAX_ATTEMPTS: i64 = 5;
 

@@ -387,6 +387,37 @@ async fn after_a_handoff_the_bot_is_silent_until_released(app: &TestApp) {
     assert_eq!(data["contact_id"], WA_ID);
     let (_, c) = app.get(&format!("/api/v1/conversations/{id}")).await;
     assert_eq!(c["handoff"], true);
+    // Staff read what was said before answering.
+    let (status, t) = app
+        .get(&format!("/api/v1/conversations/{id}/messages"))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{t}");
+    let lines: Vec<(&str, &str)> = t["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| (m["from"].as_str().unwrap(), m["text"].as_str().unwrap()))
+        .collect();
+    assert_eq!(lines.len(), 5, "{lines:?}");
+    assert_eq!(lines[0], ("user", "hola"));
+    assert_eq!(lines[1].0, "bot");
+    assert_eq!(lines[2], ("user", "agente"));
+    assert!(lines[3].1.contains("persona del equipo"));
+    assert_eq!(lines[4], ("user", "¿hay alguien?"));
+    let other = app.new_tenant("Otra").await;
+    let (status, _) = app
+        .call_as(
+            &other,
+            Method::GET,
+            &format!("/api/v1/conversations/{id}/messages"),
+            None,
+        )
+        .await;
+    assert_eq!(
+        status,
+        StatusCode::NOT_FOUND,
+        "another tenant cannot read it"
+    );
 
     let (status, c) = app
         .post(&format!("/api/v1/conversations/{id}/release"), json!({}))
