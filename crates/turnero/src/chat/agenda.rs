@@ -32,6 +32,10 @@ pub struct Ctx<'a> {
     pub db: &'a Db,
     pub tenant: &'a TenantId,
     pub source: &'a str,
+    /// Whether the channel proves the person's phone (WhatsApp: the number is the sender).
+    /// A phone typed into the web chat proves nothing: it never unlocks what the agenda
+    /// knows about that number's customer, nor their bookings.
+    pub verified_phone: bool,
     pub language: &'a str,
     pub now: i64,
 }
@@ -100,6 +104,7 @@ pub async fn perform(cx: &Ctx<'_>, request: Request) -> Result<Reply> {
                 Err(e) => refused(e),
             }
         }
+        Request::Identify { .. } if !cx.verified_phone => Ok(Reply::Done(BTreeMap::new())),
         Request::Identify { phone } => {
             let phone = E164::parse(&phone, None).map_err(|e| anyhow::anyhow!("{e}"))?;
             let known = customers::find_by_phone(cx.db, cx.tenant, &phone).await?;
@@ -362,6 +367,18 @@ async fn book(
         made = write::create(cx.db, cx.tenant, new(None)?, None, cx.now).await;
     }
     match made {
+        Ok(b) if !cx.verified_phone => {
+            // The booking is remembered by this conversation only, not the customer it was
+            // matched to by a typed phone.
+            let mut vars = booking_vars(cx, &b).await?;
+            let mut mine: Vec<&str> = customer
+                .get("bookings")
+                .map(|l| l.split(',').filter(|i| !i.is_empty()).collect())
+                .unwrap_or_default();
+            mine.push(&b.id);
+            vars.insert("customer.bookings".into(), mine.join(","));
+            Ok(Reply::Done(vars))
+        }
         Ok(b) => {
             let mut vars = booking_vars(cx, &b).await?;
             if let Some(c) = &b.customer {
@@ -454,6 +471,9 @@ async fn booking_vars(cx: &Ctx<'_>, b: &BookingOut) -> Result<BTreeMap<String, S
 }
 
 async fn my_bookings(cx: &Ctx<'_>, customer: &BTreeMap<String, String>) -> Result<Reply> {
+    if !cx.verified_phone {
+        return this_conversations_bookings(cx, customer).await;
+    }
     let id = match (customer.get("id"), customer.get("phone")) {
         (Some(id), _) => Some(id.clone()),
         (None, Some(phone)) => {
@@ -479,6 +499,36 @@ async fn my_bookings(cx: &Ctx<'_>, customer: &BTreeMap<String, String>) -> Resul
         },
     )
     .await?;
+    booking_items(cx, upcoming).await
+}
+
+/// On a channel that cannot prove a phone: the upcoming bookings made in this conversation.
+async fn this_conversations_bookings(
+    cx: &Ctx<'_>,
+    customer: &BTreeMap<String, String>,
+) -> Result<Reply> {
+    let mut upcoming = Vec::new();
+    for id in customer
+        .get("bookings")
+        .into_iter()
+        .flat_map(|l| l.split(','))
+    {
+        let Ok(id) = BookingId::parse(id) else {
+            continue;
+        };
+        let Ok(b) = bookings::get(cx.db, cx.tenant, &id).await else {
+            continue;
+        };
+        let start: jiff::Timestamp = b.start.parse().map_err(anyhow::Error::from)?;
+        if matches!(b.status.as_str(), "pending" | "confirmed") && start.as_second() >= cx.now {
+            upcoming.push(b);
+        }
+    }
+    upcoming.sort_by(|a, b| a.start.cmp(&b.start));
+    booking_items(cx, upcoming).await
+}
+
+async fn booking_items(cx: &Ctx<'_>, upcoming: Vec<BookingOut>) -> Result<Reply> {
     let mut items = Vec::new();
     for b in upcoming {
         let vars = booking_vars(cx, &b).await?;

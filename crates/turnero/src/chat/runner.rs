@@ -88,6 +88,7 @@ impl Chat {
                     db: &self.db,
                     tenant: &c.tenant,
                     source: &c.channel,
+                    verified_phone: c.channel == "whatsapp",
                     language: &flow.language,
                     now,
                 };

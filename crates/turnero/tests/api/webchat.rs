@@ -273,4 +273,94 @@ async fn the_visitor_endpoints_refuse_what_they_should(app: &TestApp) {
     );
 }
 
-crate::on_both_backends!(the_visitor_endpoints_refuse_what_they_should);
+/// A web chat visitor, talking over the JSON endpoints; answers what the bot said last.
+struct Visitor<'a> {
+    app: &'a TestApp,
+    base: String,
+    token: String,
+}
+
+impl Visitor<'_> {
+    async fn says(&self, text: &str, reply_id: Option<&str>) -> String {
+        let resp = reqwest::Client::new()
+            .post(format!("{}/messages", self.base))
+            .bearer_auth(&self.token)
+            .json(&json!({"text": text, "reply_id": reply_id}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), StatusCode::ACCEPTED);
+        let conversation = resp.json::<serde_json::Value>().await.unwrap()["conversation_id"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        crate::whatsapp_chat::settle(self.app).await;
+        let (_, t) = self
+            .app
+            .get(&format!("/api/v1/conversations/{conversation}/messages"))
+            .await;
+        let last = t["messages"].as_array().unwrap().last().unwrap().clone();
+        assert_eq!(last["from"], "bot", "{t}");
+        last["text"].as_str().unwrap().to_string()
+    }
+}
+
+async fn a_phone_typed_into_the_web_chat_unlocks_nothing_about_that_customer(app: &TestApp) {
+    let (cal, svc) = app.clinic().await;
+    let (status, b) = app
+        .book(&cal, &svc, "2030-01-09T12:00:00Z", "+5491155551234")
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{b}");
+    enable(app).await;
+    let (_, tenant) = app.get("/api/v1/tenant").await;
+    let base = format!(
+        "{}/chat/{}",
+        app.server.url(),
+        tenant["id"].as_str().unwrap()
+    );
+    let session: serde_json::Value = reqwest::Client::new()
+        .post(format!("{base}/sessions"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let v = Visitor {
+        app,
+        base,
+        token: session["token"].as_str().unwrap().to_string(),
+    };
+
+    v.says("hola", None).await;
+    assert_eq!(
+        v.says("Mis turnos", Some("mine")).await,
+        "¿Cuál es tu número de celular?"
+    );
+    assert_eq!(
+        v.says("11 15 5555-1234", None).await,
+        "No tenés turnos próximos.",
+        "someone else's number shows nothing of theirs"
+    );
+    v.says("hola", None).await;
+    v.says("1", None).await;
+    let asked = v.says("1", None).await;
+    assert!(
+        asked.starts_with("¿A nombre de quién"),
+        "the name on file is not offered: {asked}"
+    );
+    v.says("Otra Persona", None).await;
+    assert!(v.says("sí", None).await.starts_with("¡Listo!"));
+    v.says("hola", None).await;
+    let mine = v.says("2", None).await;
+    let options: Vec<&str> = mine
+        .lines()
+        .filter(|l| l.starts_with(char::is_numeric))
+        .collect();
+    assert_eq!(options.len(), 1, "only the booking made here: {mine}");
+}
+
+crate::on_both_backends!(
+    the_visitor_endpoints_refuse_what_they_should,
+    a_phone_typed_into_the_web_chat_unlocks_nothing_about_that_customer,
+);
