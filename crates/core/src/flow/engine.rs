@@ -418,7 +418,7 @@ impl Run<'_> {
                 Step::Book { .. } => {
                     let r = Request::Book {
                         hold: self.state.vars.get("hold").cloned(),
-                        calendar: self.var("calendar"),
+                        calendar: self.var("slot_calendar"),
                         service: self.var("service"),
                         start: self.var("slot").parse().unwrap_or_default(),
                         customer: self.prefixed(KEPT_PREFIX),
@@ -598,13 +598,17 @@ impl Run<'_> {
         self.state
             .vars
             .insert("slot_text".into(), labels::when(lang, start, offset));
-        if self.var("calendar") != calendar {
-            let name = self.state.vars.remove("_any_names").and_then(|names| {
-                serde_json::from_str::<BTreeMap<String, String>>(&names)
+        // `calendar` keeps what the person chose ("any" included), so a slot taken meanwhile
+        // is followed by every calendar's slots again; the slot's own calendar goes apart.
+        self.state
+            .vars
+            .insert("slot_calendar".into(), calendar.into());
+        if self.var("calendar") == "any" {
+            let name = self.state.vars.get("_any_names").and_then(|names| {
+                serde_json::from_str::<BTreeMap<String, String>>(names)
                     .ok()
                     .and_then(|m| m.get(calendar).cloned())
             });
-            self.state.vars.insert("calendar".into(), calendar.into());
             if let Some(name) = name {
                 self.state.vars.insert("calendar_name".into(), name);
             }

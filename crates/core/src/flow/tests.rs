@@ -245,6 +245,29 @@ fn a_slot_taken_meanwhile_is_said_and_the_slots_are_offered_again() {
 }
 
 #[test]
+fn with_any_professional_a_taken_slot_is_followed_by_every_calendars_slots_again() {
+    let flow = default_flow("es");
+    let mut state = State::default();
+    to_slots(&flow, &mut state);
+    let mut two = slots(&[MON_9, MON_9 + 1800], false);
+    if let Reply::Slots { slots, .. } = &mut two {
+        slots[1].calendar = "cal_b".into();
+        slots[1].calendar_name = "Dr. Paz".into();
+    }
+    let p = reply(&flow, &mut state, two);
+    assert_eq!(options(&p), ["09:00", "09:30"]);
+    let p = say(&flow, &mut state, "2");
+    assert!(matches!(&p.need, Some(Request::Hold { calendar, .. }) if calendar == "cal_b"));
+    assert_eq!(state.vars["calendar_name"], "Dr. Paz");
+    let p = reply(&flow, &mut state, Reply::Taken);
+    assert!(
+        matches!(&p.need, Some(Request::Slots { calendar: None, .. })),
+        "still every calendar: {:?}",
+        p.need
+    );
+}
+
+#[test]
 fn menu_cancel_and_agent_work_at_any_question_and_let_go_of_the_hold() {
     let flow = default_flow("es");
     let mut state = State::default();
