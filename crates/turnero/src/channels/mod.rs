@@ -1,6 +1,7 @@
-//! Chat channels. So far: WhatsApp Cloud API inbound (verified, de-duplicated, turned into
-//! `message.*` events for the webhook hub). The flow engine that answers is issue #5's next
-//! step.
+//! Chat channels: each verifies and de-duplicates what its vendor sends, turns it into
+//! `message.*` events and messages for the bot (`crate::chat`), and shapes the bot's outputs
+//! within its own limits. WhatsApp Cloud API (`whatsapp`) and the web chat served by turnero
+//! (`webchat`).
 
 pub mod webchat;
 pub mod whatsapp;
