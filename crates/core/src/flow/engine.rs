@@ -109,8 +109,12 @@ pub enum Reply {
     Done(BTreeMap<String, String>),
     /// The slot was taken meanwhile.
     Taken,
-    /// The agenda refused, and why (shown to the user through `messages.failed`).
-    Failed(String),
+    /// The agenda refused: its stable code (`cutoff_passed`) and its explanation. The person
+    /// hears `messages.errors[code]`, or `messages.failed` with `{{ error }}`.
+    Failed {
+        code: String,
+        detail: String,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -651,9 +655,11 @@ impl Run<'_> {
         };
         let step = step.clone();
         match (step, reply) {
-            (_, Reply::Failed(error)) => {
-                self.state.vars.insert("error".into(), error);
-                self.say(&self.flow.messages.failed.clone());
+            (_, Reply::Failed { code, detail }) => {
+                self.state.vars.insert("error".into(), detail);
+                let m = &self.flow.messages;
+                let text = m.errors.get(&code).unwrap_or(&m.failed).clone();
+                self.say(&text);
                 self.finish();
             }
             (Step::Ask { next, .. }, Reply::Done(known)) => {

@@ -56,8 +56,13 @@ pub struct Messages {
     pub list_button: String,
     pub yes: String,
     pub no: String,
-    /// When the agenda refuses an action (a cut-off passed…); `{{ error }}` says why.
+    /// When the agenda refuses an action and `errors` has no text for its reason;
+    /// `{{ error }}` is the agenda's own explanation (in English).
     pub failed: String,
+    /// What to say for a refusal, by the agenda's code: `cutoff_passed`,
+    /// `invalid_transition`, `outside_booking_window`, `outside_hours`…
+    #[serde(default)]
+    pub errors: BTreeMap<String, String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

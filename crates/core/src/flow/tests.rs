@@ -387,12 +387,29 @@ fn rescheduling_offers_slots_without_a_hold_and_moves_the_booking() {
             start: Some(MON_9 + 3600)
         })
     );
-    let p = reply(
-        &flow,
-        &mut state,
-        Reply::Failed("the cut-off has passed".into()),
+    let failed = |code: &str| Reply::Failed {
+        code: code.into(),
+        detail: "bookings can only be rescheduled up to 120 minutes before they start".into(),
+    };
+    let p = reply(&flow, &mut state, failed("cutoff_passed"));
+    assert_eq!(
+        texts(&p),
+        [flow.messages.errors["cutoff_passed"].as_str()],
+        "a known refusal is said in the flow's language"
     );
-    assert_eq!(texts(&p), ["No pude hacerlo: the cut-off has passed"]);
+    assert_eq!(state.at, None);
+    say(&flow, &mut state, "hola");
+    say(&flow, &mut state, "mis turnos");
+    let b = item("bkg_1", "lun 07/01 09:00");
+    reply(&flow, &mut state, Reply::Items(vec![b]));
+    say(&flow, &mut state, "1");
+    say(&flow, &mut state, "confirmar");
+    let p = reply(&flow, &mut state, failed("something_new"));
+    assert_eq!(
+        texts(&p),
+        ["No pude hacerlo: bookings can only be rescheduled up to 120 minutes before they start"],
+        "an unknown one falls back to `failed` with the agenda's words"
+    );
 }
 
 #[test]

@@ -113,6 +113,9 @@ fn check(flow: &Flow, problems: &mut Vec<Problem>) {
     for (name, text) in texts {
         check_text(&format!("messages.{name}"), text, &mut bad);
     }
+    for (code, text) in &flow.messages.errors {
+        check_text(&format!("messages.errors.{code}"), text, &mut bad);
+    }
     for (name, words) in [
         ("menu", &flow.commands.menu),
         ("cancel", &flow.commands.cancel),

@@ -51,10 +51,13 @@ fn code(e: &Error) -> Option<&'static str> {
 fn refused(e: Error) -> Result<Reply> {
     match code(&e) {
         Some("slot_unavailable") => Ok(Reply::Taken),
-        Some(_) => Ok(Reply::Failed(match e {
-            Error::Problem(p) => p.detail,
+        Some(_) => Ok(match e {
+            Error::Problem(p) => Reply::Failed {
+                code: p.code.to_string(),
+                detail: p.detail,
+            },
             Error::Internal(_) => unreachable!("matched a problem code above"),
-        })),
+        }),
         None => Err(e),
     }
 }
@@ -130,7 +133,10 @@ pub async fn perform(cx: &Ctx<'_>, request: Request) -> Result<Reply> {
                     write::reschedule(cx.db, cx.tenant, &id, start, cx.source, cx.now).await
                 }
                 (BookingAction::Reschedule, None) => {
-                    return Ok(Reply::Failed("no new time was chosen".into()))
+                    return Ok(Reply::Failed {
+                        code: "no_new_time".into(),
+                        detail: "no new time was chosen".into(),
+                    })
                 }
                 (BookingAction::Confirm, _) => {
                     write::confirm_or_close(
