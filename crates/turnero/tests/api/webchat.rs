@@ -223,15 +223,7 @@ async fn the_visitor_endpoints_refuse_what_they_should(app: &TestApp) {
     };
     let anonymous = say(None, json!({"text": "hola"})).await.unwrap();
     assert_eq!(anonymous.status(), StatusCode::UNAUTHORIZED);
-    let session: serde_json::Value = client
-        .post(format!("{base}/{tenant_id}/sessions"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let token = session["token"].as_str().unwrap();
+    let token = &new_session(&format!("{base}/{tenant_id}")).await;
     let empty = say(Some(token), json!({"text": "   "})).await.unwrap();
     assert_eq!(empty.status(), StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(
@@ -271,6 +263,19 @@ async fn the_visitor_endpoints_refuse_what_they_should(app: &TestApp) {
         StatusCode::NOT_FOUND,
         "another tenant's chat is off"
     );
+}
+
+/// A visitor's session token from a chat page's base URL.
+async fn new_session(chat_base: &str) -> String {
+    let session: serde_json::Value = reqwest::Client::new()
+        .post(format!("{chat_base}/sessions"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    session["token"].as_str().unwrap().to_string()
 }
 
 /// A web chat visitor, talking over the JSON endpoints; answers what the bot said last.
@@ -318,19 +323,8 @@ async fn a_phone_typed_into_the_web_chat_unlocks_nothing_about_that_customer(app
         app.server.url(),
         tenant["id"].as_str().unwrap()
     );
-    let session: serde_json::Value = reqwest::Client::new()
-        .post(format!("{base}/sessions"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let v = Visitor {
-        app,
-        base,
-        token: session["token"].as_str().unwrap().to_string(),
-    };
+    let token = new_session(&base).await;
+    let v = Visitor { app, base, token };
 
     v.says("hola", None).await;
     assert_eq!(
