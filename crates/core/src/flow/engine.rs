@@ -509,11 +509,8 @@ impl Run<'_> {
                 self.state.question_index += 1;
                 self.enter(at)
             }
-            Step::Ask { next, .. } if is_phone => {
-                // Known by phone: what the agenda knows is not asked again.
-                let _ = next;
-                self.need(Request::Identify { phone: value })
-            }
+            // The agenda's answer (what it knows of that number) moves the step on.
+            Step::Ask { .. } if is_phone => self.need(Request::Identify { phone: value }),
             Step::Ask { next, .. } => self.go(next.clone().as_deref()),
             _ => self.finish(),
         }
@@ -669,19 +666,17 @@ impl Run<'_> {
                 }
                 self.go(next.as_deref());
             }
-            (Step::ChooseService { text, next }, Reply::Items(items)) => {
-                self.pick_or_ask(&text, items, None, &next)
+            (Step::ChooseService { text, .. }, Reply::Items(items)) => {
+                self.pick_or_ask(&text, items, None)
             }
             (
                 Step::ChooseProfessional {
-                    text,
-                    allow_any,
-                    next,
+                    text, allow_any, ..
                 },
                 Reply::Items(items),
             ) => {
                 let any = (allow_any && items.len() > 1).then(|| self.flow.messages.any.clone());
-                self.pick_or_ask(&text, items, any, &next)
+                self.pick_or_ask(&text, items, any)
             }
             (
                 Step::OfferSlots { text, .. },
@@ -740,7 +735,7 @@ impl Run<'_> {
     }
 
     /// One option is picked without asking; several are asked for.
-    fn pick_or_ask(&mut self, text: &str, items: Vec<Item>, any: Option<String>, next: &str) {
+    fn pick_or_ask(&mut self, text: &str, items: Vec<Item>, any: Option<String>) {
         if items.is_empty() {
             self.say(&self.flow.messages.no_slots.clone());
             return self.finish();
@@ -751,7 +746,6 @@ impl Run<'_> {
                 Some((a, s)) => (a.to_string(), s.clone()),
                 None => return,
             };
-            let _ = next;
             return self.chosen(&at, &step, only);
         }
         let mut options: Vec<Choice> = items.into_iter().map(item_choice).collect();
