@@ -17,6 +17,13 @@ pub enum Status {
     Expired,
 }
 
+/// Written as its stored name (`no_show`…), as the API and events show it.
+impl serde::Serialize for Status {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
 pub const ALL_STATUSES: [Status; 7] = [
     Status::Held,
     Status::Pending,

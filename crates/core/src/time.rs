@@ -83,6 +83,27 @@ pub fn parse_time_zone(raw: &str) -> Result<jiff::tz::TimeZone, TimeError> {
     jiff::tz::TimeZone::get(raw).map_err(|_| TimeError::TimeZone)
 }
 
+/// An instant given in Unix seconds as RFC 3339 UTC, e.g. `2030-03-04T12:00:00Z`; the one
+/// spelling of an instant on every wire (API, events, webhooks, vendor formats).
+pub fn fmt_ts(secs: i64) -> String {
+    jiff::Timestamp::from_second(secs)
+        .map(|t| format_with_offset(t, 0, true))
+        .unwrap_or_default()
+}
+
+/// An instant given in Unix milliseconds, to the second (floored, also before 1970), as
+/// [`fmt_ts`] writes it.
+pub fn fmt_ts_ms(ms: i64) -> String {
+    fmt_ts(ms.div_euclid(1000))
+}
+
+/// An instant given in Unix seconds in a zone's local time with its offset.
+pub fn fmt_local(secs: i64, tz: &jiff::tz::TimeZone) -> String {
+    jiff::Timestamp::from_second(secs)
+        .map(|t| format_local(t, tz))
+        .unwrap_or_default()
+}
+
 /// ISO 8601 local time with the zone's offset at that instant, e.g. `2030-03-04T09:00:00-03:00`.
 pub fn format_local(ts: jiff::Timestamp, tz: &jiff::tz::TimeZone) -> String {
     format_with_offset(ts, tz.to_offset(ts).seconds(), false)

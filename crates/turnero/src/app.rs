@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use tokio::net::TcpListener;
 
+use crate::agenda::snapshot::SnapshotCache;
 use crate::chat::Chat;
 use crate::clock::Clock;
 use crate::config::Config;
@@ -77,9 +78,24 @@ pub async fn start(config: &Config, clock: Clock) -> anyhow::Result<Running> {
         outbound.clone(),
     );
     let deliveries = hub.spawn();
-    let chat = Chat::new(db.clone(), clock.clone(), outbound);
+    // Availability inputs per calendar, shared by every slot search of this process.
+    let snapshots = Arc::new(SnapshotCache::default());
+    let senders = crate::channels::senders(&db, &outbound);
+    let chat = Chat::new(
+        db.clone(),
+        clock.clone(),
+        outbound,
+        snapshots.clone(),
+        senders,
+    );
     let chat_sweeper = chat.spawn_sweeper(Duration::from_secs(1));
-    let app = crate::api::router(db.clone(), clock.clone(), hub.clone(), chat.clone());
+    let app = crate::api::router(
+        db.clone(),
+        clock.clone(),
+        hub.clone(),
+        chat.clone(),
+        snapshots,
+    );
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let server = tokio::spawn(async move {
         let serving = axum::serve(listener, app).with_graceful_shutdown(async {

@@ -5,10 +5,10 @@ use jiff::{Timestamp, ToSpan};
 use serde_json::Map;
 use turnero_core::ids::{CalendarId, ServiceId};
 use turnero_core::phone::E164;
-use turnero_core::schedule::ServiceTiming;
+use turnero_core::schedule::{Policy, ServiceTiming};
 
 use crate::agenda::bookings::{self, CustomerRef, NewBooking};
-use crate::agenda::calendars::{self, CalendarDef, PolicyDto, WeeklyRange};
+use crate::agenda::calendars::{self, parse_weekly, parse_zone, CalendarDef, WeeklyRange};
 use crate::agenda::customers::CustomerDef;
 use crate::agenda::services::{self, ServiceDef};
 use crate::agenda::tenants::{self, NewTenant};
@@ -87,14 +87,14 @@ pub async fn run(config: &Config) -> anyhow::Result<()> {
             CalendarDef {
                 name: name.into(),
                 kind: "professional".into(),
-                timezone: tz.into(),
+                zone: parse_zone(tz, "timezone").map_err(err)?,
                 location: Some(location.into()),
                 capacity: 1,
-                weekly_hours: hours,
-                policy: PolicyDto {
+                weekly: parse_weekly(&hours).map_err(err)?,
+                policy: Policy {
                     min_notice_minutes: 60,
                     cancel_cutoff_minutes: 120,
-                    ..PolicyDto::default()
+                    ..Policy::default()
                 },
             },
             now,

@@ -44,6 +44,22 @@ pub struct PathProblem {
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 impl Error {
+    /// The problem a caller can act on, apart from an internal failure (which stays one).
+    pub fn refusal(self) -> std::result::Result<Problem, anyhow::Error> {
+        match self {
+            Error::Problem(p) => Ok(p),
+            Error::Internal(e) => Err(e),
+        }
+    }
+
+    /// The stable code of a refusal; `None` for an internal failure.
+    pub fn code(&self) -> Option<&'static str> {
+        match self {
+            Error::Problem(p) => Some(p.code),
+            Error::Internal(_) => None,
+        }
+    }
+
     pub fn new(status: StatusCode, code: &'static str, detail: impl Into<String>) -> Self {
         Error::Problem(Problem {
             kind: format!("https://turnero.dev/problems/{code}"),

@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use super::engine::{validate, Item, SlotItem};
+use super::engine::{read_answer, Item, SlotItem};
 use super::*;
 use crate::chat::Output;
 use crate::phone::Region;
@@ -449,29 +449,29 @@ fn set_branch_say_and_choice_questions_follow_the_document() {
 fn validators_keep_a_clean_value_or_refuse() {
     use Validator::*;
     assert_eq!(
-        validate(Name, "  ana   gómez ", AR).as_deref(),
+        read_answer(Name, "  ana   gómez ", AR).as_deref(),
         Some("ana gómez")
     );
-    assert_eq!(validate(Name, "4", AR), None);
+    assert_eq!(read_answer(Name, "4", AR), None);
     assert_eq!(
-        validate(Phone, "011 15 5555-1234", AR).as_deref(),
+        read_answer(Phone, "011 15 5555-1234", AR).as_deref(),
         Some("+5491155551234")
     );
-    assert_eq!(validate(Phone, "123", AR), None);
+    assert_eq!(read_answer(Phone, "123", AR), None);
     assert_eq!(
-        validate(Email, "Ana@Mail.com", AR).as_deref(),
+        read_answer(Email, "Ana@Mail.com", AR).as_deref(),
         Some("ana@mail.com")
     );
-    assert_eq!(validate(Email, "ana@mail", AR), None);
+    assert_eq!(read_answer(Email, "ana@mail", AR), None);
     assert_eq!(
-        validate(Date, "7/1/1990", AR).as_deref(),
+        read_answer(Date, "7/1/1990", AR).as_deref(),
         Some("1990-01-07")
     );
-    assert_eq!(validate(Date, "1990-02-30", AR), None);
+    assert_eq!(read_answer(Date, "1990-02-30", AR), None);
     assert_eq!(
-        validate(DocumentId, "30.123.456", AR).as_deref(),
+        read_answer(DocumentId, "30.123.456", AR).as_deref(),
         Some("30123456")
     );
-    assert_eq!(validate(DocumentId, "??", AR), None);
-    assert_eq!(validate(Text, "  ", AR), None);
+    assert_eq!(read_answer(DocumentId, "??", AR), None);
+    assert_eq!(read_answer(Text, "  ", AR), None);
 }

@@ -6,15 +6,15 @@ use sqlx::{AnyConnection, Row};
 use turnero_core::event;
 use turnero_core::ids::{CustomerId, TenantId};
 use turnero_core::phone::E164;
-use utoipa::ToSchema;
 
 use crate::agenda::events;
-use crate::api::fmt_ts;
 use crate::db::{is_unique_violation, Batch, Db, Tx};
 use crate::error::{Error, Result};
+use jiff::Timestamp;
 
-#[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct CustomerOut {
+/// A customer as the agenda knows it; `Serialize` is the published form events carry.
+#[derive(Debug, Clone, Serialize)]
+pub struct Customer {
     pub id: String,
     pub name: String,
     /// E.164, e.g. `+5491122334455`.
@@ -23,13 +23,11 @@ pub struct CustomerOut {
     /// `YYYY-MM-DD`.
     pub birthdate: Option<String>,
     pub document_id: Option<String>,
-    #[schema(value_type = Object)]
     pub custom_fields: Map<String, Value>,
     /// Ids of this person in other systems, by channel or vendor (`whatsapp`, `asisteclick`…).
-    #[schema(value_type = Object)]
     pub external_ids: Map<String, Value>,
-    pub created_at: String,
-    pub updated_at: String,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
 }
 
 /// A validated customer; `None` fields are unknown (or unchanged, in a patch).
@@ -46,8 +44,8 @@ pub struct CustomerDef {
 
 const COLUMNS: &str = "id, name, phone, email, birthdate, document_id, custom_fields, external_ids, created_at, updated_at";
 
-fn from_row(r: &sqlx::any::AnyRow) -> Result<CustomerOut> {
-    Ok(CustomerOut {
+fn from_row(r: &sqlx::any::AnyRow) -> Result<Customer> {
+    Ok(Customer {
         id: r.get(0),
         name: r.get(1),
         phone: r.get(2),
@@ -56,13 +54,13 @@ fn from_row(r: &sqlx::any::AnyRow) -> Result<CustomerOut> {
         document_id: r.get(5),
         custom_fields: serde_json::from_str(&r.get::<String, _>(6))?,
         external_ids: serde_json::from_str(&r.get::<String, _>(7))?,
-        created_at: fmt_ts(r.get(8)),
-        updated_at: fmt_ts(r.get(9)),
+        created_at: crate::agenda::instant(r.get(8)),
+        updated_at: crate::agenda::instant(r.get(9)),
     })
 }
 
 /// Creates a customer; a phone already on file is a 409 naming the existing customer.
-pub async fn create(db: &Db, tenant: &TenantId, def: CustomerDef, now: i64) -> Result<CustomerOut> {
+pub async fn create(db: &Db, tenant: &TenantId, def: CustomerDef, now: i64) -> Result<Customer> {
     let mut tx = db.begin().await?;
     let mut events = Batch::default();
     let Some(out) = insert(&mut tx, &mut events, tenant, &def, now).await? else {
@@ -91,7 +89,7 @@ async fn insert(
     tenant: &TenantId,
     def: &CustomerDef,
     now: i64,
-) -> Result<Option<CustomerOut>> {
+) -> Result<Option<Customer>> {
     let id = CustomerId::generate();
     let inserted = sqlx::query(&format!(
         "INSERT INTO customers (id, tenant_id, name, phone, email, birthdate, document_id, \
@@ -133,7 +131,7 @@ pub async fn update(
     id: &CustomerId,
     patch: CustomerDef,
     now: i64,
-) -> Result<CustomerOut> {
+) -> Result<Customer> {
     let mut tx = db.begin().await?;
     let current = get_in(&mut tx, tenant, id).await?;
     let mut custom = current.custom_fields.clone();
@@ -172,7 +170,7 @@ pub async fn update(
     Ok(out)
 }
 
-pub async fn get(db: &Db, tenant: &TenantId, id: &CustomerId) -> Result<CustomerOut> {
+pub async fn get(db: &Db, tenant: &TenantId, id: &CustomerId) -> Result<Customer> {
     let mut conn = db.read.acquire().await?;
     get_in(&mut conn, tenant, id).await
 }
@@ -181,7 +179,7 @@ pub async fn get_in(
     conn: &mut AnyConnection,
     tenant: &TenantId,
     id: &CustomerId,
-) -> Result<CustomerOut> {
+) -> Result<Customer> {
     let row = sqlx::query(&format!(
         "SELECT {COLUMNS} FROM customers WHERE tenant_id = $1 AND id = $2"
     ))
@@ -193,11 +191,7 @@ pub async fn get_in(
     from_row(&row)
 }
 
-pub async fn find_by_phone(
-    db: &Db,
-    tenant: &TenantId,
-    phone: &E164,
-) -> Result<Option<CustomerOut>> {
+pub async fn find_by_phone(db: &Db, tenant: &TenantId, phone: &E164) -> Result<Option<Customer>> {
     let row = sqlx::query(&format!(
         "SELECT {COLUMNS} FROM customers WHERE tenant_id = $1 AND phone = $2"
     ))
@@ -214,7 +208,7 @@ pub async fn list(
     tenant: &TenantId,
     after: Option<&str>,
     limit: i64,
-) -> Result<Vec<CustomerOut>> {
+) -> Result<Vec<Customer>> {
     let rows = sqlx::query(&format!(
         "SELECT {COLUMNS} FROM customers WHERE tenant_id = $1 AND id > $2 ORDER BY id LIMIT $3"
     ))
@@ -235,7 +229,7 @@ pub async fn find_or_create(
     tenant: &TenantId,
     def: &CustomerDef,
     now: i64,
-) -> Result<CustomerOut> {
+) -> Result<Customer> {
     if def.phone.is_none() {
         return insert(tx, events_to, tenant, def, now)
             .await?
@@ -258,7 +252,7 @@ async fn find_and_fill(
     tenant: &TenantId,
     def: &CustomerDef,
     now: i64,
-) -> Result<Option<CustomerOut>> {
+) -> Result<Option<Customer>> {
     if let Some(phone) = &def.phone {
         let row = sqlx::query(&format!(
             "SELECT {COLUMNS} FROM customers WHERE tenant_id = $1 AND phone = $2"

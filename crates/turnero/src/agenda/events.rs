@@ -92,17 +92,15 @@ pub fn push(
     Ok(id)
 }
 
-/// An outbox event as `GET /events` shows it.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
-pub struct EventOut {
+/// An outbox event, its data as written.
+#[derive(Debug, Clone)]
+pub struct Event {
     pub id: String,
-    #[serde(rename = "type")]
     pub kind: String,
     /// The booking, customer, calendar… the event is about.
     pub subject_id: String,
-    pub created_at: String,
+    pub created_at: jiff::Timestamp,
     /// The object as the API showed it right after the change.
-    #[schema(value_type = Object)]
     pub data: Box<serde_json::value::RawValue>,
 }
 
@@ -118,7 +116,7 @@ pub struct EventFilter {
     pub limit: i64,
 }
 
-pub async fn list(db: &Db, tenant: &TenantId, f: &EventFilter) -> Result<Vec<EventOut>> {
+pub async fn list(db: &Db, tenant: &TenantId, f: &EventFilter) -> Result<Vec<Event>> {
     let (exact, prefix) = match f.kind.as_deref() {
         Some(k) => match k.strip_suffix(".*") {
             Some(category) => (None, Some(format!("{category}."))),
@@ -145,11 +143,11 @@ pub async fn list(db: &Db, tenant: &TenantId, f: &EventFilter) -> Result<Vec<Eve
     .await?;
     rows.iter()
         .map(|r| {
-            Ok(EventOut {
+            Ok(Event {
                 id: r.get(0),
                 kind: r.get(1),
                 subject_id: r.get(2),
-                created_at: crate::api::fmt_ts(r.get(3)),
+                created_at: crate::agenda::instant(r.get(3)),
                 data: serde_json::value::RawValue::from_string(r.get(4))?,
             })
         })

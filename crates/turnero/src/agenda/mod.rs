@@ -10,5 +10,11 @@ pub mod customers;
 pub mod events;
 pub mod idempotency;
 pub mod services;
+pub mod slots;
 pub mod snapshot;
 pub mod tenants;
+
+/// A stored instant (Unix seconds, always written by this code within jiff's range).
+pub(crate) fn instant(secs: i64) -> jiff::Timestamp {
+    jiff::Timestamp::from_second(secs).unwrap_or(jiff::Timestamp::UNIX_EPOCH)
+}

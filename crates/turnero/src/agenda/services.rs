@@ -5,14 +5,14 @@ use sqlx::{AnyConnection, Row};
 use turnero_core::event;
 use turnero_core::ids::{CalendarId, ServiceId, TenantId};
 use turnero_core::schedule::ServiceTiming;
-use utoipa::ToSchema;
 
 use crate::agenda::events;
 use crate::db::{Changed, Db, Tx};
 use crate::error::{Error, Result};
 
-#[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct ServiceOut {
+/// A service as the agenda knows it; `Serialize` is the published form events carry.
+#[derive(Debug, Clone, Serialize)]
+pub struct Service {
     pub id: String,
     pub name: String,
     pub duration_minutes: u32,
@@ -30,7 +30,7 @@ pub struct ServiceDef {
     pub calendar_ids: Vec<CalendarId>,
 }
 
-pub async fn create(db: &Db, tenant: &TenantId, def: ServiceDef, now: i64) -> Result<ServiceOut> {
+pub async fn create(db: &Db, tenant: &TenantId, def: ServiceDef, now: i64) -> Result<Service> {
     let id = ServiceId::generate();
     let mut tx = db.begin().await?;
     sqlx::query(
@@ -62,7 +62,7 @@ pub async fn replace(
     id: &ServiceId,
     def: ServiceDef,
     now: i64,
-) -> Result<ServiceOut> {
+) -> Result<Service> {
     let mut tx = db.begin().await?;
     let n = sqlx::query(
         "UPDATE services SET name = $1, duration_minutes = $2, buffer_before_minutes = $3, \
@@ -128,8 +128,8 @@ async fn link_calendars(
     Ok(())
 }
 
-fn from_row(r: &sqlx::any::AnyRow, calendar_ids: Vec<String>) -> ServiceOut {
-    ServiceOut {
+fn from_row(r: &sqlx::any::AnyRow, calendar_ids: Vec<String>) -> Service {
+    Service {
         id: r.get(0),
         name: r.get(1),
         duration_minutes: r.get::<i64, _>(2) as u32,
@@ -143,7 +143,7 @@ fn from_row(r: &sqlx::any::AnyRow, calendar_ids: Vec<String>) -> ServiceOut {
 const COLUMNS: &str =
     "id, name, duration_minutes, buffer_before_minutes, buffer_after_minutes, slot_interval_minutes";
 
-pub async fn get(db: &Db, tenant: &TenantId, id: &ServiceId) -> Result<ServiceOut> {
+pub async fn get(db: &Db, tenant: &TenantId, id: &ServiceId) -> Result<Service> {
     let mut conn = db.read.acquire().await?;
     get_in(&mut conn, tenant, id).await
 }
@@ -152,7 +152,7 @@ pub async fn get_in(
     conn: &mut AnyConnection,
     tenant: &TenantId,
     id: &ServiceId,
-) -> Result<ServiceOut> {
+) -> Result<Service> {
     let row = sqlx::query(&format!(
         "SELECT {COLUMNS} FROM services WHERE tenant_id = $1 AND id = $2"
     ))
@@ -170,7 +170,7 @@ pub async fn get_in(
     Ok(from_row(&row, cals.iter().map(|r| r.get(0)).collect()))
 }
 
-pub async fn list(db: &Db, tenant: &TenantId) -> Result<Vec<ServiceOut>> {
+pub async fn list(db: &Db, tenant: &TenantId) -> Result<Vec<Service>> {
     let rows = sqlx::query(&format!(
         "SELECT {COLUMNS} FROM services WHERE tenant_id = $1 ORDER BY id"
     ))

@@ -14,12 +14,11 @@ use utoipa_axum::routes;
 
 use super::customers::{parse_customer, CustomerIn};
 use super::extract::{Auth, Json, Query};
+use super::out::{self, BookingOut, HistoryOut};
 use super::parse::{body_id, custom_fields, instant, opt_text, path_id, within};
 use super::AppState;
-use crate::agenda::bookings::history::{self, HistoryOut};
-use crate::agenda::bookings::{
-    self, BookingFilter, BookingOut, CustomerRef, IdempotencyRecord, NewBooking,
-};
+use crate::agenda::bookings::history;
+use crate::agenda::bookings::{self, BookingFilter, CustomerRef, IdempotencyRecord, NewBooking};
 use crate::agenda::idempotency;
 use crate::error::{Error, Result};
 
@@ -157,7 +156,7 @@ async fn create_booking(
         request_hash: &hash,
     });
     match bookings::create(&s.db, &auth.tenant, new, idem, s.clock.now_secs()).await {
-        Ok(out) => Ok((StatusCode::CREATED, axum::Json(out)).into_response()),
+        Ok(out) => Ok((StatusCode::CREATED, axum::Json(BookingOut::from(out))).into_response()),
         // A concurrent request with the same key won the race: answer what it answered.
         Err(e) if key.is_some() => {
             match idempotency::lookup(&s.db, &auth.tenant, key.as_deref().unwrap_or(""), &hash)
@@ -273,15 +272,9 @@ async fn list_bookings(
     let next_cursor = (list.len() == limit as usize)
         .then(|| list.last())
         .flatten()
-        .map(|b| {
-            format!(
-                "{}.{}",
-                super::parse::instant(&b.start, "start").unwrap_or(0),
-                b.id
-            )
-        });
+        .map(|b| format!("{}.{}", b.start.as_second(), b.id));
     Ok(axum::Json(BookingPage {
-        bookings: list,
+        bookings: list.into_iter().map(Into::into).collect(),
         next_cursor,
     }))
 }
@@ -293,7 +286,9 @@ async fn get_booking(
     Path(id): Path<String>,
 ) -> Result<axum::Json<BookingOut>> {
     let id = path_id(&id, "booking", BookingId::parse)?;
-    Ok(axum::Json(bookings::get(&s.db, &auth.tenant, &id).await?))
+    Ok(axum::Json(
+        bookings::get(&s.db, &auth.tenant, &id).await?.into(),
+    ))
 }
 
 #[utoipa::path(get, path = "/bookings/{id}/history", tag = "bookings", responses((status = 200, body = Vec<HistoryOut>)))]
@@ -303,7 +298,9 @@ async fn booking_history(
     Path(id): Path<String>,
 ) -> Result<axum::Json<Vec<HistoryOut>>> {
     let id = path_id(&id, "booking", BookingId::parse)?;
-    Ok(axum::Json(history::list(&s.db, &auth.tenant, &id).await?))
+    Ok(axum::Json(out::all(
+        history::list(&s.db, &auth.tenant, &id).await?,
+    )))
 }
 
 /// Optional body of a status change.
@@ -336,7 +333,8 @@ async fn change(
             &source,
             s.clock.now_secs(),
         )
-        .await?,
+        .await?
+        .into(),
     ))
 }
 
@@ -399,6 +397,8 @@ async fn reschedule_booking(
     let start = instant(&input.start, "start")?;
     let source = parse_source(input.source.as_deref())?;
     Ok(axum::Json(
-        bookings::reschedule(&s.db, &auth.tenant, &id, start, &source, s.clock.now_secs()).await?,
+        bookings::reschedule(&s.db, &auth.tenant, &id, start, &source, s.clock.now_secs())
+            .await?
+            .into(),
     ))
 }

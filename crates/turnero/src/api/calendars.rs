@@ -11,11 +11,12 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::extract::{Auth, Json};
+use super::out::{self, CalendarOut, OverrideOut, TimeOffOut};
 use super::parse::{instant, opt_text, path_id, text, within};
 use super::AppState;
 use crate::agenda::calendars::{
-    self, canonical_weekly, parse_range, parse_weekly, validate_timezone, CalendarDef, CalendarOut,
-    HoursRange, OverrideOut, PolicyDto, TimeOffOut, WeeklyRange, KINDS,
+    self, canonical_weekly, parse_range, parse_weekly, parse_zone, CalendarDef, HoursRange,
+    PolicyDto, WeeklyRange, KINDS,
 };
 use crate::agenda::tenants;
 use crate::error::{Error, Result};
@@ -61,8 +62,7 @@ pub struct CalendarPatch {
 
 fn validate(input: CalendarIn) -> Result<CalendarDef> {
     let name = text(&input.name, "name", 200)?;
-    let timezone = input.timezone.unwrap_or_default();
-    validate_timezone(&timezone, "timezone")?;
+    let zone = parse_zone(&input.timezone.unwrap_or_default(), "timezone")?;
     let kind = input.kind.unwrap_or_else(|| "professional".into());
     if !KINDS.contains(&kind.as_str()) {
         return Err(Error::invalid(
@@ -72,17 +72,17 @@ fn validate(input: CalendarIn) -> Result<CalendarDef> {
         ));
     }
     let capacity = within(input.capacity.unwrap_or(1), 1..=1000, "capacity")?;
-    let week = parse_weekly(&input.weekly_hours)?;
+    let weekly = parse_weekly(&input.weekly_hours)?;
     let policy = input.policy.unwrap_or_default();
     policy.validate("policy")?;
     Ok(CalendarDef {
         name,
         kind,
-        timezone,
+        zone,
         location: opt_text(input.location.as_deref(), "location", 500)?,
         capacity,
-        weekly_hours: canonical_weekly(&week),
-        policy,
+        weekly,
+        policy: policy.to_core(),
     })
 }
 
@@ -98,7 +98,7 @@ async fn create_calendar(
     }
     let def = validate(input)?;
     let out = calendars::create(&s.db, &auth.tenant, def, s.clock.now_secs()).await?;
-    Ok((StatusCode::CREATED, axum::Json(out)))
+    Ok((StatusCode::CREATED, axum::Json(out.into())))
 }
 
 #[utoipa::path(get, path = "/calendars", tag = "calendars", responses((status = 200, body = Vec<CalendarOut>)))]
@@ -106,7 +106,9 @@ async fn list_calendars(
     State(s): State<AppState>,
     auth: Auth,
 ) -> Result<axum::Json<Vec<CalendarOut>>> {
-    Ok(axum::Json(calendars::list(&s.db, &auth.tenant).await?))
+    Ok(axum::Json(out::all(
+        calendars::list(&s.db, &auth.tenant).await?,
+    )))
 }
 
 #[utoipa::path(get, path = "/calendars/{id}", tag = "calendars", responses((status = 200, body = CalendarOut), (status = 404, body = crate::error::Problem)))]
@@ -116,7 +118,9 @@ async fn get_calendar(
     Path(id): Path<String>,
 ) -> Result<axum::Json<CalendarOut>> {
     let id = path_id(&id, "calendar", CalendarId::parse)?;
-    Ok(axum::Json(calendars::get(&s.db, &auth.tenant, &id).await?))
+    Ok(axum::Json(
+        calendars::get(&s.db, &auth.tenant, &id).await?.into(),
+    ))
 }
 
 #[utoipa::path(patch, path = "/calendars/{id}", tag = "calendars", request_body = CalendarPatch, responses((status = 200, body = CalendarOut)))]
@@ -129,17 +133,21 @@ async fn patch_calendar(
     let id = path_id(&id, "calendar", CalendarId::parse)?;
     let current = calendars::get(&s.db, &auth.tenant, &id).await?;
     let merged = CalendarIn {
+        timezone: Some(p.timezone.unwrap_or_else(|| current.timezone().to_string())),
         name: p.name.unwrap_or(current.name),
-        timezone: Some(p.timezone.unwrap_or(current.timezone)),
         kind: Some(p.kind.unwrap_or(current.kind)),
         location: p.location.or(current.location),
         capacity: Some(p.capacity.unwrap_or(i64::from(current.capacity))),
-        weekly_hours: p.weekly_hours.unwrap_or(current.weekly_hours),
-        policy: Some(p.policy.unwrap_or(current.policy)),
+        weekly_hours: p
+            .weekly_hours
+            .unwrap_or_else(|| canonical_weekly(&current.weekly)),
+        policy: Some(p.policy.unwrap_or(current.policy.into())),
     };
     let def = validate(merged)?;
     Ok(axum::Json(
-        calendars::replace(&s.db, &auth.tenant, &id, def, s.clock.now_secs()).await?,
+        calendars::replace(&s.db, &auth.tenant, &id, def, s.clock.now_secs())
+            .await?
+            .into(),
     ))
 }
 
@@ -165,9 +173,9 @@ async fn list_overrides(
     Path(id): Path<String>,
 ) -> Result<axum::Json<Vec<OverrideOut>>> {
     let id = path_id(&id, "calendar", CalendarId::parse)?;
-    Ok(axum::Json(
+    Ok(axum::Json(out::all(
         calendars::list_overrides(&s.db, &auth.tenant, &id).await?,
-    ))
+    )))
 }
 
 #[utoipa::path(put, path = "/calendars/{id}/overrides/{date}", tag = "calendars", request_body = OverrideIn, responses((status = 200, body = OverrideOut)))]
@@ -201,7 +209,9 @@ async fn put_override(
         ));
     }
     Ok(axum::Json(
-        calendars::put_override(&s.db, &auth.tenant, &id, day, ranges, s.clock.now_secs()).await?,
+        calendars::put_override(&s.db, &auth.tenant, &id, day, ranges, s.clock.now_secs())
+            .await?
+            .into(),
     ))
 }
 
@@ -251,7 +261,7 @@ async fn add_time_off(
     let reason = opt_text(input.reason.as_deref(), "reason", 500)?;
     let out =
         calendars::add_time_off(&s.db, &auth.tenant, &id, span, reason, s.clock.now_secs()).await?;
-    Ok((StatusCode::CREATED, axum::Json(out)))
+    Ok((StatusCode::CREATED, axum::Json(out.into())))
 }
 
 #[utoipa::path(get, path = "/calendars/{id}/time-off", tag = "calendars", responses((status = 200, body = Vec<TimeOffOut>)))]
@@ -261,9 +271,9 @@ async fn list_time_off(
     Path(id): Path<String>,
 ) -> Result<axum::Json<Vec<TimeOffOut>>> {
     let id = path_id(&id, "calendar", CalendarId::parse)?;
-    Ok(axum::Json(
+    Ok(axum::Json(out::all(
         calendars::list_time_off(&s.db, &auth.tenant, &id).await?,
-    ))
+    )))
 }
 
 #[utoipa::path(delete, path = "/calendars/{id}/time-off/{time_off_id}", tag = "calendars", responses((status = 204)))]

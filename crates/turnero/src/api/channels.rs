@@ -17,12 +17,13 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::extract::{Auth, Json};
-use super::{fmt_ts, public_base, AppState};
+use super::{public_base, AppState};
 use crate::channels::whatsapp::inbound::{self, Receipt};
 use crate::channels::whatsapp::store::{
     self, Channel, ChannelDef, TemplateRef, DEFAULT_GRAPH_API_URL,
 };
 use crate::error::{Error, Result};
+use turnero_core::time::fmt_ts;
 
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(put_whatsapp, get_whatsapp, delete_whatsapp))

@@ -86,6 +86,7 @@ async fn availability(
     })?;
     let answer = availability::vet(
         &s.db,
+        &s.snapshots,
         &found.tenant,
         &calendar,
         &service,

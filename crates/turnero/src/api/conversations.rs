@@ -11,11 +11,12 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::extract::{Auth, Json, Query};
+use super::out::{self, ConversationOut, TranscriptLineOut};
 use super::parse::within;
 use super::AppState;
 use crate::channels::whatsapp::store;
-use crate::chat::conversations::{self, ConversationOut, TranscriptLine};
-use crate::chat::send;
+use crate::chat::conversations;
+use crate::chat::{outbox, Channel};
 use crate::db::Batch;
 use crate::error::{Error, Result};
 
@@ -60,7 +61,7 @@ async fn list_conversations(
         .then(|| list.last().map(|c| c.id.clone()))
         .flatten();
     Ok(axum::Json(ConversationPage {
-        conversations: list.iter().map(|c| c.out()).collect(),
+        conversations: list.iter().map(Into::into).collect(),
         next_cursor,
     }))
 }
@@ -73,7 +74,7 @@ async fn get_conversation(
     Path(id): Path<String>,
 ) -> Result<axum::Json<ConversationOut>> {
     Ok(axum::Json(
-        conversations::get(&s.db, &auth.tenant, &id).await?.out(),
+        (&conversations::get(&s.db, &auth.tenant, &id).await?).into(),
     ))
 }
 
@@ -99,13 +100,13 @@ async fn release(
     }
     tx.commit().await?;
     Ok(axum::Json(
-        conversations::get(&s.db, &auth.tenant, &id).await?.out(),
+        (&conversations::get(&s.db, &auth.tenant, &id).await?).into(),
     ))
 }
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Transcript {
-    pub messages: Vec<TranscriptLine>,
+    pub messages: Vec<TranscriptLineOut>,
 }
 
 /// What was said in the conversation, oldest first (the latest 200 lines): what staff read
@@ -119,7 +120,9 @@ async fn transcript(
 ) -> Result<axum::Json<Transcript>> {
     conversations::get(&s.db, &auth.tenant, &id).await?;
     let messages = conversations::transcript(&s.db, &auth.tenant, &id, 200).await?;
-    Ok(axum::Json(Transcript { messages }))
+    Ok(axum::Json(Transcript {
+        messages: out::all(messages),
+    }))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -169,7 +172,7 @@ async fn send_message(
                 ));
             }
             let open = c.last_inbound_at.is_some_and(|at| now - at < WINDOW_SECS);
-            if c.channel == "whatsapp" && !open {
+            if c.channel.has_service_window() && !open {
                 return Err(Error::conflict(
                     "outside_window",
                     "the person last wrote more than 24 hours ago; only an approved template may be sent",
@@ -178,9 +181,9 @@ async fn send_message(
             Output::Text(text)
         }
         (None, Some(t)) => {
-            let channel = match c.channel.as_str() {
-                "whatsapp" => store::get(&s.db, &auth.tenant).await?,
-                _ => None,
+            let channel = match c.channel {
+                Channel::WhatsApp => store::get(&s.db, &auth.tenant).await?,
+                Channel::WebChat => None,
             };
             let approved = channel.is_some_and(|ch| {
                 ch.templates
@@ -221,7 +224,7 @@ async fn send_message(
     };
     let mut tx = s.db.begin().await?;
     let mut batch = Batch::default();
-    send::queue_from(&mut batch, &c, &[output], "operator", now)?;
+    outbox::queue_from(&mut batch, &c, &[output], "operator", now)?;
     batch.run(&mut tx).await?;
     s.db.commit_events(tx).await?;
     let _ = s.chat.said.send(c.id.clone());

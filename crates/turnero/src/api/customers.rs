@@ -11,9 +11,10 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::extract::{Auth, Json, Query};
+use super::out::{self, CustomerOut};
 use super::parse::{custom_fields, opt_text, path_id, within};
 use super::AppState;
-use crate::agenda::customers::{self, CustomerDef, CustomerOut};
+use crate::agenda::customers::{self, CustomerDef};
 use crate::error::{Error, Result};
 
 pub fn routes() -> OpenApiRouter<AppState> {
@@ -111,7 +112,7 @@ async fn create_customer(
         return Err(Error::invalid("required", "name", "must not be empty"));
     }
     let out = customers::create(&s.db, &auth.tenant, def, s.clock.now_secs()).await?;
-    Ok((StatusCode::CREATED, axum::Json(out)))
+    Ok((StatusCode::CREATED, axum::Json(out.into())))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -136,12 +137,12 @@ async fn list_customers(
         let phone = E164::parse(raw, Some(region))
             .map_err(|e| Error::invalid("invalid_phone", "phone", e))?;
         let found = customers::find_by_phone(&s.db, &auth.tenant, &phone).await?;
-        return Ok(axum::Json(found.into_iter().collect()));
+        return Ok(axum::Json(found.into_iter().map(Into::into).collect()));
     }
     let limit = within(q.limit.unwrap_or(100), 1..=500, "limit")?;
-    Ok(axum::Json(
+    Ok(axum::Json(out::all(
         customers::list(&s.db, &auth.tenant, q.after.as_deref(), i64::from(limit)).await?,
-    ))
+    )))
 }
 
 #[utoipa::path(get, path = "/customers/{id}", tag = "customers", responses((status = 200, body = CustomerOut)))]
@@ -151,7 +152,9 @@ async fn get_customer(
     Path(id): Path<String>,
 ) -> Result<axum::Json<CustomerOut>> {
     let id = path_id(&id, "customer", CustomerId::parse)?;
-    Ok(axum::Json(customers::get(&s.db, &auth.tenant, &id).await?))
+    Ok(axum::Json(
+        customers::get(&s.db, &auth.tenant, &id).await?.into(),
+    ))
 }
 
 #[utoipa::path(patch, path = "/customers/{id}", tag = "customers", request_body = CustomerIn, responses((status = 200, body = CustomerOut)))]
@@ -164,6 +167,8 @@ async fn patch_customer(
     let id = path_id(&id, "customer", CustomerId::parse)?;
     let patch = parse_customer(input, &auth.phone_region, "")?;
     Ok(axum::Json(
-        customers::update(&s.db, &auth.tenant, &id, patch, s.clock.now_secs()).await?,
+        customers::update(&s.db, &auth.tenant, &id, patch, s.clock.now_secs())
+            .await?
+            .into(),
     ))
 }

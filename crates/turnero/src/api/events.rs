@@ -10,9 +10,10 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::extract::{Auth, Query};
+use super::out::{self, EventOut};
 use super::parse::{instant, within};
 use super::AppState;
-use crate::agenda::events::{self, EventFilter, EventOut};
+use crate::agenda::events::{self, EventFilter};
 use crate::error::{Error, Result};
 
 pub fn routes() -> OpenApiRouter<AppState> {
@@ -89,7 +90,7 @@ async fn list_events(
         .then(|| list.last().map(|e| e.id.clone()))
         .flatten();
     Ok(axum::Json(EventPage {
-        events: list,
+        events: out::all(list),
         next_cursor,
     }))
 }

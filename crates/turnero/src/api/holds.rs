@@ -11,9 +11,10 @@ use utoipa_axum::routes;
 
 use super::bookings::parse_source;
 use super::extract::{Auth, Json};
+use super::out::BookingOut;
 use super::parse::{body_id, instant, path_id, within};
 use super::AppState;
-use crate::agenda::bookings::{self, BookingOut, NewHold};
+use crate::agenda::bookings::{self, NewHold};
 use crate::error::Result;
 
 pub fn routes() -> OpenApiRouter<AppState> {
@@ -47,7 +48,7 @@ async fn create_hold(
         source: parse_source(input.source.as_deref())?,
     };
     let out = bookings::place_hold(&s.db, &auth.tenant, hold, s.clock.now_secs()).await?;
-    Ok((StatusCode::CREATED, axum::Json(out)))
+    Ok((StatusCode::CREATED, axum::Json(out.into())))
 }
 
 #[utoipa::path(get, path = "/holds/{id}", tag = "holds", responses((status = 200, body = BookingOut)))]
@@ -57,7 +58,9 @@ async fn get_hold(
     Path(id): Path<String>,
 ) -> Result<axum::Json<BookingOut>> {
     let id = path_id(&id, "hold", BookingId::parse)?;
-    Ok(axum::Json(bookings::get(&s.db, &auth.tenant, &id).await?))
+    Ok(axum::Json(
+        bookings::get(&s.db, &auth.tenant, &id).await?.into(),
+    ))
 }
 
 #[utoipa::path(delete, path = "/holds/{id}", tag = "holds", responses((status = 200, body = BookingOut)))]
@@ -68,6 +71,8 @@ async fn release_hold(
 ) -> Result<axum::Json<BookingOut>> {
     let id = path_id(&id, "hold", BookingId::parse)?;
     Ok(axum::Json(
-        bookings::release_hold(&s.db, &auth.tenant, &id, s.clock.now_secs()).await?,
+        bookings::release_hold(&s.db, &auth.tenant, &id, s.clock.now_secs())
+            .await?
+            .into(),
     ))
 }

@@ -15,9 +15,10 @@ use utoipa_axum::routes;
 
 use super::extract::{Auth, Json};
 use super::parse::{body_id, path_id};
-use super::{fmt_ts, public_base, AppState};
+use super::{public_base, AppState};
 use crate::asisteclick::integration::{self, Integration, Target, Wanted};
 use crate::error::{Error, Result};
+use turnero_core::time::fmt_ts;
 
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()

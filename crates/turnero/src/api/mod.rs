@@ -17,6 +17,7 @@ mod flows;
 mod holds;
 mod integrations;
 mod metrics;
+mod out;
 mod parse;
 mod services;
 mod slots;
@@ -29,8 +30,6 @@ use std::sync::Arc;
 
 use axum::extract::DefaultBodyLimit;
 use axum::Router;
-use jiff::tz::TimeZone;
-use jiff::Timestamp;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 use utoipa_axum::router::OpenApiRouter;
@@ -50,6 +49,8 @@ pub struct AppState {
     pub keys: Arc<crate::agenda::tenants::KeyCache>,
     pub hub: Arc<crate::webhooks::Hub>,
     pub chat: Arc<crate::chat::Chat>,
+    /// The slot search's cache (shared with the bot).
+    pub snapshots: Arc<crate::agenda::snapshot::SnapshotCache>,
 }
 
 #[derive(OpenApi)]
@@ -78,6 +79,7 @@ pub fn router(
     clock: Clock,
     hub: Arc<crate::webhooks::Hub>,
     chat: Arc<crate::chat::Chat>,
+    snapshots: Arc<crate::agenda::snapshot::SnapshotCache>,
 ) -> Router {
     let (api, doc) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(tenant::routes())
@@ -106,6 +108,7 @@ pub fn router(
         keys: Arc::default(),
         hub,
         chat,
+        snapshots,
     };
     Router::new()
         .nest("/api/v1", api)
@@ -127,7 +130,6 @@ pub fn router(
         .with_state(state)
 }
 
-/// An instant as RFC 3339 UTC, e.g. `2030-03-04T12:00:00Z`.
 /// The address clients reach this server at, from the request (behind a proxy, set
 /// `X-Forwarded-Proto` and `X-Forwarded-Host`).
 pub(crate) fn public_base(headers: &axum::http::HeaderMap) -> String {
@@ -137,17 +139,4 @@ pub(crate) fn public_base(headers: &axum::http::HeaderMap) -> String {
         .unwrap_or("127.0.0.1:8080");
     let proto = h("x-forwarded-proto").unwrap_or("http");
     format!("{proto}://{host}")
-}
-
-pub fn fmt_ts(secs: i64) -> String {
-    Timestamp::from_second(secs)
-        .map(|t| turnero_core::time::format_with_offset(t, 0, true))
-        .unwrap_or_default()
-}
-
-/// An instant in a zone's local time with its offset.
-pub fn fmt_local(secs: i64, tz: &TimeZone) -> String {
-    Timestamp::from_second(secs)
-        .map(|t| turnero_core::time::format_local(t, tz))
-        .unwrap_or_default()
 }

@@ -10,9 +10,10 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::extract::{Auth, Json};
+use super::out::{self, ServiceOut};
 use super::parse::{body_id, path_id, text, within};
 use super::AppState;
-use crate::agenda::services::{self, ServiceDef, ServiceOut};
+use crate::agenda::services::{self, ServiceDef};
 use crate::error::Result;
 
 pub fn routes() -> OpenApiRouter<AppState> {
@@ -93,7 +94,7 @@ async fn create_service(
 ) -> Result<(StatusCode, axum::Json<ServiceOut>)> {
     let def = ServiceDef::try_from(input)?;
     let out = services::create(&s.db, &auth.tenant, def, s.clock.now_secs()).await?;
-    Ok((StatusCode::CREATED, axum::Json(out)))
+    Ok((StatusCode::CREATED, axum::Json(out.into())))
 }
 
 #[utoipa::path(get, path = "/services", tag = "services", responses((status = 200, body = Vec<ServiceOut>)))]
@@ -101,7 +102,9 @@ async fn list_services(
     State(s): State<AppState>,
     auth: Auth,
 ) -> Result<axum::Json<Vec<ServiceOut>>> {
-    Ok(axum::Json(services::list(&s.db, &auth.tenant).await?))
+    Ok(axum::Json(out::all(
+        services::list(&s.db, &auth.tenant).await?,
+    )))
 }
 
 #[utoipa::path(get, path = "/services/{id}", tag = "services", responses((status = 200, body = ServiceOut)))]
@@ -111,7 +114,9 @@ async fn get_service(
     Path(id): Path<String>,
 ) -> Result<axum::Json<ServiceOut>> {
     let id = path_id(&id, "service", ServiceId::parse)?;
-    Ok(axum::Json(services::get(&s.db, &auth.tenant, &id).await?))
+    Ok(axum::Json(
+        services::get(&s.db, &auth.tenant, &id).await?.into(),
+    ))
 }
 
 #[utoipa::path(patch, path = "/services/{id}", tag = "services", request_body = ServicePatch, responses((status = 200, body = ServiceOut)))]
@@ -144,6 +149,8 @@ async fn patch_service(
     };
     let def = ServiceDef::try_from(merged)?;
     Ok(axum::Json(
-        services::replace(&s.db, &auth.tenant, &id, def, s.clock.now_secs()).await?,
+        services::replace(&s.db, &auth.tenant, &id, def, s.clock.now_secs())
+            .await?
+            .into(),
     ))
 }

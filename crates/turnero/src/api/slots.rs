@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use turnero_core::capacity::Interval;
 use turnero_core::ids::{CalendarId, ServiceId};
 use turnero_core::time::rfc3339_bytes;
-use turnero_core::{compute_slots, page, SlotPage, SlotQuery};
+use turnero_core::SlotPage;
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -16,9 +16,8 @@ use utoipa_axum::routes;
 use super::extract::{Auth, Query};
 use super::parse::{body_id, instant, path_id, within};
 use super::AppState;
-use crate::agenda::bookings::MAX_BLOCK_SECONDS;
-use crate::agenda::snapshot::{self, Busy, SnapshotQuery};
-use crate::asisteclick::consult;
+use crate::agenda::slots::SlotSearch;
+use crate::asisteclick::offer::{offer, Availability, Offer};
 use crate::error::{Error, Result};
 
 /// The longest range one request may ask about.
@@ -115,23 +114,24 @@ pub struct SlotsOut {
     /// Who decided: `turnero`, `external` (the calendar's availability API), or `fallback`
     /// (that API failed or was too slow, so turnero's own slots are shown; see
     /// `GET /calendars/{id}/availability-api`).
-    pub availability: Availability,
+    pub availability: AvailabilityOut,
 }
 
+/// `availability` on the wire (the one slot search's [`Availability`]).
 #[derive(Debug, Clone, Copy, Serialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
-pub enum Availability {
+pub enum AvailabilityOut {
     Turnero,
     External,
     Fallback,
 }
 
-impl Availability {
-    fn as_str(self) -> &'static str {
-        match self {
-            Availability::Turnero => "turnero",
-            Availability::External => "external",
-            Availability::Fallback => "fallback",
+impl From<Availability> for AvailabilityOut {
+    fn from(a: Availability) -> Self {
+        match a {
+            Availability::Turnero => Self::Turnero,
+            Availability::External => Self::External,
+            Availability::Fallback => Self::Fallback,
         }
     }
 }
@@ -180,72 +180,32 @@ async fn list_slots(
         .map(|v| instant(v, "preferred"))
         .transpose()?;
 
-    let snap = snapshot::read_cached(
-        &s.db,
-        &SnapshotQuery {
-            tenant: &auth.tenant,
-            calendar: &cal_id,
-            service: &service_id,
-            rules_window: Interval::new(start, end),
-            busy: Busy::Within(Interval::new(
-                start - MAX_BLOCK_SECONDS,
-                end + MAX_BLOCK_SECONDS,
-            )),
-            max_block: MAX_BLOCK_SECONDS,
-            ignore: None,
-            now: now.as_second(),
-            lock: false,
-        },
-    )
-    .await?;
-    let (calendar, rules) = (snap.calendar, snap.rules);
-
-    let count = count.map(|c| c as usize);
-    let query = SlotQuery {
-        rules: &rules,
-        policy: calendar.policy.to_core(),
-        service: snap.timing,
-        capacity: calendar.capacity,
-        busy: &snap.busy,
-        now,
+    let search = SlotSearch {
+        tenant: &auth.tenant,
+        calendar: &cal_id,
+        service: &service_id,
         range: Interval::new(start, end),
+        moving: None,
+        now,
+    };
+    let count = count.map(|c| c as usize);
+    let Offer {
+        calendar,
+        page,
+        availability,
+    } = offer(
+        &s.db,
+        &s.snapshots,
+        &s.hub.outbound,
+        &search,
         preferred,
         count,
-    };
-    let (page, availability) = match &calendar.availability_api {
-        None => (compute_slots(&query), Availability::Turnero),
-        Some(api) => {
-            // Every free slot of the range goes out; paging applies to what comes back.
-            let all = compute_slots(&SlotQuery {
-                preferred: None,
-                count: None,
-                ..query
-            })
-            .slots;
-            let request = consult::request(api, &rules.tz, &all, (start, end), preferred, count);
-            match consult::ask(&s.hub.outbound, api, &request, &all).await {
-                Ok(kept) => (page(kept, preferred, count), Availability::External),
-                Err(fallback) => {
-                    // Written on the side: the patient's answer does not wait on it, and a
-                    // busy database cannot turn a fallback into an error.
-                    let (db, tenant, cal) = (s.db.clone(), auth.tenant.clone(), cal_id.clone());
-                    let at = now.as_second();
-                    tokio::spawn(async move {
-                        if let Err(e) =
-                            consult::record_fallback(&db, &tenant, &cal, &fallback, at).await
-                        {
-                            tracing::warn!(error = ?e, "recording an availability fallback failed");
-                        }
-                    });
-                    (page(all, preferred, count), Availability::Fallback)
-                }
-            }
-        }
-    };
+    )
+    .await?;
     let body = slots_json(
         &calendar.id,
         service_id.as_str(),
-        &calendar.timezone,
+        calendar.timezone(),
         &page,
         availability,
     )?;
@@ -306,7 +266,7 @@ mod tests {
                 .collect(),
             has_earlier: true,
             has_later: false,
-            availability: Availability::Fallback,
+            availability: Availability::Fallback.into(),
         };
         assert_eq!(by_hand, serde_json::to_value(&out).unwrap());
         assert_eq!(

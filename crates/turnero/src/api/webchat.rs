@@ -15,21 +15,20 @@ use axum::routing::{get, post};
 use axum::Router;
 use futures_util::Stream;
 use serde::{Deserialize, Serialize};
-use sqlx::Row;
 use tokio::sync::broadcast;
-use turnero_core::event;
-use turnero_core::ids::{next_ulid, TenantId};
+use turnero_core::ids::TenantId;
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::extract::{Auth, Json};
-use super::{fmt_ts, public_base, AppState};
-use crate::agenda::{events, tenants};
-use crate::channels::webchat::{self, CHANNEL};
-use crate::chat::conversations;
+use super::{public_base, AppState};
+use crate::agenda::tenants;
+use crate::channels::webchat;
+use crate::chat::{conversations, outbox, Channel};
 use crate::db::Db;
 use crate::error::{Error, Result};
+use turnero_core::time::fmt_ts;
 
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(put_webchat, get_webchat, delete_webchat))
@@ -189,27 +188,6 @@ struct VisitorMessage {
     reply_id: Option<String>,
 }
 
-/// `message.received` data for the web chat (the WhatsApp adapter's shape).
-#[derive(Serialize)]
-struct Received<'a> {
-    channel: &'static str,
-    contact_id: &'static str,
-    conversation_id: &'a str,
-    customer_id: Option<String>,
-    message: ReceivedMessage<'a>,
-}
-
-#[derive(Serialize)]
-struct ReceivedMessage<'a> {
-    id: &'a str,
-    kind: &'static str,
-    text: &'a str,
-    reply_id: Option<&'a str>,
-    at: String,
-    from: &'static str,
-    is_button: bool,
-}
-
 #[derive(Serialize)]
 struct Accepted {
     conversation_id: String,
@@ -226,41 +204,7 @@ async fn visitor_says(
     let text = super::parse::text(&input.text, "text", 2000)?;
     let reply_id = super::parse::opt_text(input.reply_id.as_deref(), "reply_id", 256)?;
     let now = s.clock.now_secs();
-    let mut tx = s.db.begin().await?;
-    let contact = webchat::contact(&token);
-    let conversation = conversations::touch_in(&mut tx, &tenant, CHANNEL, &contact, now).await?;
-    conversations::inbox_push(
-        &mut tx,
-        &tenant,
-        &conversation,
-        &text,
-        reply_id.as_deref(),
-        now,
-    )
-    .await?;
-    let id = format!("web_{}", next_ulid());
-    let customer_id = sqlx::query("SELECT customer_id FROM conversations WHERE id = $1")
-        .bind(&conversation)
-        .fetch_one(&mut *tx)
-        .await?
-        .get(0);
-    let data = Received {
-        channel: CHANNEL,
-        contact_id: "visitor",
-        conversation_id: &conversation,
-        customer_id,
-        message: ReceivedMessage {
-            id: &id,
-            kind: "text",
-            text: &text,
-            reply_id: reply_id.as_deref(),
-            at: fmt_ts(now),
-            from: "user",
-            is_button: reply_id.is_some(),
-        },
-    };
-    events::record(&mut tx, &tenant, event::MESSAGE_RECEIVED, &id, &data, now).await?;
-    s.db.commit_events(tx).await?;
+    let conversation = webchat::receive(&s.db, &tenant, &token, text, reply_id, now).await?;
     s.chat.answer_soon(conversation.clone());
     Ok((
         StatusCode::ACCEPTED,
@@ -290,29 +234,14 @@ impl Follow {
     /// Reads replies written since the last one streamed.
     async fn read(&mut self) -> Result<()> {
         if self.conversation.is_none() {
-            self.conversation = sqlx::query(
-                "SELECT id FROM conversations WHERE tenant_id = $1 AND channel = $2 AND contact = $3",
-            )
-            .bind(self.tenant.as_str())
-            .bind(CHANNEL)
-            .bind(&self.contact)
-            .fetch_optional(&self.db.read)
-            .await?
-            .map(|r| r.get(0));
+            self.conversation =
+                conversations::find(&self.db, &self.tenant, Channel::WebChat, &self.contact)
+                    .await?;
         }
         let Some(c) = &self.conversation else {
             return Ok(());
         };
-        let rows = sqlx::query(
-            "SELECT id, output FROM chat_outbox WHERE conversation_id = $1 AND id > $2 \
-             ORDER BY id LIMIT 100",
-        )
-        .bind(c)
-        .bind(&self.after)
-        .fetch_all(&self.db.read)
-        .await?;
-        for r in rows {
-            let (id, output): (String, String) = (r.get(0), r.get(1));
+        for (id, output) in outbox::written_after(&self.db, c, &self.after, 100).await? {
             let data = format!("{{\"id\":\"{id}\",\"output\":{output}}}");
             self.ready
                 .push_back(Event::default().id(&id).event("output").data(data));

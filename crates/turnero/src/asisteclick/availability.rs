@@ -10,11 +10,11 @@ use serde_json::value::RawValue;
 use serde_json::Value;
 use turnero_core::capacity::Interval;
 use turnero_core::ids::{CalendarId, ServiceId, TenantId};
-use turnero_core::{compute_slots, SlotQuery};
 
 use super::{normalize_key, parse_instant, parse_offset, Lenient};
 use crate::agenda::bookings::{check_bookable, MAX_BLOCK_SECONDS};
-use crate::agenda::snapshot::{self, Busy, SnapshotQuery};
+use crate::agenda::slots::{self, SlotSearch};
+use crate::agenda::snapshot::SnapshotCache;
 use crate::db::Db;
 use crate::error::{Error, Result};
 
@@ -98,6 +98,7 @@ pub fn answer(slots: &[&RawValue], before: bool, after: bool) -> Vec<u8> {
 /// earlier and later times.
 pub async fn vet(
     db: &Db,
+    cache: &SnapshotCache,
     tenant: &TenantId,
     calendar: &CalendarId,
     service: &ServiceId,
@@ -120,24 +121,16 @@ pub async fn vet(
         ));
     }
     let around = Interval::new(first - NEIGHBOURHOOD, last + NEIGHBOURHOOD);
-    let snap = snapshot::read_cached(
-        db,
-        &SnapshotQuery {
-            tenant,
-            calendar,
-            service,
-            rules_window: Interval::new(around.start, around.end + MAX_BLOCK_SECONDS),
-            busy: Busy::Within(Interval::new(
-                around.start - MAX_BLOCK_SECONDS,
-                around.end + MAX_BLOCK_SECONDS,
-            )),
-            max_block: MAX_BLOCK_SECONDS,
-            ignore: None,
-            now: now.as_second(),
-            lock: false,
-        },
-    )
-    .await?;
+    // Rules reach past the last start by the longest appointment, which may end there.
+    let search = SlotSearch {
+        tenant,
+        calendar,
+        service,
+        range: Interval::new(around.start, around.end + MAX_BLOCK_SECONDS),
+        moving: None,
+        now,
+    };
+    let snap = slots::inputs(db, cache, &search).await?;
     let mut kept: Vec<&RawValue> = request
         .slots
         .iter()
@@ -152,20 +145,7 @@ pub async fn vet(
         kept.truncate(c as usize);
     }
     let any_free = |range: Interval| {
-        range.end > range.start
-            && !compute_slots(&SlotQuery {
-                rules: &snap.rules,
-                policy: snap.calendar.policy.to_core(),
-                service: snap.timing,
-                capacity: snap.calendar.capacity,
-                busy: &snap.busy,
-                now,
-                range,
-                preferred: None,
-                count: Some(1),
-            })
-            .slots
-            .is_empty()
+        range.end > range.start && !snap.free(now, range, None, Some(1)).slots.is_empty()
     };
     let before = any_free(Interval::new(around.start, first));
     let after = cut || any_free(Interval::new(last + 1, around.end));

@@ -92,7 +92,7 @@ pub async fn apply(
         )),
         (Kind::Canceled, Some(id)) => {
             let current = bookings::get(db, tenant, &id).await?;
-            if current.status != Status::Canceled.as_str() {
+            if current.status != Status::Canceled {
                 let done = bookings::confirm_or_close(
                     db,
                     tenant,
@@ -105,7 +105,7 @@ pub async fn apply(
                 .await;
                 // Two copies of the same cancel at once: the loser finds it canceled.
                 if let Err(e) = done {
-                    if bookings::get(db, tenant, &id).await?.status != Status::Canceled.as_str() {
+                    if bookings::get(db, tenant, &id).await?.status != Status::Canceled {
                         return Err(e);
                     }
                 }

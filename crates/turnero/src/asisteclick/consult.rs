@@ -89,7 +89,7 @@ pub fn request(
             json!({
                 "text": local.replace('T', " ")[..16].to_string(),
                 "isoLocal": local,
-                "iso": crate::api::fmt_ts(s.start),
+                "iso": turnero_core::time::fmt_ts(s.start),
                 "id": slot_id(s),
             })
         })
@@ -252,7 +252,7 @@ pub async fn recent_fallbacks(
     Ok(rows
         .iter()
         .map(|r| FallbackOut {
-            at: crate::api::fmt_ts(r.get(0)),
+            at: turnero_core::time::fmt_ts(r.get(0)),
             reason: r.get(1),
             detail: r.get(2),
             duration_ms: r.get(3),

@@ -4,7 +4,9 @@
 //!   keys, token and calendar map), `availability` (vets AsisteClick's native slots against
 //!   the real agenda) and `callback` (bookings created, moved and canceled in AsisteClick).
 //! - turnero as *the bot platform* consulting someone else's agenda: `consult` (a calendar's
-//!   availability endpoint, with fallback to turnero's own slots and a record of why).
+//!   availability endpoint, with fallback to turnero's own slots and a record of why), and
+//!   `offer`, the one slot search the API and the bot offer from, which consults when the
+//!   calendar has such an endpoint.
 //!
 //! The wire names are only known from a copy of the seed that lost its underscores and
 //! capitals, so keys are read leniently (case, underscores, dashes and spaces ignored) and slot
@@ -14,6 +16,7 @@ pub mod availability;
 pub mod callback;
 pub mod consult;
 pub mod integration;
+pub mod offer;
 
 use serde_json::{Map, Value};
 

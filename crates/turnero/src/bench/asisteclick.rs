@@ -33,7 +33,7 @@ pub async fn run(
         .flat_map(|day| (8..20).map(move |h| (day, h)))
         .map(|(day, h)| {
             let start = monday + day * 86_400 + (h + 3) * 3600;
-            json!({"text": format!("día {day} {h:02}:00"), "isoLocal": "", "iso": crate::api::fmt_ts(start), "id": format!("slot_{day}_{h}")})
+            json!({"text": format!("día {day} {h:02}:00"), "isoLocal": "", "iso": turnero_core::time::fmt_ts(start), "id": format!("slot_{day}_{h}")})
         })
         .collect();
     let body = json!({

@@ -244,7 +244,7 @@ impl Setup {
         for day in 0..5 {
             for slot in 0..6 {
                 let start = monday + day * 86_400 + (11 + 3) * 3600 + slot * 1800;
-                let body = json!({"calendar_id": cal, "service_id": svc, "start": crate::api::fmt_ts(start),
+                let body = json!({"calendar_id": cal, "service_id": svc, "start": turnero_core::time::fmt_ts(start),
                     "customer": {"name": "Bench", "phone": format!("+54911400{:05}", day * 10 + slot)}});
                 if self.post("/bookings", body).await.is_ok() {
                     booked += 1;
@@ -374,8 +374,8 @@ async fn http(
     let slots_url = format!(
         "{}/api/v1/calendars/{cal}/slots?service_id={svc}&start={}&end={}",
         s.base,
-        crate::api::fmt_ts(monday),
-        crate::api::fmt_ts(monday + 7 * 86_400)
+        turnero_core::time::fmt_ts(monday),
+        turnero_core::time::fmt_ts(monday + 7 * 86_400)
     );
     let probe: Value = s
         .client
@@ -459,7 +459,7 @@ async fn bookings(
         // Back-to-back 5-minute slots, round-robin over the calendars, a new customer each.
         let (cal, svc) = &cals[i % n_cals];
         let start = first + (i / n_cals) as i64 * 300;
-        let body = json!({"calendar_id": cal, "service_id": svc, "start": crate::api::fmt_ts(start),
+        let body = json!({"calendar_id": cal, "service_id": svc, "start": turnero_core::time::fmt_ts(start),
             "customer": {"name": "Bench", "phone": format!("+5491150{i:06}")}});
         let request = client
             .post(format!("{base}/api/v1/bookings"))

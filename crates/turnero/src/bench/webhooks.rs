@@ -197,7 +197,7 @@ pub async fn run(n: usize, concurrency: usize, database_url: Option<String>) -> 
     sqlx::query("UPDATE webhook_deliveries SET next_attempt_at = 0 WHERE state = 'pending'")
         .execute(&s.db.write)
         .await?;
-    s.db.outbox_ready.notify_one();
+    s.db.committed.notify_one();
     wait_for(&arrivals, "/drain", n).await?;
     let drained = arrivals.take("/drain");
     let last = drained.values().max().copied().unwrap_or(released);

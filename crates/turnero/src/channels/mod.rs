@@ -1,7 +1,29 @@
-//! Chat channels: each verifies and de-duplicates what its vendor sends, turns it into
-//! `message.*` events and messages for the bot (`crate::chat`), and shapes the bot's outputs
-//! within its own limits. WhatsApp Cloud API (`whatsapp`) and the web chat served by turnero
-//! (`webchat`).
+//! Chat channels, one folder each, above the bot: an inbound adapter verifies and
+//! de-duplicates what its vendor sends and hands each message to the bot's inbox
+//! (`chat::inbox::receive_in`, one inbound type for all); an outbound sender
+//! (`chat::outbox::Sender`), registered in [`senders`], renders the bot's outputs within the
+//! channel's limits and sends them. WhatsApp Cloud API (`whatsapp`) and the web chat served
+//! by turnero (`webchat`, whose page reads its replies itself).
 
 pub mod webchat;
 pub mod whatsapp;
+
+use std::sync::Arc;
+
+use crate::chat::outbox::Senders;
+use crate::chat::Channel;
+use crate::db::Db;
+use crate::outbound::Outbound;
+
+/// The outbound half of every channel that pushes replies, for the bot's outbox.
+pub fn senders(db: &Db, outbound: &Outbound) -> Senders {
+    let mut senders = Senders::new();
+    senders.insert(
+        Channel::WhatsApp,
+        Arc::new(whatsapp::send::WhatsAppSender {
+            db: db.clone(),
+            outbound: outbound.clone(),
+        }),
+    );
+    senders
+}

@@ -1,20 +1,17 @@
-//! Stored conversations: who, on which channel, where the flow is, and what they said that
-//! is still to be answered.
+//! Stored conversations: who, on which channel, where the flow is; and their transcript.
 
-use serde::Serialize;
 use sqlx::Row;
 use turnero_core::flow::State;
 use turnero_core::ids::{next_ulid, TenantId};
-use utoipa::ToSchema;
 
-use crate::api::fmt_ts;
+use super::Channel;
 use crate::db::{Db, Tx};
 use crate::error::{Error, Result};
 
 pub struct Conversation {
     pub id: String,
     pub tenant: TenantId,
-    pub channel: String,
+    pub channel: Channel,
     pub contact: String,
     pub customer_id: Option<String>,
     pub flow_version: i64,
@@ -27,55 +24,6 @@ pub struct Conversation {
     pub updated_at: i64,
 }
 
-/// A conversation as the API shows it.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct ConversationOut {
-    pub id: String,
-    /// `whatsapp` or `webchat`.
-    pub channel: String,
-    /// The person on that channel: a WhatsApp number (digits) or a web chat visitor.
-    pub contact: String,
-    pub customer_id: Option<String>,
-    /// The step waiting for an answer; none when idle.
-    pub step: Option<String>,
-    pub flow_version: i64,
-    /// Handed to a person: the bot is silent until released.
-    pub handoff: bool,
-    #[schema(value_type = Object)]
-    pub variables: std::collections::BTreeMap<String, String>,
-    pub last_inbound_at: Option<String>,
-    pub created_at: String,
-    pub updated_at: String,
-}
-
-impl Conversation {
-    pub fn out(&self) -> ConversationOut {
-        ConversationOut {
-            id: self.id.clone(),
-            channel: self.channel.clone(),
-            contact: if self.channel == "webchat" {
-                "visitor".into()
-            } else {
-                self.contact.clone()
-            },
-            customer_id: self.customer_id.clone(),
-            step: self.state.at.clone(),
-            flow_version: self.flow_version,
-            handoff: self.handoff,
-            variables: self
-                .state
-                .vars
-                .iter()
-                .filter(|(k, _)| !k.starts_with('_'))
-                .map(|(k, v)| (k.clone(), v.clone()))
-                .collect(),
-            last_inbound_at: self.last_inbound_at.map(fmt_ts),
-            created_at: fmt_ts(self.created_at),
-            updated_at: fmt_ts(self.updated_at),
-        }
-    }
-}
-
 const COLUMNS: &str = "id, tenant_id, channel, contact, customer_id, flow_version, language, \
     state, handoff, last_inbound_at, revision, created_at, updated_at";
 
@@ -83,7 +31,10 @@ fn from_row(r: &sqlx::any::AnyRow) -> Result<Conversation> {
     Ok(Conversation {
         id: r.get(0),
         tenant: TenantId::from_trusted(r.get::<String, _>(1)),
-        channel: r.get(2),
+        channel: r
+            .get::<String, _>(2)
+            .parse()
+            .map_err(|e: String| anyhow::anyhow!("stored {e}"))?,
         contact: r.get(3),
         customer_id: r.get(4),
         flow_version: r.get(5),
@@ -97,15 +48,16 @@ fn from_row(r: &sqlx::any::AnyRow) -> Result<Conversation> {
     })
 }
 
-/// The conversation with this person on this channel, created on first contact; records
+/// The conversation with this person on this channel (and the customer it is linked to),
+/// created on first contact; records
 /// that they just wrote (the 24-hour window counts from here). Answers its id.
 pub async fn touch_in(
     tx: &mut Tx,
     tenant: &TenantId,
-    channel: &str,
+    channel: Channel,
     contact: &str,
     now: i64,
-) -> Result<String> {
+) -> Result<(String, Option<String>)> {
     let id = format!("cnv_{}", next_ulid());
     sqlx::query(
         "INSERT INTO conversations (id, tenant_id, channel, contact, flow_version, language, \
@@ -115,82 +67,40 @@ pub async fn touch_in(
     )
     .bind(&id)
     .bind(tenant.as_str())
-    .bind(channel)
+    .bind(channel.as_str())
     .bind(contact)
     .bind(now)
     .execute(&mut **tx)
     .await?;
     let row = sqlx::query(
         "UPDATE conversations SET last_inbound_at = $1 \
-         WHERE tenant_id = $2 AND channel = $3 AND contact = $4 RETURNING id",
+         WHERE tenant_id = $2 AND channel = $3 AND contact = $4 RETURNING id, customer_id",
     )
     .bind(now)
     .bind(tenant.as_str())
-    .bind(channel)
+    .bind(channel.as_str())
     .bind(contact)
     .fetch_one(&mut **tx)
     .await?;
-    Ok(row.get(0))
+    Ok((row.get(0), row.get(1)))
 }
 
-/// Queues what the person said, to be answered by the runner.
-pub async fn inbox_push(
-    tx: &mut Tx,
+/// The conversation with this person on this channel, if they ever wrote.
+pub async fn find(
+    db: &Db,
     tenant: &TenantId,
-    conversation: &str,
-    text: &str,
-    reply_id: Option<&str>,
-    now: i64,
-) -> Result<()> {
-    sqlx::query(
-        "INSERT INTO chat_inbox (id, tenant_id, conversation_id, text, reply_id, received_at) \
-         VALUES ($1, $2, $3, $4, $5, $6)",
-    )
-    .bind(format!("inb_{}", next_ulid()))
-    .bind(tenant.as_str())
-    .bind(conversation)
-    .bind(text)
-    .bind(reply_id)
-    .bind(now)
-    .execute(&mut **tx)
-    .await?;
-    Ok(())
-}
-
-pub struct Pending {
-    pub id: String,
-    pub text: String,
-    pub reply_id: Option<String>,
-}
-
-/// The oldest message of the conversation not yet answered.
-pub async fn next_pending(db: &Db, conversation: &str) -> Result<Option<Pending>> {
+    channel: Channel,
+    contact: &str,
+) -> Result<Option<String>> {
     let row = sqlx::query(
-        "SELECT id, text, reply_id FROM chat_inbox WHERE conversation_id = $1 \
-         AND done_at IS NULL ORDER BY id LIMIT 1",
+        "SELECT id FROM conversations WHERE tenant_id = $1 AND channel = $2 AND contact = $3",
     )
-    .bind(conversation)
-    .fetch_optional(&db.write)
+    .bind(tenant.as_str())
+    .bind(channel.as_str())
+    .bind(contact)
+    .fetch_optional(&db.read)
     .await?;
-    Ok(row.map(|r| Pending {
-        id: r.get(0),
-        text: r.get(1),
-        reply_id: r.get(2),
-    }))
-}
-
-/// Conversations with messages left unanswered since before `before` (a process died
-/// between storing and answering them).
-pub async fn stranded(db: &Db, before: i64, limit: i64) -> Result<Vec<String>> {
-    let rows = sqlx::query(
-        "SELECT DISTINCT conversation_id FROM chat_inbox WHERE done_at IS NULL \
-         AND received_at < $1 LIMIT $2",
-    )
-    .bind(before)
-    .bind(limit)
-    .fetch_all(&db.read)
-    .await?;
-    Ok(rows.iter().map(|r| r.get(0)).collect())
+    Ok(row.map(|r| r.get(0)))
 }
 
 /// Reads from the writer: the runner must see the latest revision.
@@ -254,7 +164,7 @@ pub async fn save_in(tx: &mut Tx, c: &Conversation, now: i64) -> Result<bool> {
 }
 
 /// One line of a conversation's transcript.
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug)]
 pub struct TranscriptLine {
     pub id: String,
     /// `user`, `bot` or `operator`.
@@ -265,7 +175,7 @@ pub struct TranscriptLine {
     pub reply_id: Option<String>,
     /// Replies: `queued`, `sent` or `failed`.
     pub status: Option<String>,
-    pub at: String,
+    pub at: i64,
 }
 
 /// What the person said and what was said to them, oldest first (the last `limit` lines).
@@ -304,7 +214,7 @@ pub async fn transcript(
                 text: r.get(1),
                 reply_id: r.get(2),
                 status: None,
-                at: fmt_ts(at),
+                at,
             },
         ));
     }
@@ -319,7 +229,7 @@ pub async fn transcript(
                 text: output.as_text(),
                 reply_id: None,
                 status: Some(r.get(3)),
-                at: fmt_ts(at),
+                at,
             },
         ));
     }
@@ -331,33 +241,4 @@ pub async fn transcript(
     lines.sort_by(|a, b| a.0.cmp(&b.0).then_with(|| ulid(&a.1).cmp(ulid(&b.1))));
     let skip = lines.len().saturating_sub(limit as usize);
     Ok(lines.into_iter().skip(skip).map(|(_, l)| l).collect())
-}
-
-/// How many failed turns a message gets before it is set aside.
-pub const MAX_ATTEMPTS: i64 = 5;
-
-/// Counts a failed turn on a message; sets it aside (done, unanswered) at the last attempt.
-/// Answers whether it was set aside.
-pub async fn inbox_failed(db: &Db, id: &str, now: i64) -> Result<bool> {
-    let row = sqlx::query(
-        "UPDATE chat_inbox SET attempts = attempts + 1, \
-         done_at = CASE WHEN attempts + 1 >= $1 THEN $2 ELSE done_at END \
-         WHERE id = $3 RETURNING done_at",
-    )
-    .bind(MAX_ATTEMPTS)
-    .bind(now)
-    .bind(id)
-    .fetch_optional(&db.write)
-    .await?;
-    Ok(row.is_some_and(|r| r.get::<Option<i64>, _>(0).is_some()))
-}
-
-/// Marks a message answered; false when another process answered it first.
-pub async fn inbox_done_in(tx: &mut Tx, id: &str, now: i64) -> Result<bool> {
-    let done = sqlx::query("UPDATE chat_inbox SET done_at = $1 WHERE id = $2 AND done_at IS NULL")
-        .bind(now)
-        .bind(id)
-        .execute(&mut **tx)
-        .await?;
-    Ok(done.rows_affected() == 1)
 }

@@ -8,10 +8,12 @@
 //! lock per conversation) and across processes (the conversation's `revision`).
 
 pub mod agenda;
+mod channel;
 pub mod conversations;
 pub mod flows;
+pub mod inbox;
+pub mod outbox;
 mod runner;
-pub mod send;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, Weak};
@@ -19,6 +21,9 @@ use std::time::Duration;
 
 use tokio::sync::broadcast;
 
+pub use channel::Channel;
+
+use crate::agenda::snapshot::SnapshotCache;
 use crate::clock::Clock;
 use crate::db::Db;
 use crate::outbound::Outbound;
@@ -31,6 +36,10 @@ pub struct Chat {
     pub db: Db,
     pub clock: Clock,
     pub outbound: Outbound,
+    /// The slot search's cache (shared with the API).
+    pub snapshots: Arc<SnapshotCache>,
+    /// How replies leave, per channel that pushes them.
+    senders: outbox::Senders,
     pub flows: flows::FlowCache,
     turns: Mutex<HashMap<String, Weak<tokio::sync::Mutex<()>>>>,
     /// Conversation ids with new outputs, for the web chat's event streams.
@@ -38,11 +47,19 @@ pub struct Chat {
 }
 
 impl Chat {
-    pub fn new(db: Db, clock: Clock, outbound: Outbound) -> Arc<Self> {
+    pub fn new(
+        db: Db,
+        clock: Clock,
+        outbound: Outbound,
+        snapshots: Arc<SnapshotCache>,
+        senders: outbox::Senders,
+    ) -> Arc<Self> {
         Arc::new(Self {
             db,
             clock,
             outbound,
+            snapshots,
+            senders,
             flows: flows::FlowCache::default(),
             turns: Mutex::default(),
             said: broadcast::channel(1024).0,
@@ -90,10 +107,10 @@ impl Chat {
     /// One sweep (tests call it instead of waiting).
     pub async fn sweep_once(self: &Arc<Self>) -> crate::error::Result<()> {
         let now = self.clock.now_secs();
-        for c in conversations::stranded(&self.db, now - STRANDED_AFTER_SECS, 100).await? {
+        for c in inbox::stranded(&self.db, now - STRANDED_AFTER_SECS, 100).await? {
             self.answer(&c).await?;
         }
-        for c in send::stranded(&self.db, now, 100).await? {
+        for c in outbox::stranded(&self.db, now, 100).await? {
             self.send_queued(&c).await?;
         }
         Ok(())

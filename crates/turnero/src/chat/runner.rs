@@ -8,10 +8,11 @@ use std::sync::Arc;
 use serde::Serialize;
 use turnero_core::event;
 use turnero_core::flow::{self, Input};
-use turnero_core::phone::{parse_region, E164};
+use turnero_core::phone::parse_region;
 
-use super::conversations::{self, Conversation, Pending};
-use super::{agenda, flows, send, Chat};
+use super::conversations::{self, Conversation};
+use super::inbox::{self, Pending};
+use super::{agenda, flows, outbox, Chat};
 use crate::agenda::{events, tenants};
 use crate::db::Batch;
 use crate::error::{Error, Result};
@@ -45,10 +46,10 @@ impl Chat {
         let lock = self.turn_lock(conversation);
         {
             let _turn = lock.lock().await;
-            while let Some(m) = conversations::next_pending(&self.db, conversation).await? {
+            while let Some(m) = inbox::next_pending(&self.db, conversation).await? {
                 if let Err(e) = self.turn(conversation, &m).await {
                     let now = self.clock.now_secs();
-                    if !conversations::inbox_failed(&self.db, &m.id, now).await? {
+                    if !inbox::failed(&self.db, &m.id, now).await? {
                         return Err(e); // the sweeper tries again
                     }
                     tracing::error!(error = ?e, message = m.id, conversation,
@@ -87,10 +88,12 @@ impl Chat {
                 let cx = agenda::Ctx {
                     db: &self.db,
                     tenant: &c.tenant,
-                    source: &c.channel,
-                    verified_phone: c.channel == "whatsapp",
+                    source: c.channel.as_str(),
+                    verified_phone: c.channel.proves_phone(),
                     language: &flow.language,
                     now,
+                    snapshots: &self.snapshots,
+                    outbound: &self.outbound,
                 };
                 let mut input = Input::Message {
                     text: msg.text.clone(),
@@ -115,7 +118,7 @@ impl Chat {
                 }
             }
             let mut tx = self.db.begin().await?;
-            if !conversations::inbox_done_in(&mut tx, &msg.id, now).await? {
+            if !inbox::done_in(&mut tx, &msg.id, now).await? {
                 return Ok(()); // another process answered it
             }
             if !conversations::save_in(&mut tx, &c, now).await? {
@@ -123,13 +126,13 @@ impl Chat {
                 continue;
             }
             let mut batch = Batch::default();
-            send::queue(&mut batch, &c, &outputs, now)?;
+            outbox::queue(&mut batch, &c, &outputs, now)?;
             let customer_id = c.customer_id.as_deref();
             if !changed.is_empty() {
                 let data = VariablesChanged {
-                    channel: &c.channel,
+                    channel: c.channel.as_str(),
                     conversation_id: &c.id,
-                    contact_id: &c.contact,
+                    contact_id: c.channel.public_contact(&c.contact),
                     customer_id,
                     variables: &changed,
                 };
@@ -138,9 +141,9 @@ impl Chat {
             }
             if handed {
                 let data = Handoff {
-                    channel: &c.channel,
+                    channel: c.channel.as_str(),
                     conversation_id: &c.id,
-                    contact_id: &c.contact,
+                    contact_id: c.channel.public_contact(&c.contact),
                     customer_id,
                     step: c.state.at.as_deref(),
                 };
@@ -167,10 +170,7 @@ impl Chat {
     /// What the agenda knows about a WhatsApp contact (its number is its phone), so the
     /// flow does not ask for it again.
     async fn prefill(&self, c: &mut Conversation) -> Result<()> {
-        if c.channel != "whatsapp" {
-            return Ok(());
-        }
-        let Ok(phone) = E164::parse(&format!("+{}", c.contact), None) else {
+        let Some(phone) = c.channel.proven_phone(&c.contact) else {
             return Ok(());
         };
         let vars = &mut c.state.vars;

@@ -41,11 +41,9 @@ pub struct Db {
     pub write: AnyPool,
     /// Tells caches which calendars changed, in this process and (PostgreSQL) in others.
     pub changes: Arc<Changes>,
-    /// Availability inputs per calendar, checked against `changes` on every use.
-    pub snapshots: Arc<crate::agenda::snapshot::SnapshotCache>,
-    /// Woken after every commit that may have queued webhook deliveries, so this process's
-    /// hub sends them at once instead of at its next poll.
-    pub outbox_ready: Arc<tokio::sync::Notify>,
+    /// Woken after every commit of a write, so whoever waits for new rows (the webhook hub)
+    /// looks at once instead of at its next poll.
+    pub committed: Arc<tokio::sync::Notify>,
 }
 
 pub type Tx = sqlx::Transaction<'static, sqlx::Any>;
@@ -74,8 +72,7 @@ impl Db {
                 read,
                 write,
                 changes,
-                snapshots: Arc::default(),
-                outbox_ready: Arc::default(),
+                committed: Arc::default(),
             }
         } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
             let pool = AnyPoolOptions::new()
@@ -92,8 +89,7 @@ impl Db {
                 read: pool.clone(),
                 write: pool,
                 changes,
-                snapshots: Arc::default(),
-                outbox_ready: Arc::default(),
+                committed: Arc::default(),
             }
         } else {
             anyhow::bail!("DATABASE_URL must start with sqlite: or postgres:");
@@ -131,14 +127,14 @@ impl Db {
         }
         tx.commit().await?;
         self.changes.bump(changed);
-        self.outbox_ready.notify_one();
+        self.committed.notify_one();
         Ok(())
     }
 
     /// Commits a write that changed no cached state but may have written events.
     pub async fn commit_events(&self, tx: Tx) -> sqlx::Result<()> {
         tx.commit().await?;
-        self.outbox_ready.notify_one();
+        self.committed.notify_one();
         Ok(())
     }
 

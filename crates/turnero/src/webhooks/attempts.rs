@@ -6,9 +6,9 @@ use sqlx::Row;
 use turnero_core::ids::{AttemptId, TenantId, WebhookId};
 use utoipa::ToSchema;
 
-use crate::api::fmt_ts;
 use crate::db::Db;
 use crate::error::{Error, Result};
+use turnero_core::time::fmt_ts_ms;
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct AttemptOut {
@@ -40,7 +40,7 @@ fn from_row(r: &sqlx::any::AnyRow) -> AttemptOut {
         event_type: r.get(2),
         attempt: r.get(3),
         trigger: r.get(4),
-        at: fmt_ts(r.get::<i64, _>(5).div_euclid(1000)),
+        at: fmt_ts_ms(r.get::<i64, _>(5)),
         duration_ms: r.get(6),
         status_code: r.get(7),
         outcome: r.get(8),
@@ -161,7 +161,7 @@ pub async fn stats(
     let width = (window_ms / buckets).max(1);
     let mut out_buckets: Vec<Bucket> = (0..buckets)
         .map(|i| Bucket {
-            start: fmt_ts((from + i * width).div_euclid(1000)),
+            start: fmt_ts_ms(from + i * width),
             counts: Counts::default(),
         })
         .collect();

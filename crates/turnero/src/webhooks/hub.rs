@@ -29,10 +29,11 @@ use sqlx::Row;
 use tokio::sync::{mpsc, Semaphore};
 use turnero_core::ids::AttemptId;
 
-use super::formats::{self, Context, EventRecord};
+use super::formats::{self, EventRecord};
+use super::job::{Done, Job, Outcome};
 use super::record;
-use super::send::{attempt, Sent};
-use super::store::{endpoint_from_row, Endpoint, Format, ENDPOINT_COLUMNS};
+use super::send::attempt;
+use super::store::{endpoint_from_row, ENDPOINT_COLUMNS};
 use super::Settings;
 use crate::clock::Clock;
 use crate::db::{Backend, Batch, Db};
@@ -116,30 +117,6 @@ pub struct Hub {
     claims: Mutex<HashMap<String, usize>>,
 }
 
-/// A claimed delivery, ready to send.
-pub(super) struct Job {
-    pub event: EventRecord,
-    pub endpoint: Arc<Endpoint>,
-    pub claim: String,
-    pub attempts_before: i64,
-    pub probe: bool,
-}
-
-pub(super) enum Outcome {
-    Sent(Sent),
-    /// The endpoint's format has nothing for this event type.
-    Skipped,
-    /// Not sent: the endpoint paused meanwhile. Back to the queue, no attempt used.
-    Released,
-}
-
-/// The result of a job, on its way to being recorded.
-pub(super) struct Done {
-    pub job: Job,
-    pub outcome: Outcome,
-    pub at_ms: i64,
-}
-
 // On SQLite by rowid: with `(event_id, webhook_id) IN (…)` its planner walks every pending
 // row of the endpoint and tests each against the list, which made a long queue quadratic.
 const CLAIM_SQLITE: &str = "UPDATE webhook_deliveries SET state = 'sending', claim = $1, \
@@ -208,7 +185,7 @@ impl Hub {
                 };
                 if claimed == 0 {
                     tokio::select! {
-                        _ = hub.db.outbox_ready.notified() => {}
+                        _ = hub.db.committed.notified() => {}
                         // Not longer than an upkeep period: leases must be renewed in time.
                         _ = tokio::time::sleep(hub.settings.upkeep_every()) => {}
                     }
@@ -370,50 +347,18 @@ impl Hub {
                 || was_outstanding == 1
                 || was_in_flight == hub.settings.max_in_flight as usize
             {
-                hub.db.outbox_ready.notify_one();
+                hub.db.committed.notify_one();
             }
         });
     }
 
     async fn send_job(&self, job: &Job) -> Outcome {
-        let ctx = self.context_for(&job.endpoint, &job.event).await;
+        let ctx = formats::context_for(&self.db, &job.endpoint, &job.event).await;
         match formats::body(job.endpoint.format, &job.event, &ctx) {
             Some(body) => {
                 Outcome::Sent(attempt(&self.outbound, &job.endpoint, &job.event.id, body).await)
             }
             None => Outcome::Skipped,
-        }
-    }
-
-    /// Facts a format needs beyond the event (only AsisteClick's, for now).
-    pub async fn context_for(&self, ep: &Endpoint, ev: &EventRecord) -> Context {
-        if ep.format != Format::Asisteclick {
-            return Context::default();
-        }
-        let calendar = serde_json::from_str::<serde_json::Value>(&ev.data)
-            .ok()
-            .and_then(|d| d.get("calendar_id")?.as_str().map(str::to_string));
-        let Some(calendar) = calendar else {
-            return Context::default();
-        };
-        let row = sqlx::query(
-            "SELECT name, availability_api FROM calendars WHERE id = $1 AND tenant_id = $2",
-        )
-        .bind(calendar)
-        .bind(&ep.tenant_id)
-        .fetch_optional(&self.db.read)
-        .await
-        .ok()
-        .flatten();
-        let Some(row) = row else {
-            return Context::default();
-        };
-        let api = crate::agenda::calendars::parse_availability_api(row.get(1))
-            .ok()
-            .flatten();
-        Context {
-            calendar_title: row.get(0),
-            external_calendar_id: api.map(|a| a.external_calendar_id),
         }
     }
 

@@ -42,7 +42,7 @@ pub async fn send_test(hub: &Hub, tenant: &TenantId, id: &WebhookId) -> Result<A
             event::MESSAGE_SENT,
             json!({"channel": "webchat", "contact_id": "test", "customer_id": null,
                    "message": {"id": "test", "text": "turnero test message",
-                               "at": crate::api::fmt_ts(now / 1000), "from": "bot"}}),
+                               "at": turnero_core::time::fmt_ts_ms(now), "from": "bot"}}),
         ),
     };
     let ev = EventRecord {
@@ -114,7 +114,7 @@ pub async fn recover(hub: &Hub, tenant: &TenantId, id: &WebhookId, since_ms: i64
     .bind(since_ms)
     .execute(&hub.db.write)
     .await?;
-    hub.db.outbox_ready.notify_one();
+    hub.db.committed.notify_one();
     Ok(done.rows_affected())
 }
 
@@ -125,7 +125,7 @@ async fn send_once(
     trigger: &'static str,
     attempt_no: i64,
 ) -> Result<AttemptOut> {
-    let ctx = hub.context_for(ep, ev).await;
+    let ctx = formats::context_for(&hub.db, ep, ev).await;
     let body = formats::body(ep.format, ev, &ctx).ok_or_else(|| {
         Error::conflict(
             "format_has_no_shape",

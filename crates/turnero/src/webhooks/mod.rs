@@ -4,6 +4,7 @@
 pub mod attempts;
 pub mod formats;
 pub mod hub;
+mod job;
 pub mod manual;
 pub mod record;
 pub mod retry;

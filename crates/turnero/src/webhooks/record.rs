@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 
 use turnero_core::ids::AttemptId;
 
-use super::hub::{Done, Outcome};
+use super::job::{Done, Outcome};
 use super::retry::next_delay_ms;
 use super::send::Sent;
 use super::Settings;
@@ -163,7 +163,7 @@ pub(super) fn statements<'a>(
                     job.endpoint.id.clone(),
                     format!(
                         "the receiver answered 410 Gone at {}",
-                        crate::api::fmt_ts(d.at_ms / 1000)
+                        turnero_core::time::fmt_ts_ms(d.at_ms)
                     )
                 ]?,
             );

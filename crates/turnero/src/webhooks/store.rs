@@ -10,9 +10,9 @@ use turnero_core::ids::{TenantId, WebhookId};
 use utoipa::ToSchema;
 
 use super::signing::{generate_secret, secret_key};
-use crate::api::fmt_ts;
 use crate::db::Db;
 use crate::error::{Error, Result};
+use turnero_core::time::fmt_ts_ms;
 
 /// How long the old secret keeps signing after a rotation.
 pub const ROTATION_GRACE_MS: i64 = 24 * 3600 * 1000;
@@ -116,10 +116,6 @@ const COLUMNS: &str = "id, url, description, enabled, disabled_reason, event_typ
     format, headers, access_token, previous_secret_until, breaker, breaker_until, created_at, \
     updated_at, calendar_id";
 
-fn ms_ts(ms: i64) -> String {
-    fmt_ts(ms.div_euclid(1000))
-}
-
 fn from_row(r: &sqlx::any::AnyRow, now_ms: i64) -> Result<WebhookOut> {
     let headers: BTreeMap<String, String> = serde_json::from_str(&r.get::<String, _>(8))?;
     let breaker: String = r.get(11);
@@ -138,13 +134,13 @@ fn from_row(r: &sqlx::any::AnyRow, now_ms: i64) -> Result<WebhookOut> {
         header_names: headers.into_keys().collect(),
         has_access_token: r.get::<Option<String>, _>(9).is_some(),
         secret: None,
-        previous_secret_expires_at: previous_until.filter(|u| *u > now_ms).map(ms_ts),
+        previous_secret_expires_at: previous_until.filter(|u| *u > now_ms).map(fmt_ts_ms),
         breaker: BreakerOut {
-            until: (breaker != "closed").then(|| ms_ts(breaker_until)),
+            until: (breaker != "closed").then(|| fmt_ts_ms(breaker_until)),
             state: breaker,
         },
-        created_at: ms_ts(r.get(13)),
-        updated_at: ms_ts(r.get(14)),
+        created_at: fmt_ts_ms(r.get(13)),
+        updated_at: fmt_ts_ms(r.get(14)),
     })
 }
 

@@ -133,7 +133,7 @@ async fn postgres_three_server_processes_book_one_slot_exactly_once() {
     .await
     .unwrap();
     let start = jiff::Timestamp::now().as_second() / 1800 * 1800 + 2 * 86_400;
-    let start = turnero::api::fmt_ts(start);
+    let start = turnero_core::time::fmt_ts(start);
     let attempts = (0..60).map(|i| {
         let base = servers[i % 3].1.clone();
         post(

@@ -9,6 +9,7 @@ use turnero_core::capacity::{max_concurrency, Interval};
 use turnero_core::ids::{BookingId, CalendarId, ServiceId, TenantId};
 use turnero_core::schedule::Policy;
 
+use super::refusal;
 use crate::agenda::snapshot::{self, Busy, SnapshotQuery};
 use crate::db::Tx;
 use crate::error::{Error, Result};
@@ -21,7 +22,7 @@ pub const MAX_BLOCK_SECONDS: i64 = 20 * 3600;
 /// The room a booking was granted.
 pub struct Claim {
     /// The calendar's IANA zone, for answering in local time.
-    pub timezone: String,
+    pub zone: jiff::tz::TimeZone,
     pub body: Interval,
     pub blocked: Interval,
     pub policy: Policy,
@@ -64,7 +65,7 @@ pub fn check(snap: &snapshot::Snapshot, start: i64, now: i64) -> Result<Claim> {
     let (calendar, rules) = (&snap.calendar, &snap.rules);
     let body = Interval::new(start, start + snap.timing.duration_secs());
     let blocked = snap.timing.blocked(start);
-    let policy = calendar.policy.to_core();
+    let policy = calendar.policy;
     let window = policy.bookable_window(jiff::Timestamp::from_second(now).unwrap_or_default());
     if start < window.start || start >= window.end {
         return Err(Error::invalid(
@@ -86,12 +87,12 @@ pub fn check(snap: &snapshot::Snapshot, start: i64, now: i64) -> Result<Claim> {
     }
     if max_concurrency(&snap.busy, blocked) >= calendar.capacity {
         return Err(Error::conflict(
-            "slot_unavailable",
+            refusal::SLOT_UNAVAILABLE,
             "that time is no longer available; ask for slots again",
         ));
     }
     Ok(Claim {
-        timezone: calendar.timezone.clone(),
+        zone: rules.tz.clone(),
         body,
         blocked,
         policy,

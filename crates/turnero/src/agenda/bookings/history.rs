@@ -1,24 +1,25 @@
 //! The append-only history of every booking change.
 
+use jiff::Timestamp;
 use serde::Serialize;
 use sqlx::Row;
 use turnero_core::booking::Status;
 use turnero_core::ids::{BookingId, TenantId};
-use utoipa::ToSchema;
 
-use crate::api::fmt_ts;
+use crate::agenda::instant;
 use crate::db::{Batch, Db, Tx};
 use crate::error::Result;
 
-#[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct HistoryOut {
-    pub at: String,
+/// One change of a booking, as its history lists it.
+#[derive(Debug, Clone, Serialize)]
+pub struct HistoryEntry {
+    pub at: Timestamp,
     /// `held`, `created`, `confirmed`, `rescheduled`, `canceled`, `completed`, `no_show`, `expired`.
     pub action: String,
-    pub from_status: Option<String>,
-    pub to_status: String,
-    pub start: String,
-    pub end: String,
+    pub from_status: Option<Status>,
+    pub to_status: Status,
+    pub start: Timestamp,
+    pub end: Timestamp,
     pub source: String,
     pub detail: Option<String>,
 }
@@ -74,7 +75,7 @@ pub fn push(
     Ok(())
 }
 
-pub async fn list(db: &Db, tenant: &TenantId, id: &BookingId) -> Result<Vec<HistoryOut>> {
+pub async fn list(db: &Db, tenant: &TenantId, id: &BookingId) -> Result<Vec<HistoryEntry>> {
     super::get(db, tenant, id).await?;
     let rows = sqlx::query(
         "SELECT at, action, from_status, to_status, start_at, end_at, source, detail \
@@ -84,17 +85,27 @@ pub async fn list(db: &Db, tenant: &TenantId, id: &BookingId) -> Result<Vec<Hist
     .bind(id.as_str())
     .fetch_all(&db.read)
     .await?;
-    Ok(rows
-        .iter()
-        .map(|r| HistoryOut {
-            at: fmt_ts(r.get(0)),
-            action: r.get(1),
-            from_status: r.get(2),
-            to_status: r.get(3),
-            start: fmt_ts(r.get(4)),
-            end: fmt_ts(r.get(5)),
-            source: r.get(6),
-            detail: r.get(7),
+    rows.iter()
+        .map(|r| {
+            Ok(HistoryEntry {
+                at: instant(r.get(0)),
+                action: r.get(1),
+                from_status: r
+                    .get::<Option<String>, _>(2)
+                    .map(|s| status(&s))
+                    .transpose()?,
+                to_status: status(&r.get::<String, _>(3))?,
+                start: instant(r.get(4)),
+                end: instant(r.get(5)),
+                source: r.get(6),
+                detail: r.get(7),
+            })
         })
-        .collect())
+        .collect()
+}
+
+fn status(stored: &str) -> Result<Status> {
+    Ok(stored
+        .parse()
+        .map_err(|_| anyhow::anyhow!("stored status {stored}"))?)
 }

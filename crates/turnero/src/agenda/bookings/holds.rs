@@ -7,8 +7,9 @@ use turnero_core::event;
 use turnero_core::ids::{BookingId, CalendarId, ServiceId, TenantId};
 
 use super::claim::claim;
+use super::refusal;
 use super::write::{insert_claimed, set_status, CustomerRef, NewBooking};
-use super::{get_in, row_in, BookingOut};
+use super::{get_in, row_in, Booking};
 use crate::agenda::customers::CustomerDef;
 use crate::agenda::events;
 use crate::db::{Batch, Changed, Db};
@@ -25,7 +26,7 @@ pub struct NewHold {
 }
 
 /// Reserves a slot while someone finishes a conversation.
-pub async fn place_hold(db: &Db, tenant: &TenantId, hold: NewHold, now: i64) -> Result<BookingOut> {
+pub async fn place_hold(db: &Db, tenant: &TenantId, hold: NewHold, now: i64) -> Result<Booking> {
     let NewHold {
         calendar_id: cal,
         service_id: service,
@@ -65,12 +66,7 @@ pub async fn place_hold(db: &Db, tenant: &TenantId, hold: NewHold, now: i64) -> 
 }
 
 /// Lets go of a hold before it expires.
-pub async fn release_hold(
-    db: &Db,
-    tenant: &TenantId,
-    id: &BookingId,
-    now: i64,
-) -> Result<BookingOut> {
+pub async fn release_hold(db: &Db, tenant: &TenantId, id: &BookingId, now: i64) -> Result<Booking> {
     let mut tx = db.begin().await?;
     let row = row_in(&mut tx, tenant, id).await?;
     if row.status != Status::Held {
@@ -90,7 +86,7 @@ pub async fn release_hold(
     if !released {
         // Booked or expired since we read it: nothing was released, so say nothing was.
         return Err(Error::conflict(
-            "hold_not_active",
+            refusal::HOLD_NOT_ACTIVE,
             "the hold was used or expired meanwhile",
         ));
     }

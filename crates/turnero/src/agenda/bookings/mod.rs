@@ -10,12 +10,13 @@ pub mod history;
 mod holds;
 mod write;
 
+use jiff::tz::TimeZone;
+use jiff::Timestamp;
 use serde::Serialize;
 use serde_json::{Map, Value};
 use sqlx::{AnyConnection, Row};
 use turnero_core::booking::Status;
 use turnero_core::ids::{BookingId, TenantId};
-use utoipa::ToSchema;
 
 pub use claim::{check as check_bookable, MAX_BLOCK_SECONDS};
 
@@ -24,12 +25,22 @@ pub use write::{
     confirm_or_close, create, reschedule, CustomerRef, ExternalRef, IdempotencyRecord, NewBooking,
 };
 
-use crate::api::{fmt_local, fmt_ts};
+use crate::agenda::instant;
 use crate::db::Db;
 use crate::error::{Error, Result};
 
+/// Codes of the refusals that callers act on rather than only show.
+pub mod refusal {
+    /// Someone else took the time meanwhile.
+    pub const SLOT_UNAVAILABLE: &str = "slot_unavailable";
+    /// The hold no longer exists as a live hold for this booking.
+    pub const UNKNOWN_HOLD: &str = "unknown_hold";
+    pub const HOLD_NOT_ACTIVE: &str = "hold_not_active";
+    pub const HOLD_MISMATCH: &str = "hold_mismatch";
+}
+
 /// Who is on a booking, as embedded in it (so integrators need no second call).
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize)]
 pub struct CustomerSummary {
     pub id: String,
     pub name: String,
@@ -37,36 +48,96 @@ pub struct CustomerSummary {
     pub email: Option<String>,
 }
 
-#[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct BookingOut {
+/// A booking as the agenda knows it: instants as instants, the status as the status machine's.
+///
+/// `Serialize` writes its published form, the `data` of `booking.*` / `hold.*` events; the
+/// API's `BookingOut` answers the same shape (a test in `api` holds the two together).
+#[derive(Debug, Clone)]
+pub struct Booking {
     pub id: String,
-    /// `held`, `pending`, `confirmed`, `completed`, `no_show`, `canceled` or `expired`.
-    pub status: String,
+    pub status: Status,
     pub calendar_id: String,
     pub service_id: String,
     pub customer: Option<CustomerSummary>,
-    /// UTC, RFC 3339.
-    pub start: String,
-    pub end: String,
-    /// The calendar's local time with its offset, e.g. `2030-03-04T09:00:00-03:00`.
-    pub start_local: String,
-    pub end_local: String,
-    pub timezone: String,
-    /// Holds only: when the hold lapses (UTC).
-    pub expires_at: Option<String>,
+    pub start: Timestamp,
+    pub end: Timestamp,
+    /// The calendar's zone: local times are computed in it, never stored.
+    pub zone: TimeZone,
+    /// Holds only: when the hold lapses.
+    pub expires_at: Option<Timestamp>,
     /// Where it came from: `api`, `chat`, `asisteclick`, `admin`, `demo`…
     pub source: String,
     /// Unguessable key for links sent to the customer.
     pub public_key: String,
-    #[schema(value_type = Object)]
     pub custom_fields: Map<String, Value>,
     pub notes: Option<String>,
     pub cancel_reason: Option<String>,
-    pub created_at: String,
-    pub updated_at: String,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
 }
 
-/// The raw stored fields that rules need (the API shape is [`BookingOut`]).
+impl Booking {
+    /// The calendar's IANA zone name.
+    pub fn timezone(&self) -> &str {
+        self.zone.iana_name().unwrap_or("UTC")
+    }
+}
+
+/// The published form, field for field in the order the API shows it.
+#[derive(Serialize)]
+struct Published<'a> {
+    id: &'a str,
+    status: Status,
+    calendar_id: &'a str,
+    service_id: &'a str,
+    customer: &'a Option<CustomerSummary>,
+    start: String,
+    end: String,
+    start_local: String,
+    end_local: String,
+    timezone: &'a str,
+    expires_at: Option<String>,
+    source: &'a str,
+    public_key: &'a str,
+    custom_fields: &'a Map<String, Value>,
+    notes: &'a Option<String>,
+    cancel_reason: &'a Option<String>,
+    created_at: String,
+    updated_at: String,
+}
+
+impl Serialize for Booking {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        let local = |t: Timestamp| turnero_core::time::format_local(t, &self.zone);
+        Published {
+            id: &self.id,
+            status: self.status,
+            calendar_id: &self.calendar_id,
+            service_id: &self.service_id,
+            customer: &self.customer,
+            start: fmt_utc(self.start),
+            end: fmt_utc(self.end),
+            start_local: local(self.start),
+            end_local: local(self.end),
+            timezone: self.timezone(),
+            expires_at: self.expires_at.map(fmt_utc),
+            source: &self.source,
+            public_key: &self.public_key,
+            custom_fields: &self.custom_fields,
+            notes: &self.notes,
+            cancel_reason: &self.cancel_reason,
+            created_at: fmt_utc(self.created_at),
+            updated_at: fmt_utc(self.updated_at),
+        }
+        .serialize(s)
+    }
+}
+
+fn fmt_utc(t: Timestamp) -> String {
+    turnero_core::time::format_with_offset(t, 0, true)
+}
+
+/// The raw stored fields that rules need (the whole booking is [`Booking`]).
 #[derive(Debug, Clone)]
 pub struct BookingRow {
     pub id: BookingId,
@@ -85,58 +156,19 @@ const SELECT: &str =
     FROM bookings b JOIN calendars c ON c.id = b.calendar_id \
     LEFT JOIN customers cu ON cu.id = b.customer_id";
 
-/// A booking's stored fields, before formatting for the API.
-pub(crate) struct Record {
-    pub id: String,
-    pub status: String,
-    pub calendar_id: String,
-    pub service_id: String,
-    pub customer: Option<CustomerSummary>,
-    pub start: i64,
-    pub end: i64,
-    pub expires_at: Option<i64>,
-    pub source: String,
-    pub public_key: String,
-    pub custom_fields: Map<String, Value>,
-    pub notes: Option<String>,
-    pub cancel_reason: Option<String>,
-    pub created_at: i64,
-    pub updated_at: i64,
-    pub timezone: String,
+/// A stored zone name as a zone.
+pub(crate) fn zone(name: &str) -> Result<TimeZone> {
+    Ok(turnero_core::time::parse_time_zone(name).map_err(anyhow::Error::from)?)
 }
 
-impl Record {
-    pub fn into_out(self) -> Result<BookingOut> {
-        let tz =
-            turnero_core::time::parse_time_zone(&self.timezone).map_err(anyhow::Error::from)?;
-        Ok(BookingOut {
-            id: self.id,
-            status: self.status,
-            calendar_id: self.calendar_id,
-            service_id: self.service_id,
-            customer: self.customer,
-            start: fmt_ts(self.start),
-            end: fmt_ts(self.end),
-            start_local: fmt_local(self.start, &tz),
-            end_local: fmt_local(self.end, &tz),
-            timezone: self.timezone,
-            expires_at: self.expires_at.map(fmt_ts),
-            source: self.source,
-            public_key: self.public_key,
-            custom_fields: self.custom_fields,
-            notes: self.notes,
-            cancel_reason: self.cancel_reason,
-            created_at: fmt_ts(self.created_at),
-            updated_at: fmt_ts(self.updated_at),
-        })
-    }
-}
-
-fn from_row(r: &sqlx::any::AnyRow) -> Result<BookingOut> {
+fn from_row(r: &sqlx::any::AnyRow) -> Result<Booking> {
     let customer_id: Option<String> = r.get(4);
-    Record {
+    let status: String = r.get(1);
+    Ok(Booking {
         id: r.get(0),
-        status: r.get(1),
+        status: status
+            .parse()
+            .map_err(|_| anyhow::anyhow!("stored status {status}"))?,
         calendar_id: r.get(2),
         service_id: r.get(3),
         customer: customer_id.map(|id| CustomerSummary {
@@ -145,22 +177,21 @@ fn from_row(r: &sqlx::any::AnyRow) -> Result<BookingOut> {
             phone: r.get(17),
             email: r.get(18),
         }),
-        start: r.get(5),
-        end: r.get(6),
-        expires_at: r.get(7),
+        start: instant(r.get(5)),
+        end: instant(r.get(6)),
+        expires_at: r.get::<Option<i64>, _>(7).map(instant),
         source: r.get(8),
         public_key: r.get(9),
         custom_fields: serde_json::from_str(&r.get::<String, _>(10))?,
         notes: r.get(11),
         cancel_reason: r.get(12),
-        created_at: r.get(13),
-        updated_at: r.get(14),
-        timezone: r.get(15),
-    }
-    .into_out()
+        created_at: instant(r.get(13)),
+        updated_at: instant(r.get(14)),
+        zone: zone(&r.get::<String, _>(15))?,
+    })
 }
 
-pub async fn get(db: &Db, tenant: &TenantId, id: &BookingId) -> Result<BookingOut> {
+pub async fn get(db: &Db, tenant: &TenantId, id: &BookingId) -> Result<Booking> {
     let mut conn = db.read.acquire().await?;
     get_in(&mut conn, tenant, id).await
 }
@@ -169,7 +200,7 @@ pub async fn get_in(
     conn: &mut AnyConnection,
     tenant: &TenantId,
     id: &BookingId,
-) -> Result<BookingOut> {
+) -> Result<Booking> {
     let row = sqlx::query(&format!("{SELECT} WHERE b.tenant_id = $1 AND b.id = $2"))
         .bind(tenant.as_str())
         .bind(id.as_str())
@@ -224,7 +255,7 @@ pub struct BookingFilter {
 }
 
 /// Bookings in start order, then id.
-pub async fn list(db: &Db, tenant: &TenantId, f: &BookingFilter) -> Result<Vec<BookingOut>> {
+pub async fn list(db: &Db, tenant: &TenantId, f: &BookingFilter) -> Result<Vec<Booking>> {
     let statuses: Vec<&str> = f.statuses.iter().map(|s| s.as_str()).collect();
     let status_list = if statuses.is_empty() {
         String::new()

@@ -8,9 +8,11 @@ use turnero_core::ids::{BookingId, CalendarId, CustomerId, ServiceId, TenantId};
 
 use super::claim::{claim, Claim};
 use super::history::{self, Change};
-use super::{get_in, new_public_key, row_in, BookingOut, CustomerSummary, Record};
+use super::refusal;
+use super::{get_in, new_public_key, row_in, Booking, CustomerSummary};
 use crate::agenda::customers::{self, CustomerDef};
 use crate::agenda::events;
+use crate::agenda::instant;
 use crate::db::{Batch, Changed, Db, Tx};
 use crate::error::{Error, Result};
 
@@ -57,7 +59,7 @@ pub async fn create(
     new: NewBooking,
     idem: Option<IdempotencyRecord<'_>>,
     now: i64,
-) -> Result<BookingOut> {
+) -> Result<Booking> {
     let mut tx = db.begin().await?;
     // Writes that need no answer go to the database together, after the capacity check.
     let mut batch = Batch::default();
@@ -153,25 +155,25 @@ pub(super) fn insert_claimed(
     c: &Claim,
     expires_at: Option<i64>,
     now: i64,
-) -> Result<BookingOut> {
+) -> Result<Booking> {
     let id = BookingId::generate();
-    let record = Record {
+    let record = Booking {
         id: id.as_str().to_string(),
-        status: status.as_str().to_string(),
+        status,
         calendar_id: new.calendar_id.as_str().to_string(),
         service_id: new.service_id.as_str().to_string(),
         customer,
-        start: c.body.start,
-        end: c.body.end,
-        expires_at,
+        start: instant(c.body.start),
+        end: instant(c.body.end),
+        expires_at: expires_at.map(instant),
         source: new.source.clone(),
         public_key: new_public_key(),
         custom_fields: new.custom_fields.clone(),
         notes: new.notes.clone(),
         cancel_reason: None,
-        created_at: now,
-        updated_at: now,
-        timezone: c.timezone.clone(),
+        created_at: instant(now),
+        updated_at: instant(now),
+        zone: c.zone.clone(),
     };
     batch.push(
         "INSERT INTO bookings (id, tenant_id, calendar_id, service_id, customer_id, status, \
@@ -184,7 +186,7 @@ pub(super) fn insert_claimed(
             record.calendar_id.clone(),
             record.service_id.clone(),
             record.customer.as_ref().map(|c| c.id.clone()),
-            record.status.clone(),
+            status.as_str().to_string(),
             c.body.start,
             c.body.end,
             c.blocked.start,
@@ -217,7 +219,7 @@ pub(super) fn insert_claimed(
         },
         now,
     )?;
-    record.into_out()
+    Ok(record)
 }
 
 /// Turns a hold into the booking. A hold that ran out still works while its time is free.
@@ -243,18 +245,20 @@ async fn use_hold(
     .await?;
     let row = row_in(tx, tenant, hold)
         .await
-        .map_err(|_| Error::invalid("unknown_hold", "hold_id", "hold not found"))?;
+        .map_err(|_| Error::invalid(refusal::UNKNOWN_HOLD, "hold_id", "hold not found"))?;
     if row.status != Status::Held {
-        return Err(
-            Error::conflict("hold_not_active", format!("the hold is {}", row.status)).at("hold_id"),
-        );
+        return Err(Error::conflict(
+            refusal::HOLD_NOT_ACTIVE,
+            format!("the hold is {}", row.status),
+        )
+        .at("hold_id"));
     }
     if row.calendar_id != new.calendar_id.as_str()
         || row.service_id != new.service_id.as_str()
         || row.start != new.start
     {
         return Err(Error::conflict(
-            "hold_mismatch",
+            refusal::HOLD_MISMATCH,
             "the hold is for another calendar, service or start",
         )
         .at("hold_id"));
@@ -283,10 +287,11 @@ async fn use_hold(
     .await?
     .rows_affected();
     if changed == 0 {
-        return Err(
-            Error::conflict("hold_not_active", "the hold was used or released meanwhile")
-                .at("hold_id"),
-        );
+        return Err(Error::conflict(
+            refusal::HOLD_NOT_ACTIVE,
+            "the hold was used or released meanwhile",
+        )
+        .at("hold_id"));
     }
     history::append(
         tx,
@@ -315,7 +320,7 @@ pub async fn reschedule(
     start: i64,
     source: &str,
     now: i64,
-) -> Result<BookingOut> {
+) -> Result<Booking> {
     let mut tx = db.begin().await?;
     let row = row_in(&mut tx, tenant, id).await?;
     row.status
@@ -368,7 +373,7 @@ pub async fn reschedule(
             start: c.body.start,
             end: c.body.end,
             source,
-            detail: Some(format!("from {}", crate::api::fmt_ts(row.start))),
+            detail: Some(format!("from {}", turnero_core::time::fmt_ts(row.start))),
         },
         now,
     )
@@ -388,7 +393,7 @@ pub async fn confirm_or_close(
     reason: Option<String>,
     source: &str,
     now: i64,
-) -> Result<BookingOut> {
+) -> Result<Booking> {
     let mut tx = db.begin().await?;
     let row = row_in(&mut tx, tenant, id).await?;
     let next = row.status.apply(action).map_err(transition_error)?;

@@ -8,16 +8,15 @@ use turnero_core::capacity::Interval;
 use turnero_core::event;
 use turnero_core::ids::{CalendarId, TenantId, TimeOffId};
 use turnero_core::time::DayRange;
-use utoipa::ToSchema;
 
-use super::{get, get_in, CalendarOut, HoursRange};
+use super::{get, get_in, Calendar, HoursRange};
 use crate::agenda::events;
 use crate::db::{Changed, Db, Tx};
 use crate::error::{Error, Result};
 
 /// A date override: `None` hours means closed all day.
-#[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct OverrideOut {
+#[derive(Debug, Clone, Serialize)]
+pub struct Override {
     /// Local date, `YYYY-MM-DD`.
     pub date: String,
     pub closed: bool,
@@ -31,7 +30,7 @@ pub async fn put_override(
     day: Date,
     hours: Vec<DayRange>,
     now: i64,
-) -> Result<OverrideOut> {
+) -> Result<Override> {
     let mut tx = db.begin().await?;
     let calendar = get_in(&mut tx, tenant, cal).await?;
     let stored: Vec<HoursRange> = hours
@@ -56,7 +55,7 @@ pub async fn put_override(
     .execute(&mut *tx)
     .await?;
     commit_updated(db, tx, tenant, &calendar, now).await?;
-    Ok(OverrideOut {
+    Ok(Override {
         date: day.to_string(),
         closed: stored.is_empty(),
         hours: stored,
@@ -93,7 +92,7 @@ async fn commit_updated(
     db: &Db,
     mut tx: Tx,
     tenant: &TenantId,
-    cal: &CalendarOut,
+    cal: &Calendar,
     now: i64,
 ) -> Result<()> {
     events::record(&mut tx, tenant, event::CALENDAR_UPDATED, &cal.id, cal, now).await?;
@@ -101,11 +100,7 @@ async fn commit_updated(
     Ok(())
 }
 
-pub async fn list_overrides(
-    db: &Db,
-    tenant: &TenantId,
-    cal: &CalendarId,
-) -> Result<Vec<OverrideOut>> {
+pub async fn list_overrides(db: &Db, tenant: &TenantId, cal: &CalendarId) -> Result<Vec<Override>> {
     get(db, tenant, cal).await?;
     let rows = sqlx::query(
         "SELECT day, ranges FROM calendar_overrides WHERE tenant_id = $1 AND calendar_id = $2 ORDER BY day",
@@ -117,7 +112,7 @@ pub async fn list_overrides(
     rows.iter()
         .map(|r| {
             let hours: Vec<HoursRange> = serde_json::from_str(&r.get::<String, _>(1))?;
-            Ok(OverrideOut {
+            Ok(Override {
                 date: r.get(0),
                 closed: hours.is_empty(),
                 hours,
@@ -126,12 +121,13 @@ pub async fn list_overrides(
         .collect()
 }
 
-#[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct TimeOffOut {
+/// A period a calendar is closed whatever its hours say.
+#[derive(Debug, Clone, Serialize)]
+pub struct TimeOff {
     pub id: String,
     pub calendar_id: String,
-    pub start: String,
-    pub end: String,
+    pub start: jiff::Timestamp,
+    pub end: jiff::Timestamp,
     pub reason: Option<String>,
 }
 
@@ -142,7 +138,7 @@ pub async fn add_time_off(
     span: Interval,
     reason: Option<String>,
     now: i64,
-) -> Result<TimeOffOut> {
+) -> Result<TimeOff> {
     let mut tx = db.begin().await?;
     let calendar = get_in(&mut tx, tenant, cal).await?;
     let id = TimeOffId::generate();
@@ -158,20 +154,16 @@ pub async fn add_time_off(
     .execute(&mut *tx)
     .await?;
     commit_updated(db, tx, tenant, &calendar, now).await?;
-    Ok(TimeOffOut {
+    Ok(TimeOff {
         id: id.into_string(),
         calendar_id: cal.to_string(),
-        start: crate::api::fmt_ts(span.start),
-        end: crate::api::fmt_ts(span.end),
+        start: crate::agenda::instant(span.start),
+        end: crate::agenda::instant(span.end),
         reason,
     })
 }
 
-pub async fn list_time_off(
-    db: &Db,
-    tenant: &TenantId,
-    cal: &CalendarId,
-) -> Result<Vec<TimeOffOut>> {
+pub async fn list_time_off(db: &Db, tenant: &TenantId, cal: &CalendarId) -> Result<Vec<TimeOff>> {
     get(db, tenant, cal).await?;
     let rows = sqlx::query(
         "SELECT id, start_at, end_at, reason FROM time_off WHERE tenant_id = $1 AND calendar_id = $2 ORDER BY start_at",
@@ -182,11 +174,11 @@ pub async fn list_time_off(
     .await?;
     Ok(rows
         .iter()
-        .map(|r| TimeOffOut {
+        .map(|r| TimeOff {
             id: r.get(0),
             calendar_id: cal.to_string(),
-            start: crate::api::fmt_ts(r.get(1)),
-            end: crate::api::fmt_ts(r.get(2)),
+            start: crate::agenda::instant(r.get(1)),
+            end: crate::agenda::instant(r.get(2)),
             reason: r.get(3),
         })
         .collect())

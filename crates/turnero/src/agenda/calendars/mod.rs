@@ -2,6 +2,7 @@
 //! policy, and the booking lock. Date overrides and time off live in `exceptions`; reading all
 //! of it as `turnero-core` schedule rules is `agenda::snapshot`.
 
+use jiff::tz::TimeZone;
 use serde::{Deserialize, Serialize};
 use sqlx::{AnyConnection, Row};
 use turnero_core::event;
@@ -18,7 +19,7 @@ mod exceptions;
 
 pub use exceptions::{
     add_time_off, delete_override, delete_time_off, list_overrides, list_time_off, put_override,
-    OverrideOut, TimeOffOut,
+    Override, TimeOff,
 };
 
 /// One opening range on a weekday, in the calendar's local time.
@@ -102,26 +103,61 @@ impl PolicyDto {
     }
 }
 
-/// A calendar as stored and as answered by the API.
-#[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct CalendarOut {
+/// A calendar as the agenda knows it: its zone, hours and policy already read as rules.
+/// `Serialize` writes the published form events carry (the API's `CalendarOut` answers the
+/// same); the availability API stays out of it, since its URL may carry a credential.
+#[derive(Debug, Clone)]
+pub struct Calendar {
     pub id: String,
     pub name: String,
     /// `professional`, `room` or `resource`.
     pub kind: String,
-    /// IANA zone, e.g. `America/Argentina/Buenos_Aires`.
-    pub timezone: String,
+    pub zone: TimeZone,
     pub location: Option<String>,
     /// How many bookings may overlap at once.
     pub capacity: u32,
-    pub weekly_hours: Vec<WeeklyRange>,
-    pub policy: PolicyDto,
+    /// Opening ranges per weekday, Monday first, sorted and not overlapping.
+    pub weekly: [Vec<DayRange>; 7],
+    pub policy: Policy,
     /// Set when another system's agenda decides which of this calendar's slots are free
-    /// (AsisteClick's protocol). Shown only by `GET /calendars/{id}/availability-api`: its
-    /// URL may carry a credential, and calendars go out in events and webhooks.
-    #[serde(skip)]
-    #[schema(ignore)]
+    /// (AsisteClick's protocol). Shown only by `GET /calendars/{id}/availability-api`.
     pub availability_api: Option<AvailabilityApi>,
+}
+
+impl Calendar {
+    /// The IANA zone name, e.g. `America/Argentina/Buenos_Aires`.
+    pub fn timezone(&self) -> &str {
+        self.zone.iana_name().unwrap_or("UTC")
+    }
+}
+
+/// The published form, field for field in the order the API shows it.
+#[derive(Serialize)]
+struct Published<'a> {
+    id: &'a str,
+    name: &'a str,
+    kind: &'a str,
+    timezone: &'a str,
+    location: &'a Option<String>,
+    capacity: u32,
+    weekly_hours: Vec<WeeklyRange>,
+    policy: PolicyDto,
+}
+
+impl Serialize for Calendar {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        Published {
+            id: &self.id,
+            name: &self.name,
+            kind: &self.kind,
+            timezone: self.timezone(),
+            location: &self.location,
+            capacity: self.capacity,
+            weekly_hours: canonical_weekly(&self.weekly),
+            policy: self.policy.into(),
+        }
+        .serialize(s)
+    }
 }
 
 /// Where to ask which slots are free, and how to name this calendar there.
@@ -140,11 +176,11 @@ pub struct AvailabilityApi {
 pub struct CalendarDef {
     pub name: String,
     pub kind: String,
-    pub timezone: String,
+    pub zone: TimeZone,
     pub location: Option<String>,
     pub capacity: u32,
-    pub weekly_hours: Vec<WeeklyRange>,
-    pub policy: PolicyDto,
+    pub weekly: [Vec<DayRange>; 7],
+    pub policy: Policy,
 }
 
 pub const KINDS: [&str; 3] = ["professional", "room", "resource"];
@@ -207,7 +243,12 @@ pub fn canonical_weekly(week: &[Vec<DayRange>; 7]) -> Vec<WeeklyRange> {
 }
 
 pub fn validate_timezone(tz: &str, field: &str) -> Result<()> {
-    parse_time_zone(tz).map(|_| ()).map_err(|_| {
+    parse_zone(tz, field).map(|_| ())
+}
+
+/// An IANA zone name as a zone, or a 422 naming the field.
+pub fn parse_zone(tz: &str, field: &str) -> Result<TimeZone> {
+    parse_time_zone(tz).map_err(|_| {
         Error::invalid(
             "invalid_timezone",
             field,
@@ -216,21 +257,42 @@ pub fn validate_timezone(tz: &str, field: &str) -> Result<()> {
     })
 }
 
-const COLUMNS: &str =
+pub(crate) const COLUMNS: &str =
     "id, name, kind, timezone, location, capacity, weekly_hours, policy, availability_api";
+/// [`COLUMNS`] of a query that names the calendars table `c`.
+pub(crate) const COLUMNS_OF_C: &str = "c.id, c.name, c.kind, c.timezone, c.location, c.capacity, \
+    c.weekly_hours, c.policy, c.availability_api";
 
-fn from_row(r: &sqlx::any::AnyRow) -> Result<CalendarOut> {
-    Ok(CalendarOut {
-        id: r.get(0),
-        name: r.get(1),
-        kind: r.get(2),
-        timezone: r.get(3),
-        location: r.get(4),
-        capacity: r.get::<i64, _>(5) as u32,
-        weekly_hours: serde_json::from_str(&r.get::<String, _>(6))?,
-        policy: serde_json::from_str(&r.get::<String, _>(7))?,
-        availability_api: parse_availability_api(r.get(8))?,
+/// A calendar from its columns in [`COLUMNS`] order, from `at` on (the slot search reads
+/// them joined with others).
+pub(crate) fn from_columns(r: &sqlx::any::AnyRow, at: usize) -> Result<Calendar> {
+    let weekly: Vec<WeeklyRange> = serde_json::from_str(&r.get::<String, _>(at + 6))?;
+    let policy: PolicyDto = serde_json::from_str(&r.get::<String, _>(at + 7))?;
+    Ok(Calendar {
+        id: r.get(at),
+        name: r.get(at + 1),
+        kind: r.get(at + 2),
+        zone: parse_time_zone(&r.get::<String, _>(at + 3))
+            .map_err(|e| anyhow::anyhow!("stored zone: {e}"))?,
+        location: r.get(at + 4),
+        capacity: r.get::<i64, _>(at + 5) as u32,
+        weekly: parse_weekly(&weekly)?,
+        policy: policy.to_core(),
+        availability_api: parse_availability_api(r.get(at + 8))?,
     })
+}
+
+fn from_row(r: &sqlx::any::AnyRow) -> Result<Calendar> {
+    from_columns(r, 0)
+}
+
+/// The stored forms of a definition's zone, hours and policy.
+fn stored(def: &CalendarDef) -> Result<(String, String, String)> {
+    Ok((
+        def.zone.iana_name().unwrap_or("UTC").to_string(),
+        serde_json::to_string(&canonical_weekly(&def.weekly))?,
+        serde_json::to_string(&PolicyDto::from(def.policy))?,
+    ))
 }
 
 /// The stored `availability_api` column.
@@ -238,8 +300,9 @@ pub fn parse_availability_api(raw: Option<String>) -> Result<Option<Availability
     Ok(raw.as_deref().map(serde_json::from_str).transpose()?)
 }
 
-pub async fn create(db: &Db, tenant: &TenantId, def: CalendarDef, now: i64) -> Result<CalendarOut> {
+pub async fn create(db: &Db, tenant: &TenantId, def: CalendarDef, now: i64) -> Result<Calendar> {
     let id = CalendarId::generate();
+    let (timezone, weekly, policy) = stored(&def)?;
     let mut tx = db.begin().await?;
     sqlx::query(
         "INSERT INTO calendars (id, tenant_id, name, kind, timezone, location, capacity, \
@@ -250,22 +313,22 @@ pub async fn create(db: &Db, tenant: &TenantId, def: CalendarDef, now: i64) -> R
     .bind(tenant.as_str())
     .bind(&def.name)
     .bind(&def.kind)
-    .bind(&def.timezone)
+    .bind(timezone)
     .bind(def.location.clone())
     .bind(i64::from(def.capacity))
-    .bind(serde_json::to_string(&def.weekly_hours)?)
-    .bind(serde_json::to_string(&def.policy)?)
+    .bind(weekly)
+    .bind(policy)
     .bind(now)
     .execute(&mut *tx)
     .await?;
-    let out = CalendarOut {
+    let out = Calendar {
         id: id.into_string(),
         name: def.name,
         kind: def.kind,
-        timezone: def.timezone,
+        zone: def.zone,
         location: def.location,
         capacity: def.capacity,
-        weekly_hours: def.weekly_hours,
+        weekly: def.weekly,
         policy: def.policy,
         availability_api: None,
     };
@@ -281,7 +344,8 @@ pub async fn replace(
     id: &CalendarId,
     def: CalendarDef,
     now: i64,
-) -> Result<CalendarOut> {
+) -> Result<Calendar> {
+    let (timezone, weekly, policy) = stored(&def)?;
     let mut tx = db.begin().await?;
     let changed = sqlx::query(
         "UPDATE calendars SET name = $1, kind = $2, timezone = $3, location = $4, capacity = $5, \
@@ -289,11 +353,11 @@ pub async fn replace(
     )
     .bind(&def.name)
     .bind(&def.kind)
-    .bind(&def.timezone)
+    .bind(timezone)
     .bind(def.location.clone())
     .bind(i64::from(def.capacity))
-    .bind(serde_json::to_string(&def.weekly_hours)?)
-    .bind(serde_json::to_string(&def.policy)?)
+    .bind(weekly)
+    .bind(policy)
     .bind(now)
     .bind(tenant.as_str())
     .bind(id.as_str())
@@ -309,7 +373,7 @@ pub async fn replace(
     Ok(out)
 }
 
-pub async fn get(db: &Db, tenant: &TenantId, id: &CalendarId) -> Result<CalendarOut> {
+pub async fn get(db: &Db, tenant: &TenantId, id: &CalendarId) -> Result<Calendar> {
     let mut conn = db.read.acquire().await?;
     get_in(&mut conn, tenant, id).await
 }
@@ -318,7 +382,7 @@ pub async fn get_in(
     conn: &mut AnyConnection,
     tenant: &TenantId,
     id: &CalendarId,
-) -> Result<CalendarOut> {
+) -> Result<Calendar> {
     let row = sqlx::query(&format!(
         "SELECT {COLUMNS} FROM calendars WHERE tenant_id = $1 AND id = $2"
     ))
@@ -330,7 +394,7 @@ pub async fn get_in(
     from_row(&row)
 }
 
-pub async fn list(db: &Db, tenant: &TenantId) -> Result<Vec<CalendarOut>> {
+pub async fn list(db: &Db, tenant: &TenantId) -> Result<Vec<Calendar>> {
     let rows = sqlx::query(&format!(
         "SELECT {COLUMNS} FROM calendars WHERE tenant_id = $1 ORDER BY id"
     ))

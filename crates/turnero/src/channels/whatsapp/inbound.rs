@@ -10,13 +10,14 @@ use sqlx::Row;
 use turnero_core::event;
 use turnero_core::phone::E164;
 
-use super::store::Channel;
-use crate::agenda::events;
-use crate::chat::conversations;
-use crate::db::Db;
-use crate::error::{Error, Result};
+use turnero_core::ids::TenantId;
 
-pub const CHANNEL: &str = "whatsapp";
+use super::store;
+use crate::agenda::events;
+use crate::chat::inbox::{self, About, Inbound};
+use crate::chat::Channel;
+use crate::db::{Db, Tx};
+use crate::error::{Error, Result};
 
 /// Message types that carry nothing for a booking conversation (Chatwoot skips them too).
 const IGNORED_TYPES: &[&str] = &["reaction", "ephemeral", "unsupported", "request_welcome"];
@@ -35,35 +36,6 @@ pub fn signature_ok(app_secret: &str, body: &[u8], header: Option<&str>) -> bool
     };
     mac.update(body);
     mac.verify_slice(&sig).is_ok()
-}
-
-/// `message.received` data (the contract the Botmaker format and the chat build on).
-#[derive(Debug, Serialize)]
-struct Received {
-    channel: &'static str,
-    /// The user's phone as WhatsApp gives it (digits), or their business-scoped id.
-    contact_id: String,
-    contact_user_id: Option<String>,
-    customer_id: Option<String>,
-    conversation_id: Option<String>,
-    customer_name: Option<String>,
-    business_number: Option<String>,
-    session_started_at: Option<String>,
-    message: Message,
-}
-
-#[derive(Debug, Serialize)]
-struct Message {
-    id: String,
-    /// `text`, `interactive`, `button`, `image`…
-    kind: String,
-    /// What the user wrote, or the title of the button or row they chose.
-    text: Option<String>,
-    /// The id of the chosen button or row (or a template button's payload).
-    reply_id: Option<String>,
-    at: String,
-    from: &'static str,
-    is_button: bool,
 }
 
 /// `message.status` data.
@@ -88,13 +60,6 @@ pub struct Receipt {
     pub to_answer: Vec<String>,
 }
 
-/// What the bot should read: the user's words, or the id of what they pressed.
-struct Said<'a> {
-    contact: &'a str,
-    text: &'a str,
-    reply_id: Option<&'a str>,
-}
-
 fn text(v: &Value, path: &[&str]) -> Option<String> {
     let mut cur = v;
     for p in path {
@@ -103,11 +68,11 @@ fn text(v: &Value, path: &[&str]) -> Option<String> {
     cur.as_str().map(str::to_string)
 }
 
-fn at(v: &Value) -> String {
-    let secs = text(v, &["timestamp"])
+/// A message's or status's `timestamp` (Unix seconds, as text).
+fn timestamp(v: &Value) -> i64 {
+    text(v, &["timestamp"])
         .and_then(|t| t.parse::<i64>().ok())
-        .unwrap_or(0);
-    crate::api::fmt_ts(secs)
+        .unwrap_or(0)
 }
 
 /// What the user said, whatever the message type: (text, reply id, is a button).
@@ -138,7 +103,7 @@ fn content(m: &Value) -> (Option<String>, Option<String>, bool) {
 }
 
 /// Applies one webhook body (already verified). Changes for another number are ignored.
-pub async fn receive(db: &Db, channel: &Channel, body: &[u8], now: i64) -> Result<Receipt> {
+pub async fn receive(db: &Db, channel: &store::Channel, body: &[u8], now: i64) -> Result<Receipt> {
     let payload: Value = serde_json::from_slice(body)
         .map_err(|_| Error::bad_request("malformed_json", "the body is not JSON"))?;
     let mut receipt = Receipt::default();
@@ -181,46 +146,26 @@ pub async fn receive(db: &Db, channel: &Channel, body: &[u8], now: i64) -> Resul
                     || (user_id.is_some() && text(c, &["user_id"]) == user_id)
             });
             let (said, reply_id, is_button) = content(m);
-            let contact_id = from.clone().or(user_id.clone()).unwrap_or_default();
-            let for_bot = (said.is_some() || reply_id.is_some()).then(|| Said {
-                contact: &contact_id,
-                text: said.as_deref().unwrap_or(""),
-                reply_id: reply_id.as_deref(),
-            });
-            let data = Received {
-                channel: CHANNEL,
-                contact_id: contact_id.clone(),
-                contact_user_id: user_id.clone(),
+            let message = Inbound {
+                channel: Channel::WhatsApp,
+                tenant: channel.tenant.clone(),
+                contact: from.clone().or(user_id.clone()).unwrap_or_default(),
+                message_id: id,
+                kind,
+                text: said,
+                reply_id,
+                is_button,
+                at: timestamp(m),
                 customer_id: None,
-                conversation_id: None,
-                customer_name: contact.and_then(|c| text(c, &["profile", "name"])),
-                business_number: business.clone(),
-                session_started_at: None,
-                message: Message {
-                    id: id.clone(),
-                    kind,
-                    text: said.clone(),
-                    reply_id: reply_id.clone(),
-                    at: at(m),
-                    from: "user",
-                    is_button,
+                about: About {
+                    contact_user_id: user_id,
+                    customer_name: contact.and_then(|c| text(c, &["profile", "name"])),
+                    business_number: business.clone(),
                 },
             };
-            match record(
-                db,
-                channel,
-                &id,
-                event::MESSAGE_RECEIVED,
-                data,
-                from.as_deref(),
-                None,
-                for_bot,
-                now,
-            )
-            .await?
-            {
-                Recorded::Duplicate => receipt.duplicates += 1,
-                Recorded::New(conversation) => {
+            match record_message(db, message, from.as_deref(), now).await? {
+                None => receipt.duplicates += 1,
+                Some(conversation) => {
                     receipt.messages += 1;
                     receipt.to_answer.extend(conversation);
                 }
@@ -238,26 +183,14 @@ pub async fn receive(db: &Db, channel: &Channel, body: &[u8], now: i64) -> Resul
             let seen = format!("status:{id}:{status}");
             let progress = status_rank(&status).map(|r| (id.clone(), r));
             let data = Status {
-                channel: CHANNEL,
+                channel: Channel::WhatsApp.as_str(),
                 contact_id: text(s, &["recipient_id"]).or_else(|| text(s, &["recipient_user_id"])),
                 message_id: id,
                 status,
-                at: at(s),
+                at: turnero_core::time::fmt_ts(timestamp(s)),
                 errors: s.get("errors").cloned(),
             };
-            let fresh = record(
-                db,
-                channel,
-                &seen,
-                event::MESSAGE_STATUS,
-                data,
-                None,
-                progress,
-                None,
-                now,
-            )
-            .await?;
-            if matches!(fresh, Recorded::New(_)) {
+            if record_status(db, &channel.tenant, &seen, data, progress, now).await? {
                 receipt.statuses += 1;
             } else {
                 receipt.duplicates += 1;
@@ -280,43 +213,62 @@ fn status_rank(status: &str) -> Option<i64> {
     }
 }
 
-enum Recorded {
-    Duplicate,
-    /// New; the conversation that has a message to answer, if any.
-    New(Option<String>),
-}
-
-/// Writes the event unless `seen_id` was already turned into one (or, for a status, the
-/// message has already got further); the customer is matched by phone inside the same
-/// transaction, and what the user said is queued for the bot in it too.
-#[allow(clippy::too_many_arguments)]
-async fn record(
-    db: &Db,
-    channel: &Channel,
-    seen_id: &str,
-    kind: &str,
-    mut data: impl Serialize + CustomerSlot,
-    phone_digits: Option<&str>,
-    progress: Option<(String, i64)>,
-    said: Option<Said<'_>>,
-    now: i64,
-) -> Result<Recorded> {
-    let tenant = &channel.tenant;
-    let mut tx = db.begin().await?;
+/// Whether `seen_id` is new for the tenant's number; marks it seen in the same transaction
+/// as what it leads to, so a redelivery finds it whatever process it reaches.
+async fn first_time(tx: &mut Tx, tenant: &TenantId, seen_id: &str, now: i64) -> Result<bool> {
     let fresh = sqlx::query(
         "INSERT INTO inbound_seen (tenant_id, channel, external_id, seen_at) \
          VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
     )
     .bind(tenant.as_str())
-    .bind(CHANNEL)
+    .bind(Channel::WhatsApp.as_str())
     .bind(seen_id)
     .bind(now)
-    .execute(&mut *tx)
+    .execute(&mut **tx)
     .await?
-    .rows_affected()
-        > 0;
-    if !fresh {
-        return Ok(Recorded::Duplicate);
+    .rows_affected();
+    Ok(fresh > 0)
+}
+
+/// Hands a message not seen before to the bot's inbox, with the customer whose number sent
+/// it (WhatsApp proves the number). `None` for a redelivery; otherwise the conversation to
+/// answer, if the message says anything the bot can read.
+async fn record_message(
+    db: &Db,
+    mut message: Inbound,
+    phone_digits: Option<&str>,
+    now: i64,
+) -> Result<Option<Option<String>>> {
+    let mut tx = db.begin().await?;
+    if !first_time(&mut tx, &message.tenant, &message.message_id, now).await? {
+        return Ok(None);
+    }
+    if let Some(phone) = phone_digits.and_then(|d| E164::parse(&format!("+{d}"), None).ok()) {
+        let customer = sqlx::query("SELECT id FROM customers WHERE tenant_id = $1 AND phone = $2")
+            .bind(message.tenant.as_str())
+            .bind(phone.as_str())
+            .fetch_optional(&mut *tx)
+            .await?;
+        message.customer_id = customer.map(|r| r.get::<String, _>(0));
+    }
+    let conversation = inbox::receive_in(&mut tx, &message, now).await?;
+    db.commit_events(tx).await?;
+    Ok(Some(conversation))
+}
+
+/// Writes a status's event unless it was seen before or the message has already got
+/// further (a late `delivered` after `read`). Answers whether it was written.
+async fn record_status(
+    db: &Db,
+    tenant: &TenantId,
+    seen_id: &str,
+    data: Status,
+    progress: Option<(String, i64)>,
+    now: i64,
+) -> Result<bool> {
+    let mut tx = db.begin().await?;
+    if !first_time(&mut tx, tenant, seen_id, now).await? {
+        return Ok(false);
     }
     if let Some((message_id, rank)) = progress {
         let further = sqlx::query(
@@ -325,56 +277,19 @@ async fn record(
              DO UPDATE SET rank = excluded.rank WHERE message_statuses.rank < excluded.rank",
         )
         .bind(tenant.as_str())
-        .bind(CHANNEL)
+        .bind(Channel::WhatsApp.as_str())
         .bind(&message_id)
         .bind(rank)
         .execute(&mut *tx)
         .await?
-        .rows_affected()
-            > 0;
-        if !further {
-            return Ok(Recorded::Duplicate); // a late `delivered` after `read`: nothing new
+        .rows_affected();
+        if further == 0 {
+            return Ok(false);
         }
     }
-    if let Some(phone) = phone_digits.and_then(|d| E164::parse(&format!("+{d}"), None).ok()) {
-        let customer = sqlx::query("SELECT id FROM customers WHERE tenant_id = $1 AND phone = $2")
-            .bind(tenant.as_str())
-            .bind(phone.as_str())
-            .fetch_optional(&mut *tx)
-            .await?;
-        data.set_customer(customer.map(|r| r.get::<String, _>(0)));
-    }
-    let mut conversation = None;
-    if let Some(said) = said {
-        let id = conversations::touch_in(&mut tx, tenant, CHANNEL, said.contact, now).await?;
-        conversations::inbox_push(&mut tx, tenant, &id, said.text, said.reply_id, now).await?;
-        data.set_conversation(&id);
-        conversation = Some(id);
-    }
-    let subject = seen_id.to_string();
-    events::record(&mut tx, tenant, kind, &subject, &data, now).await?;
+    events::record(&mut tx, tenant, event::MESSAGE_STATUS, seen_id, &data, now).await?;
     db.commit_events(tx).await?;
-    Ok(Recorded::New(conversation))
-}
-
-/// Event data that can name the matched customer.
-trait CustomerSlot {
-    fn set_customer(&mut self, id: Option<String>);
-    fn set_conversation(&mut self, _id: &str) {}
-}
-
-impl CustomerSlot for Received {
-    fn set_customer(&mut self, id: Option<String>) {
-        self.customer_id = id;
-    }
-
-    fn set_conversation(&mut self, id: &str) {
-        self.conversation_id = Some(id.to_string());
-    }
-}
-
-impl CustomerSlot for Status {
-    fn set_customer(&mut self, _: Option<String>) {}
+    Ok(true)
 }
 
 #[cfg(test)]

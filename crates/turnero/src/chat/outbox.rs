@@ -1,22 +1,48 @@
-//! What the bot says: queued with the conversation's state, then sent. WhatsApp rows go to
-//! the Graph API (`POST {graph_api_url}/{phone_number_id}/messages`) in order; web chat rows
-//! are read by the page's event stream, so they count as sent when written.
+//! What the bot (or staff) says: queued with the conversation's state, then sent. On a
+//! channel that pushes replies, the channel's [`Sender`] sends a conversation's rows in
+//! order, under a lease, so two processes never send the same row at once and the person
+//! never reads replies out of order; on the web chat the page's event stream reads them, so
+//! they count as sent when written.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
+use futures_util::future::BoxFuture;
 use serde::Serialize;
-use serde_json::Value;
 use sqlx::Row;
 use turnero_core::chat::Output;
 use turnero_core::event;
-use turnero_core::ids::next_ulid;
+use turnero_core::ids::{next_ulid, TenantId};
 
 use super::conversations::{self, Conversation};
-use super::Chat;
+use super::{Channel, Chat};
 use crate::agenda::events;
-use crate::channels::whatsapp::{render, store};
 use crate::db::Batch;
 use crate::error::Result;
+
+/// How one output fared with the channel.
+pub enum Delivery {
+    /// Accepted; the channel's ids for it (a long text may take several messages).
+    Sent(Vec<String>),
+    /// Refused for good (a 4xx): kept as failed with the reason.
+    Refused(String),
+    /// Try again later (a 5xx, 429, timeout, connection refused).
+    Later(String),
+}
+
+/// A channel's outbound half: renders an output within the channel's limits and sends it
+/// to one person. Registered per channel when the app starts (`channels::senders`).
+pub trait Sender: Send + Sync {
+    fn send<'a>(
+        &'a self,
+        tenant: &'a TenantId,
+        to: &'a str,
+        output: &'a Output,
+    ) -> BoxFuture<'a, Result<Delivery>>;
+}
+
+/// The senders of the channels that push replies.
+pub type Senders = HashMap<Channel, Arc<dyn Sender>>;
 
 /// How long a process owns a row it is sending; after that another may send it again.
 const SEND_LEASE_SECS: i64 = 30;
@@ -49,18 +75,14 @@ struct SentMessage<'a> {
 impl<'a> Sent<'a> {
     fn new(c: &'a Conversation, id: &'a str, output: &'a Output, from: &'a str, at: i64) -> Self {
         Sent {
-            channel: &c.channel,
+            channel: c.channel.as_str(),
             conversation_id: &c.id,
-            contact_id: if c.channel == "whatsapp" {
-                &c.contact
-            } else {
-                "visitor"
-            },
+            contact_id: c.channel.public_contact(&c.contact),
             customer_id: c.customer_id.as_deref(),
             message: SentMessage {
                 id,
                 text: output.as_text(),
-                at: crate::api::fmt_ts(at),
+                at: turnero_core::time::fmt_ts(at),
                 from,
                 is_button: false,
                 external_ids: vec![],
@@ -83,7 +105,7 @@ pub fn queue_from(
     from: &str,
     now: i64,
 ) -> Result<()> {
-    let web = c.channel != "whatsapp";
+    let web = !c.channel.pushes_replies();
     for out in outputs {
         let id = format!("msg_{}", next_ulid());
         let body = serde_json::to_string(out)?;
@@ -95,7 +117,7 @@ pub fn queue_from(
                 id.clone(),
                 c.tenant.as_str().to_string(),
                 c.id.clone(),
-                c.channel.clone(),
+                c.channel.as_str().to_string(),
                 body,
                 status.to_string(),
                 now,
@@ -111,7 +133,7 @@ pub fn queue_from(
     Ok(())
 }
 
-/// Conversations with WhatsApp rows nobody is sending: never claimed after a few seconds,
+/// Conversations with rows to push that nobody is sending: never claimed after a few seconds,
 /// or claimed by a process whose lease ran out.
 pub async fn stranded(db: &crate::db::Db, now: i64, limit: i64) -> Result<Vec<String>> {
     let rows = sqlx::query(
@@ -126,22 +148,34 @@ pub async fn stranded(db: &crate::db::Db, now: i64, limit: i64) -> Result<Vec<St
     Ok(rows.iter().map(|r| r.get(0)).collect())
 }
 
-enum Outcome {
-    Sent(Vec<String>),
-    /// Meta refused it for good (4xx): kept as failed with the reason.
-    Refused(String),
-    /// Try again later (5xx, timeout, connection refused).
-    Later(String),
+/// A conversation's replies written after the row `after` (ids sort in writing order), as
+/// (id, the output as stored JSON): what a page that reads its own replies shows next.
+pub async fn written_after(
+    db: &crate::db::Db,
+    conversation: &str,
+    after: &str,
+    limit: i64,
+) -> Result<Vec<(String, String)>> {
+    let rows = sqlx::query(
+        "SELECT id, output FROM chat_outbox WHERE conversation_id = $1 AND id > $2 \
+         ORDER BY id LIMIT $3",
+    )
+    .bind(conversation)
+    .bind(after)
+    .bind(limit)
+    .fetch_all(&db.read)
+    .await?;
+    Ok(rows.iter().map(|r| (r.get(0), r.get(1))).collect())
 }
 
 impl Chat {
-    /// Sends a conversation's queued WhatsApp rows, oldest first; stops at the first that
-    /// must be retried, so the person never reads replies out of order.
+    /// Sends a conversation's queued rows, oldest first; stops at the first that must be
+    /// retried, so the person never reads replies out of order.
     pub async fn send_queued(self: &Arc<Self>, conversation: &str) -> Result<()> {
         let c = conversations::load(&self.db, conversation).await?;
-        if c.channel != "whatsapp" {
+        let Some(sender) = self.senders.get(&c.channel).cloned() else {
             return Ok(());
-        }
+        };
         let rows = sqlx::query(
             "SELECT id, output, sender FROM chat_outbox WHERE conversation_id = $1 \
              AND status = 'queued' ORDER BY id",
@@ -149,7 +183,6 @@ impl Chat {
         .bind(conversation)
         .fetch_all(&self.db.write)
         .await?;
-        let channel = store::get(&self.db, &c.tenant).await?;
         for row in rows {
             let (id, output, from): (String, String, String) = (row.get(0), row.get(1), row.get(2));
             let now = self.clock.now_secs();
@@ -166,13 +199,10 @@ impl Chat {
                 return Ok(()); // another process is on this conversation
             }
             let output: Output = serde_json::from_str(&output)?;
-            let outcome = match &channel {
-                None => Outcome::Refused("the WhatsApp channel is not configured".into()),
-                Some(ch) => self.post(ch, &c.contact, &output).await,
-            };
+            let delivery = sender.send(&c.tenant, &c.contact, &output).await?;
             let now = self.clock.now_secs();
-            match outcome {
-                Outcome::Sent(wamids) => {
+            match delivery {
+                Delivery::Sent(wamids) => {
                     let mut tx = self.db.begin().await?;
                     sqlx::query(
                         "UPDATE chat_outbox SET status = 'sent', external_id = $1, sent_at = $2 \
@@ -189,8 +219,8 @@ impl Chat {
                         .await?;
                     self.db.commit_events(tx).await?;
                 }
-                Outcome::Refused(error) => {
-                    tracing::warn!(message = id, error, "WhatsApp refused a message");
+                Delivery::Refused(error) => {
+                    tracing::warn!(message = id, channel = %c.channel, error, "the channel refused a message");
                     sqlx::query(
                         "UPDATE chat_outbox SET status = 'failed', error = $1 WHERE id = $2",
                     )
@@ -199,8 +229,8 @@ impl Chat {
                     .execute(&self.db.write)
                     .await?;
                 }
-                Outcome::Later(error) => {
-                    tracing::warn!(message = id, error, "WhatsApp send will be retried");
+                Delivery::Later(error) => {
+                    tracing::warn!(message = id, channel = %c.channel, error, "a send will be retried");
                     sqlx::query("UPDATE chat_outbox SET error = $1 WHERE id = $2")
                         .bind(error)
                         .bind(&id)
@@ -211,43 +241,5 @@ impl Chat {
             }
         }
         Ok(())
-    }
-
-    /// Posts one output (one or more Cloud API messages) to the Graph API.
-    async fn post(&self, ch: &store::Channel, to: &str, output: &Output) -> Outcome {
-        let url = format!("{}/{}/messages", ch.graph_api_url, ch.phone_number_id);
-        let mut ids = Vec::new();
-        for body in render::messages(to, output, None) {
-            let sent = self
-                .outbound
-                .client
-                .post(&url)
-                .bearer_auth(&ch.access_token)
-                .json(&body)
-                .send()
-                .await;
-            let resp = match sent {
-                Ok(r) => r,
-                Err(e) => return Outcome::Later(e.to_string()),
-            };
-            let status = resp.status();
-            let answer: Value = resp.json().await.unwrap_or(Value::Null);
-            if status.is_success() {
-                if let Some(id) = answer["messages"][0]["id"].as_str() {
-                    ids.push(id.to_string());
-                }
-            } else {
-                let why = format!(
-                    "{status}: {}",
-                    answer["error"]["message"].as_str().unwrap_or("")
-                );
-                return if status.is_server_error() || status.as_u16() == 429 {
-                    Outcome::Later(why)
-                } else {
-                    Outcome::Refused(why)
-                };
-            }
-        }
-        Outcome::Sent(ids)
     }
 }

@@ -1,0 +1,185 @@
+//! The flow interpreter. One call handles one input (what the user said, or the answer to
+//! something the engine asked its caller for) and returns what to say plus, at most, one
+//! request for the agenda. The caller performs the request and calls again with the reply,
+//! until no request is left; then it stores the state. No IO here, so every step kind is
+//! tested without a database.
+//!
+//! This file owns the entry point (`step`), the run of one call (`Run`) and the small
+//! helpers every part uses. The rest, by what moves the conversation on:
+//! - `steps`: entering steps until one waits;
+//! - `answers`: what the user says, and reading typed answers (`read_answer`);
+//! - `slots`: offering slots and picking one;
+//! - `replies`: what the agenda answers.
+//!
+//! The values exchanged with the caller live in `flow::protocol` and are re-exported here.
+
+mod answers;
+mod replies;
+mod slots;
+mod steps;
+
+use std::collections::BTreeMap;
+
+pub use super::protocol::{Input, Item, Progress, Reply, Request, SlotItem, State};
+pub use answers::read_answer;
+
+use super::model::{Flow, OptionDef, Step, Validator};
+use super::vars::render;
+use crate::chat::{Choice, Output, Question, Section};
+use crate::phone::Region;
+
+/// Variables kept when a conversation ends: what is known about the customer.
+const KEPT_PREFIX: &str = "customer.";
+
+/// Handles one input. `region` reads phones typed without a country code.
+pub fn step(flow: &Flow, state: &mut State, input: Input, region: Option<Region>) -> Progress {
+    let before = state.vars.clone();
+    let mut run = Run {
+        flow,
+        state,
+        p: Progress::default(),
+        region,
+    };
+    if !run.state.handoff {
+        match input {
+            Input::Message { text, reply_id } => run.message(&text, reply_id.as_deref()),
+            Input::Reply(reply) => run.reply(reply),
+        }
+    }
+    let mut p = run.p;
+    for (k, v) in &state.vars {
+        if before.get(k) != Some(v) {
+            p.changed.insert(k.clone(), Some(v.clone()));
+        }
+    }
+    for k in before.keys() {
+        if !state.vars.contains_key(k) {
+            p.changed.insert(k.clone(), None);
+        }
+    }
+    p
+}
+
+struct Run<'a> {
+    flow: &'a Flow,
+    state: &'a mut State,
+    p: Progress,
+    region: Option<Region>,
+}
+
+impl Run<'_> {
+    fn say(&mut self, text: &str) {
+        let t = render(text, &self.state.vars);
+        self.p.outputs.push(Output::Text(t));
+    }
+
+    /// A free-text question; a phone question asks for the contact.
+    fn prompt(&mut self, validator: Validator, text: &str) {
+        let t = render(text, &self.state.vars);
+        self.p.outputs.push(match validator {
+            Validator::Phone => Output::AskContact(t),
+            _ => Output::Text(t),
+        });
+    }
+
+    fn current(&self) -> Option<(&str, &Step)> {
+        let at = self.state.at.as_deref()?;
+        self.flow
+            .steps
+            .get_key_value(at)
+            .map(|(k, v)| (k.as_str(), v))
+    }
+
+    fn hand_off(&mut self) {
+        self.state.handoff = true;
+        self.p.handoff = true;
+    }
+
+    /// Ends the conversation's current run; what is known about the customer stays.
+    fn finish(&mut self) {
+        if let Some(hold) = self.state.vars.get("hold") {
+            self.p.release = Some(hold.clone());
+        }
+        self.state.at = None;
+        self.state.question = None;
+        self.state.page = None;
+        self.state.offer_step = None;
+        self.state.question_index = 0;
+        self.state.vars.retain(|k, _| k.starts_with(KEPT_PREFIX));
+    }
+
+    fn go(&mut self, next: Option<&str>) {
+        match next {
+            Some(n) => self.enter(n),
+            None => self.finish(),
+        }
+    }
+
+    fn question(&self, text: &str, options: Vec<Choice>) -> Question {
+        Question {
+            body: render(text, &self.state.vars),
+            button: self.flow.messages.list_button.clone(),
+            sections: vec![Section {
+                title: None,
+                options,
+            }],
+            ..Question::default()
+        }
+    }
+
+    fn ask(&mut self, q: Question) {
+        self.p.outputs.push(Output::Choose(q.clone()));
+        self.state.question = Some(q);
+    }
+
+    fn need(&mut self, r: Request) {
+        self.p.need = Some(r);
+    }
+
+    fn var(&self, name: &str) -> String {
+        self.state.vars.get(name).cloned().unwrap_or_default()
+    }
+
+    /// `customer.*` or `fields.*` variables, without the prefix.
+    fn prefixed(&self, prefix: &str) -> BTreeMap<String, String> {
+        self.state
+            .vars
+            .iter()
+            .filter_map(|(k, v)| k.strip_prefix(prefix).map(|k| (k.to_string(), v.clone())))
+            .collect()
+    }
+}
+
+fn choice(id: &str, title: &str) -> Choice {
+    Choice {
+        id: id.into(),
+        title: title.into(),
+        description: None,
+    }
+}
+
+fn choices(options: &[OptionDef]) -> Vec<Choice> {
+    options
+        .iter()
+        .map(|o| Choice {
+            id: o.id.clone(),
+            title: o.title.clone(),
+            description: o.description.clone(),
+        })
+        .collect()
+}
+
+fn item_choice(i: Item) -> Choice {
+    Choice {
+        id: i.id,
+        title: i.title,
+        description: i.description,
+    }
+}
+
+fn option_next(options: &[OptionDef], id: &str) -> Option<String> {
+    options
+        .iter()
+        .find(|o| o.id == id)
+        .and_then(|o| o.next.clone())
+}

@@ -1,0 +1,23 @@
+//! The answers' wire shapes (`XxxOut`): built `From` the agenda's domain values, so instants
+//! become RFC 3339 text and statuses their names here and nowhere else. Events carry the same
+//! shapes (the domain values' published form); the tests below hold each pair together.
+
+mod booking;
+mod calendar;
+mod conversation;
+mod records;
+
+pub use booking::BookingOut;
+pub use calendar::{CalendarOut, OverrideOut, TimeOffOut};
+pub use conversation::{ConversationOut, TranscriptLineOut};
+pub use records::{CustomerOut, EventOut, HistoryOut, ServiceOut};
+
+/// An instant as every answer writes it: RFC 3339 UTC.
+fn utc(t: jiff::Timestamp) -> String {
+    turnero_core::time::format_with_offset(t, 0, true)
+}
+
+/// Each value of a list in its answer shape.
+pub fn all<T, O: From<T>>(values: Vec<T>) -> Vec<O> {
+    values.into_iter().map(O::from).collect()
+}

@@ -1,0 +1,77 @@
+//! The bot's outputs to a WhatsApp number: rendered as Cloud API messages within WhatsApp's
+//! limits (`render`) and posted to `{graph_api_url}/{phone_number_id}/messages` with the
+//! number's token, through the outbound guard (checked at send time, not only when saved).
+
+use futures_util::future::BoxFuture;
+use serde_json::Value;
+use turnero_core::chat::Output;
+use turnero_core::ids::TenantId;
+
+use super::{render, store};
+use crate::chat::outbox::{Delivery, Sender};
+use crate::db::Db;
+use crate::error::Result;
+use crate::outbound::Outbound;
+
+pub struct WhatsAppSender {
+    pub db: Db,
+    pub outbound: Outbound,
+}
+
+impl Sender for WhatsAppSender {
+    fn send<'a>(
+        &'a self,
+        tenant: &'a TenantId,
+        to: &'a str,
+        output: &'a Output,
+    ) -> BoxFuture<'a, Result<Delivery>> {
+        Box::pin(async move {
+            let Some(ch) = store::get(&self.db, tenant).await? else {
+                return Ok(Delivery::Refused(
+                    "the WhatsApp channel is not configured".into(),
+                ));
+            };
+            Ok(self.post(&ch, to, output).await)
+        })
+    }
+}
+
+impl WhatsAppSender {
+    /// Posts one output (one or more Cloud API messages) to the Graph API.
+    async fn post(&self, ch: &store::Channel, to: &str, output: &Output) -> Delivery {
+        let url = format!("{}/{}/messages", ch.graph_api_url, ch.phone_number_id);
+        let mut ids = Vec::new();
+        for body in render::messages(to, output, None) {
+            let sent = self
+                .outbound
+                .client
+                .post(&url)
+                .bearer_auth(&ch.access_token)
+                .json(&body)
+                .send()
+                .await;
+            let resp = match sent {
+                Ok(r) => r,
+                Err(e) => return Delivery::Later(e.to_string()),
+            };
+            let status = resp.status();
+            let answer: Value = resp.json().await.unwrap_or(Value::Null);
+            if status.is_success() {
+                if let Some(id) = answer["messages"][0]["id"].as_str() {
+                    ids.push(id.to_string());
+                }
+            } else {
+                let why = format!(
+                    "{status}: {}",
+                    answer["error"]["message"].as_str().unwrap_or("")
+                );
+                return if status.is_server_error() || status.as_u16() == 429 {
+                    Delivery::Later(why)
+                } else {
+                    Delivery::Refused(why)
+                };
+            }
+        }
+        Delivery::Sent(ids)
+    }
+}
