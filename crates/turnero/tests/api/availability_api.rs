@@ -8,6 +8,7 @@ use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
 use crate::common::{Backend, TestApp};
+use crate::patient::{body_text, row_ids, Patient};
 use crate::receiver::Receiver;
 
 /// Tuesday, open 09:00–13:00 in Buenos Aires (12:00–16:00 UTC).
@@ -263,7 +264,91 @@ async fn one_turnero_consults_another_and_sends_it_its_bookings(backend: Backend
     b.finish().await;
 }
 
+/// The slot rows of a WhatsApp list as (start, calendar) pairs, without "earlier"/"later".
+fn offered(list: &Value) -> Vec<i64> {
+    row_ids(list)
+        .iter()
+        .filter_map(|id| id.strip_prefix("slot:"))
+        .map(|rest| rest.split(':').nth(1).unwrap().parse().unwrap())
+        .collect()
+}
+
+async fn the_bot_offers_what_the_external_agenda_answers_and_falls_back_when_it_fails(
+    app: &TestApp,
+) {
+    let (cal, svc) = app.clinic().await;
+    // What the bot would offer from turnero's own agenda: its first slots from now.
+    let now = app.clock().now_secs();
+    let (_, own) = app
+        .get(&format!(
+            "/api/v1/calendars/{cal}/slots?service_id={svc}&start={}&end={}",
+            turnero_core::time::fmt_ts(now),
+            turnero_core::time::fmt_ts(now + 60 * 86_400),
+        ))
+        .await;
+    let own: Vec<i64> = starts(&own)
+        .iter()
+        .map(|s| s.parse::<jiff::Timestamp>().unwrap().as_second())
+        .collect();
+    let agenda = Receiver::start().await;
+    // The other agenda keeps every third slot it is sent.
+    agenda.respond(|body| {
+        let req: Value = serde_json::from_slice(body).unwrap();
+        let kept: Vec<&Value> = req["slots"].as_array().unwrap().iter().step_by(3).collect();
+        json!({"slots": kept}).to_string()
+    });
+    set_api(
+        app,
+        &cal,
+        json!({"url": agenda.url, "external_calendar_id": 7}),
+    )
+    .await;
+
+    let mut p = Patient::new(app).await;
+    p.says("hola").await;
+    let list = p.presses("book").await;
+    let every_third: Vec<i64> = own.iter().step_by(3).copied().take(8).collect();
+    assert_eq!(offered(&list[0]), every_third, "{}", list[0]);
+    assert_eq!(agenda.received().len(), 1, "the bot asked the other agenda");
+    assert_eq!(agenda.received()[0].json()["calendar_id"], 7);
+
+    // Picking one of them holds exactly that start.
+    let slot = row_ids(&list[0])[1].clone();
+    let name_q = p.picks_row(&slot).await;
+    assert!(
+        body_text(&name_q[0]).starts_with("¿A nombre de quién"),
+        "{}",
+        name_q[0]
+    );
+    let held = app
+        .count(&format!(
+            "SELECT COUNT(*) FROM bookings WHERE status = 'held' AND start_at = {}",
+            every_third[1]
+        ))
+        .await;
+    assert_eq!(held, 1);
+
+    // The other agenda fails: the bot offers turnero's own slots and the reason is kept.
+    agenda.answer(503);
+    p.says("menu").await;
+    let list = p.presses("book").await;
+    let mine = offered(&list[0]);
+    assert_eq!(
+        mine[..2],
+        own[..2],
+        "turnero's own first slots: {}",
+        list[0]
+    );
+    eventually(
+        app,
+        &format!("SELECT COUNT(*) FROM availability_fallbacks WHERE calendar_id = '{cal}' AND reason = 'http_status'"),
+        1,
+    )
+    .await;
+}
+
 crate::on_both_backends!(
+    the_bot_offers_what_the_external_agenda_answers_and_falls_back_when_it_fails,
     only_what_the_external_agenda_keeps_is_offered,
     a_slow_failing_or_garbage_answering_agenda_falls_back_and_says_why,
     bad_settings_are_refused_and_change_nothing,

@@ -6,7 +6,7 @@ use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
 use crate::common::TestApp;
-use crate::whatsapp_chat::{body_text, button_ids, row_ids, Patient};
+use crate::patient::{body_text, button_ids, row_ids, Patient};
 
 async fn export(app: &TestApp, query: &str) -> (Value, String) {
     let resp = reqwest::Client::new()

@@ -233,7 +233,7 @@ async fn the_visitor_endpoints_refuse_what_they_should(app: &TestApp) {
     );
     let ok = say(Some(token), json!({"text": "hola"})).await.unwrap();
     assert_eq!(ok.status(), StatusCode::ACCEPTED);
-    crate::whatsapp_chat::settle(app).await;
+    crate::patient::settle(app).await;
     assert_eq!(
         app.count("SELECT COUNT(*) FROM chat_outbox WHERE channel = 'webchat'")
             .await,
@@ -299,7 +299,7 @@ impl Visitor<'_> {
             .as_str()
             .unwrap()
             .to_string();
-        crate::whatsapp_chat::settle(self.app).await;
+        crate::patient::settle(self.app).await;
         let (_, t) = self
             .app
             .get(&format!("/api/v1/conversations/{conversation}/messages"))
