@@ -14,7 +14,7 @@ use utoipa_axum::routes;
 
 use super::customers::{parse_customer, CustomerIn};
 use super::extract::{Auth, Json, Query};
-use super::out::{self, BookingOut, HistoryOut};
+use super::out::{self, BookingOut, HistoryOut, Page};
 use super::parse::{body_id, custom_fields, instant, opt_text, path_id, within};
 use super::AppState;
 use crate::agenda::bookings::history;
@@ -203,19 +203,12 @@ pub struct BookingsQuery {
     pub limit: Option<i64>,
 }
 
-#[derive(Debug, Serialize, ToSchema)]
-pub struct BookingPage {
-    pub bookings: Vec<BookingOut>,
-    /// Pass as `cursor` for the next page; absent on the last page.
-    pub next_cursor: Option<String>,
-}
-
-#[utoipa::path(get, path = "/bookings", tag = "bookings", params(BookingsQuery), responses((status = 200, body = BookingPage)))]
+#[utoipa::path(get, path = "/bookings", tag = "bookings", params(BookingsQuery), responses((status = 200, body = Page<BookingOut>)))]
 async fn list_bookings(
     State(s): State<AppState>,
     auth: Auth,
     Query(q): Query<BookingsQuery>,
-) -> Result<axum::Json<BookingPage>> {
+) -> Result<axum::Json<Page<BookingOut>>> {
     let statuses = q
         .status
         .as_deref()
@@ -269,14 +262,9 @@ async fn list_bookings(
         limit: i64::from(limit),
     };
     let list = bookings::list(&s.db, &auth.tenant, &filter).await?;
-    let next_cursor = (list.len() == limit as usize)
-        .then(|| list.last())
-        .flatten()
-        .map(|b| format!("{}.{}", b.start.as_second(), b.id));
-    Ok(axum::Json(BookingPage {
-        bookings: list.into_iter().map(Into::into).collect(),
-        next_cursor,
-    }))
+    Ok(axum::Json(Page::of(list, limit, |b| {
+        format!("{}.{}", b.start.as_second(), b.id)
+    })))
 }
 
 #[utoipa::path(get, path = "/bookings/{id}", tag = "bookings", responses((status = 200, body = BookingOut), (status = 404, body = crate::error::Problem)))]

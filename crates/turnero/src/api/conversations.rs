@@ -11,7 +11,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::extract::{Auth, Json, Query};
-use super::out::{self, ConversationOut, TranscriptLineOut};
+use super::out::{self, ConversationOut, Page, TranscriptLineOut};
 use super::parse::within;
 use super::AppState;
 use crate::channels::whatsapp::store;
@@ -41,29 +41,17 @@ pub struct ConversationsQuery {
     pub limit: Option<i64>,
 }
 
-#[derive(Debug, Serialize, ToSchema)]
-pub struct ConversationPage {
-    pub conversations: Vec<ConversationOut>,
-    pub next_cursor: Option<String>,
-}
-
 #[utoipa::path(get, path = "/conversations", tag = "conversations", params(ConversationsQuery),
-    responses((status = 200, body = ConversationPage)))]
+    responses((status = 200, body = Page<ConversationOut>)))]
 async fn list_conversations(
     State(s): State<AppState>,
     auth: Auth,
     Query(q): Query<ConversationsQuery>,
-) -> Result<axum::Json<ConversationPage>> {
+) -> Result<axum::Json<Page<ConversationOut>>> {
     let limit = within(q.limit.unwrap_or(50), 1..=200, "limit")?;
     let list =
         conversations::list(&s.db, &auth.tenant, q.cursor.as_deref(), i64::from(limit)).await?;
-    let next_cursor = (list.len() == limit as usize)
-        .then(|| list.last().map(|c| c.id.clone()))
-        .flatten();
-    Ok(axum::Json(ConversationPage {
-        conversations: list.iter().map(Into::into).collect(),
-        next_cursor,
-    }))
+    Ok(axum::Json(Page::of(list, limit, |c| c.id.clone())))
 }
 
 #[utoipa::path(get, path = "/conversations/{id}", tag = "conversations",

@@ -11,7 +11,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::extract::{Auth, Json, Query};
-use super::out::{self, CustomerOut};
+use super::out::{CustomerOut, Page};
 use super::parse::{custom_fields, opt_text, path_id, within};
 use super::AppState;
 use crate::agenda::customers::{self, CustomerDef};
@@ -120,29 +120,29 @@ async fn create_customer(
 pub struct CustomersQuery {
     /// Any spelling of a phone number: finds the customer with the same E.164.
     pub phone: Option<String>,
-    /// Cursor: the last id of the previous page.
-    pub after: Option<String>,
+    /// `next_cursor` of the previous page.
+    pub cursor: Option<String>,
     /// 1–500, default 100.
     pub limit: Option<i64>,
 }
 
-#[utoipa::path(get, path = "/customers", tag = "customers", params(CustomersQuery), responses((status = 200, body = Vec<CustomerOut>)))]
+#[utoipa::path(get, path = "/customers", tag = "customers", params(CustomersQuery), responses((status = 200, body = Page<CustomerOut>)))]
 async fn list_customers(
     State(s): State<AppState>,
     auth: Auth,
     Query(q): Query<CustomersQuery>,
-) -> Result<axum::Json<Vec<CustomerOut>>> {
+) -> Result<axum::Json<Page<CustomerOut>>> {
     if let Some(raw) = q.phone.as_deref() {
         let region = parse_region(&auth.phone_region).map_err(|e| anyhow::anyhow!("{e}"))?;
         let phone = E164::parse(raw, Some(region))
             .map_err(|e| Error::invalid("invalid_phone", "phone", e))?;
         let found = customers::find_by_phone(&s.db, &auth.tenant, &phone).await?;
-        return Ok(axum::Json(found.into_iter().map(Into::into).collect()));
+        return Ok(axum::Json(Page::whole(found)));
     }
     let limit = within(q.limit.unwrap_or(100), 1..=500, "limit")?;
-    Ok(axum::Json(out::all(
-        customers::list(&s.db, &auth.tenant, q.after.as_deref(), i64::from(limit)).await?,
-    )))
+    let cursor = q.cursor.as_deref();
+    let list = customers::list(&s.db, &auth.tenant, cursor, i64::from(limit)).await?;
+    Ok(axum::Json(Page::of(list, limit, |c| c.id.clone())))
 }
 
 #[utoipa::path(get, path = "/customers/{id}", tag = "customers", responses((status = 200, body = CustomerOut)))]

@@ -2,15 +2,15 @@
 //! receiving webhooks.
 
 use axum::extract::State;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use turnero_core::event;
 use turnero_core::ids::EventId;
-use utoipa::{IntoParams, ToSchema};
+use utoipa::IntoParams;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::extract::{Auth, Query};
-use super::out::{self, EventOut};
+use super::out::{EventOut, Page};
 use super::parse::{instant, within};
 use super::AppState;
 use crate::agenda::events::{self, EventFilter};
@@ -37,20 +37,12 @@ pub struct EventsQuery {
     pub limit: Option<i64>,
 }
 
-#[derive(Debug, Serialize, ToSchema)]
-pub struct EventPage {
-    /// Oldest first.
-    pub events: Vec<EventOut>,
-    /// Pass as `cursor` for the next page; absent on the last page.
-    pub next_cursor: Option<String>,
-}
-
-#[utoipa::path(get, path = "/events", tag = "events", params(EventsQuery), responses((status = 200, body = EventPage)))]
+#[utoipa::path(get, path = "/events", tag = "events", params(EventsQuery), responses((status = 200, body = Page<EventOut>)))]
 async fn list_events(
     State(s): State<AppState>,
     auth: Auth,
     Query(q): Query<EventsQuery>,
-) -> Result<axum::Json<EventPage>> {
+) -> Result<axum::Json<Page<EventOut>>> {
     if let Some(k) = q.kind.as_deref() {
         if k == "*" || !event::is_valid_pattern(k) {
             return Err(Error::invalid(
@@ -86,11 +78,5 @@ async fn list_events(
         limit: i64::from(limit),
     };
     let list = events::list(&s.db, &auth.tenant, &filter).await?;
-    let next_cursor = (list.len() == limit as usize)
-        .then(|| list.last().map(|e| e.id.clone()))
-        .flatten();
-    Ok(axum::Json(EventPage {
-        events: out::all(list),
-        next_cursor,
-    }))
+    Ok(axum::Json(Page::of(list, limit, |e| e.id.clone())))
 }

@@ -12,6 +12,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::extract::{Auth, Json, Query};
+use super::out::Page;
 use super::parse::{body_id, instant, opt_text, path_id, within};
 use super::AppState;
 use crate::error::{Error, Result};
@@ -420,20 +421,13 @@ pub struct AttemptsQuery {
     pub limit: Option<i64>,
 }
 
-#[derive(Debug, Serialize, ToSchema)]
-pub struct AttemptPage {
-    /// Newest first.
-    pub attempts: Vec<AttemptOut>,
-    pub next_cursor: Option<String>,
-}
-
-#[utoipa::path(get, path = "/webhooks/{id}/attempts", tag = "webhooks", params(AttemptsQuery), responses((status = 200, body = AttemptPage)))]
+#[utoipa::path(get, path = "/webhooks/{id}/attempts", tag = "webhooks", params(AttemptsQuery), responses((status = 200, body = Page<AttemptOut>)))]
 async fn list_attempts(
     State(s): State<AppState>,
     auth: Auth,
     Path(id): Path<String>,
     Query(q): Query<AttemptsQuery>,
-) -> Result<axum::Json<AttemptPage>> {
+) -> Result<axum::Json<Page<AttemptOut>>> {
     let id = webhook_id(&id)?;
     store::get(&s.db, &auth.tenant, &id, s.clock.now_ms()).await?;
     if let Some(o) = q.outcome.as_deref() {
@@ -464,13 +458,7 @@ async fn list_attempts(
         i64::from(limit),
     )
     .await?;
-    let next_cursor = (list.len() == limit as usize)
-        .then(|| list.last().map(|a| a.id.clone()))
-        .flatten();
-    Ok(axum::Json(AttemptPage {
-        attempts: list,
-        next_cursor,
-    }))
+    Ok(axum::Json(Page::of(list, limit, |a| a.id.clone())))
 }
 
 /// Sends that attempt's event again, now, once.

@@ -104,6 +104,18 @@ impl Chat {
         })
     }
 
+    /// Answers every waiting message of a conversation, in order, then sends the replies
+    /// (`runner`).
+    pub async fn answer(self: &Arc<Self>, conversation: &str) -> crate::error::Result<()> {
+        runner::answer(self, conversation).await
+    }
+
+    /// Sends a conversation's queued replies on a channel that pushes them, in order
+    /// (`outbox`).
+    pub async fn send_queued(&self, conversation: &str) -> crate::error::Result<()> {
+        outbox::send_queued(self, conversation).await
+    }
+
     /// One sweep (tests call it instead of waiting).
     pub async fn sweep_once(self: &Arc<Self>) -> crate::error::Result<()> {
         let now = self.clock.now_secs();

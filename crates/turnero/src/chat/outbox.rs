@@ -168,78 +168,73 @@ pub async fn written_after(
     Ok(rows.iter().map(|r| (r.get(0), r.get(1))).collect())
 }
 
-impl Chat {
-    /// Sends a conversation's queued rows, oldest first; stops at the first that must be
-    /// retried, so the person never reads replies out of order.
-    pub async fn send_queued(self: &Arc<Self>, conversation: &str) -> Result<()> {
-        let c = conversations::load(&self.db, conversation).await?;
-        let Some(sender) = self.senders.get(&c.channel).cloned() else {
-            return Ok(());
-        };
-        let rows = sqlx::query(
-            "SELECT id, output, sender FROM chat_outbox WHERE conversation_id = $1 \
-             AND status = 'queued' ORDER BY id",
+/// Sends a conversation's queued rows, oldest first; stops at the first that must be
+/// retried, so the person never reads replies out of order.
+pub(super) async fn send_queued(chat: &Chat, conversation: &str) -> Result<()> {
+    let c = conversations::load(&chat.db, conversation).await?;
+    let Some(sender) = chat.senders.get(&c.channel).cloned() else {
+        return Ok(());
+    };
+    let rows = sqlx::query(
+        "SELECT id, output, sender FROM chat_outbox WHERE conversation_id = $1 \
+         AND status = 'queued' ORDER BY id",
+    )
+    .bind(conversation)
+    .fetch_all(&chat.db.write)
+    .await?;
+    for row in rows {
+        let (id, output, from): (String, String, String) = (row.get(0), row.get(1), row.get(2));
+        let now = chat.clock.now_secs();
+        let claimed = sqlx::query(
+            "UPDATE chat_outbox SET lease_until = $1 WHERE id = $2 AND status = 'queued' \
+             AND (lease_until IS NULL OR lease_until < $3)",
         )
-        .bind(conversation)
-        .fetch_all(&self.db.write)
+        .bind(now + SEND_LEASE_SECS)
+        .bind(&id)
+        .bind(now)
+        .execute(&chat.db.write)
         .await?;
-        for row in rows {
-            let (id, output, from): (String, String, String) = (row.get(0), row.get(1), row.get(2));
-            let now = self.clock.now_secs();
-            let claimed = sqlx::query(
-                "UPDATE chat_outbox SET lease_until = $1 WHERE id = $2 AND status = 'queued' \
-                 AND (lease_until IS NULL OR lease_until < $3)",
-            )
-            .bind(now + SEND_LEASE_SECS)
-            .bind(&id)
-            .bind(now)
-            .execute(&self.db.write)
-            .await?;
-            if claimed.rows_affected() == 0 {
-                return Ok(()); // another process is on this conversation
+        if claimed.rows_affected() == 0 {
+            return Ok(()); // another process is on this conversation
+        }
+        let output: Output = serde_json::from_str(&output)?;
+        let delivery = sender.send(&c.tenant, &c.contact, &output).await?;
+        let now = chat.clock.now_secs();
+        match delivery {
+            Delivery::Sent(wamids) => {
+                let mut tx = chat.db.begin().await?;
+                sqlx::query(
+                    "UPDATE chat_outbox SET status = 'sent', external_id = $1, sent_at = $2 \
+                     WHERE id = $3",
+                )
+                .bind(wamids.join(","))
+                .bind(now)
+                .bind(&id)
+                .execute(&mut *tx)
+                .await?;
+                let mut data = Sent::new(&c, &id, &output, &from, now);
+                data.message.external_ids = wamids.clone();
+                events::record(&mut tx, &c.tenant, event::MESSAGE_SENT, &id, &data, now).await?;
+                chat.db.commit_events(tx).await?;
             }
-            let output: Output = serde_json::from_str(&output)?;
-            let delivery = sender.send(&c.tenant, &c.contact, &output).await?;
-            let now = self.clock.now_secs();
-            match delivery {
-                Delivery::Sent(wamids) => {
-                    let mut tx = self.db.begin().await?;
-                    sqlx::query(
-                        "UPDATE chat_outbox SET status = 'sent', external_id = $1, sent_at = $2 \
-                         WHERE id = $3",
-                    )
-                    .bind(wamids.join(","))
-                    .bind(now)
-                    .bind(&id)
-                    .execute(&mut *tx)
-                    .await?;
-                    let mut data = Sent::new(&c, &id, &output, &from, now);
-                    data.message.external_ids = wamids.clone();
-                    events::record(&mut tx, &c.tenant, event::MESSAGE_SENT, &id, &data, now)
-                        .await?;
-                    self.db.commit_events(tx).await?;
-                }
-                Delivery::Refused(error) => {
-                    tracing::warn!(message = id, channel = %c.channel, error, "the channel refused a message");
-                    sqlx::query(
-                        "UPDATE chat_outbox SET status = 'failed', error = $1 WHERE id = $2",
-                    )
+            Delivery::Refused(error) => {
+                tracing::warn!(message = id, channel = %c.channel, error, "the channel refused a message");
+                sqlx::query("UPDATE chat_outbox SET status = 'failed', error = $1 WHERE id = $2")
                     .bind(error)
                     .bind(&id)
-                    .execute(&self.db.write)
+                    .execute(&chat.db.write)
                     .await?;
-                }
-                Delivery::Later(error) => {
-                    tracing::warn!(message = id, channel = %c.channel, error, "a send will be retried");
-                    sqlx::query("UPDATE chat_outbox SET error = $1 WHERE id = $2")
-                        .bind(error)
-                        .bind(&id)
-                        .execute(&self.db.write)
-                        .await?;
-                    return Ok(());
-                }
+            }
+            Delivery::Later(error) => {
+                tracing::warn!(message = id, channel = %c.channel, error, "a send will be retried");
+                sqlx::query("UPDATE chat_outbox SET error = $1 WHERE id = $2")
+                    .bind(error)
+                    .bind(&id)
+                    .execute(&chat.db.write)
+                    .await?;
+                return Ok(());
             }
         }
-        Ok(())
     }
+    Ok(())
 }

@@ -40,145 +40,143 @@ struct Handoff<'a> {
     step: Option<&'a str>,
 }
 
-impl Chat {
-    /// Answers every waiting message of a conversation, in order, then sends the replies.
-    pub async fn answer(self: &Arc<Self>, conversation: &str) -> Result<()> {
-        let lock = self.turn_lock(conversation);
-        {
-            let _turn = lock.lock().await;
-            while let Some(m) = inbox::next_pending(&self.db, conversation).await? {
-                if let Err(e) = self.turn(conversation, &m).await {
-                    let now = self.clock.now_secs();
-                    if !inbox::failed(&self.db, &m.id, now).await? {
-                        return Err(e); // the sweeper tries again
-                    }
-                    tracing::error!(error = ?e, message = m.id, conversation,
-                        "a message failed every turn and was set aside unanswered");
+/// Answers every waiting message of a conversation, in order, then sends the replies.
+pub(super) async fn answer(chat: &Arc<Chat>, conversation: &str) -> Result<()> {
+    let lock = chat.turn_lock(conversation);
+    {
+        let _turn = lock.lock().await;
+        while let Some(m) = inbox::next_pending(&chat.db, conversation).await? {
+            if let Err(e) = turn(chat, conversation, &m).await {
+                let now = chat.clock.now_secs();
+                if !inbox::failed(&chat.db, &m.id, now).await? {
+                    return Err(e); // the sweeper tries again
                 }
+                tracing::error!(error = ?e, message = m.id, conversation,
+                    "a message failed every turn and was set aside unanswered");
             }
         }
-        self.send_queued(conversation).await
     }
+    outbox::send_queued(chat, conversation).await
+}
 
-    async fn turn(self: &Arc<Self>, id: &str, msg: &Pending) -> Result<()> {
-        // A conflict means another process wrote the conversation meanwhile: read it again.
-        for _ in 0..5 {
-            let mut c = conversations::load(&self.db, id).await?;
-            let now = self.clock.now_secs();
-            let mut outputs = Vec::new();
-            let mut changed = BTreeMap::new();
-            let mut handed = false;
-            if !c.handoff {
-                let tenant = tenants::get(&self.db, &c.tenant).await?;
-                if c.state.at.is_none() {
-                    // A new run: the flow version of today, what is known of the person.
-                    c.flow_version = flows::current_version(&self.db, &c.tenant).await?;
-                    c.language = tenant.locale.clone();
-                    self.prefill(&mut c).await?;
+async fn turn(chat: &Chat, id: &str, msg: &Pending) -> Result<()> {
+    // A conflict means another process wrote the conversation meanwhile: read it again.
+    for _ in 0..5 {
+        let mut c = conversations::load(&chat.db, id).await?;
+        let now = chat.clock.now_secs();
+        let mut outputs = Vec::new();
+        let mut changed = BTreeMap::new();
+        let mut handed = false;
+        if !c.handoff {
+            let tenant = tenants::get(&chat.db, &c.tenant).await?;
+            if c.state.at.is_none() {
+                // A new run: the flow version of today, what is known of the person.
+                c.flow_version = flows::current_version(&chat.db, &c.tenant).await?;
+                c.language = tenant.locale.clone();
+                prefill(chat, &mut c).await?;
+            }
+            let region = parse_region(&tenant.phone_region).ok();
+            let flow = flows::version(
+                &chat.db,
+                &chat.flows,
+                &c.tenant,
+                c.flow_version,
+                &c.language,
+            )
+            .await?;
+            let cx = agenda::Ctx {
+                db: &chat.db,
+                tenant: &c.tenant,
+                source: c.channel.as_str(),
+                verified_phone: c.channel.proves_phone(),
+                language: &flow.language,
+                now,
+                snapshots: &chat.snapshots,
+                outbound: &chat.outbound,
+            };
+            let mut input = Input::Message {
+                text: msg.text.clone(),
+                reply_id: msg.reply_id.clone(),
+            };
+            for _ in 0..MAX_REQUESTS_PER_TURN {
+                let p = flow::step(&flow, &mut c.state, input, region);
+                outputs.extend(p.outputs);
+                changed.extend(p.changed);
+                handed |= p.handoff;
+                if let Some(hold) = p.release {
+                    agenda::release(&cx, &hold).await;
                 }
-                let region = parse_region(&tenant.phone_region).ok();
-                let flow = flows::version(
-                    &self.db,
-                    &self.flows,
-                    &c.tenant,
-                    c.flow_version,
-                    &c.language,
-                )
-                .await?;
-                let cx = agenda::Ctx {
-                    db: &self.db,
-                    tenant: &c.tenant,
-                    source: c.channel.as_str(),
-                    verified_phone: c.channel.proves_phone(),
-                    language: &flow.language,
-                    now,
-                    snapshots: &self.snapshots,
-                    outbound: &self.outbound,
-                };
-                let mut input = Input::Message {
-                    text: msg.text.clone(),
-                    reply_id: msg.reply_id.clone(),
-                };
-                for _ in 0..MAX_REQUESTS_PER_TURN {
-                    let p = flow::step(&flow, &mut c.state, input, region);
-                    outputs.extend(p.outputs);
-                    changed.extend(p.changed);
-                    handed |= p.handoff;
-                    if let Some(hold) = p.release {
-                        agenda::release(&cx, &hold).await;
-                    }
-                    match p.need {
-                        Some(r) => input = Input::Reply(agenda::perform(&cx, r).await?),
-                        None => break,
-                    }
-                }
-                c.handoff = c.state.handoff;
-                if let Some(customer) = c.state.vars.get("customer.id") {
-                    c.customer_id = Some(customer.clone());
+                match p.need {
+                    Some(r) => input = Input::Reply(agenda::perform(&cx, r).await?),
+                    None => break,
                 }
             }
-            let mut tx = self.db.begin().await?;
-            if !inbox::done_in(&mut tx, &msg.id, now).await? {
-                return Ok(()); // another process answered it
+            c.handoff = c.state.handoff;
+            if let Some(customer) = c.state.vars.get("customer.id") {
+                c.customer_id = Some(customer.clone());
             }
-            if !conversations::save_in(&mut tx, &c, now).await? {
-                tx.rollback().await?;
-                continue;
-            }
-            let mut batch = Batch::default();
-            outbox::queue(&mut batch, &c, &outputs, now)?;
-            let customer_id = c.customer_id.as_deref();
-            if !changed.is_empty() {
-                let data = VariablesChanged {
-                    channel: c.channel.as_str(),
-                    conversation_id: &c.id,
-                    contact_id: c.channel.public_contact(&c.contact),
-                    customer_id,
-                    variables: &changed,
-                };
-                let kind = event::CONVERSATION_VARIABLES_CHANGED;
-                events::push(&mut batch, &c.tenant, kind, &c.id, &data, now)?;
-            }
-            if handed {
-                let data = Handoff {
-                    channel: c.channel.as_str(),
-                    conversation_id: &c.id,
-                    contact_id: c.channel.public_contact(&c.contact),
-                    customer_id,
-                    step: c.state.at.as_deref(),
-                };
-                events::push(
-                    &mut batch,
-                    &c.tenant,
-                    event::CONVERSATION_HANDOFF,
-                    &c.id,
-                    &data,
-                    now,
-                )?;
-            }
-            batch.run(&mut tx).await?;
-            self.db.commit_events(tx).await?;
-            let _ = self.said.send(c.id.clone());
-            return Ok(());
         }
-        Err(Error::conflict(
-            "concurrent_change",
-            "the conversation kept changing under this turn",
-        ))
+        let mut tx = chat.db.begin().await?;
+        if !inbox::done_in(&mut tx, &msg.id, now).await? {
+            return Ok(()); // another process answered it
+        }
+        if !conversations::save_in(&mut tx, &c, now).await? {
+            tx.rollback().await?;
+            continue;
+        }
+        let mut batch = Batch::default();
+        outbox::queue(&mut batch, &c, &outputs, now)?;
+        let customer_id = c.customer_id.as_deref();
+        if !changed.is_empty() {
+            let data = VariablesChanged {
+                channel: c.channel.as_str(),
+                conversation_id: &c.id,
+                contact_id: c.channel.public_contact(&c.contact),
+                customer_id,
+                variables: &changed,
+            };
+            let kind = event::CONVERSATION_VARIABLES_CHANGED;
+            events::push(&mut batch, &c.tenant, kind, &c.id, &data, now)?;
+        }
+        if handed {
+            let data = Handoff {
+                channel: c.channel.as_str(),
+                conversation_id: &c.id,
+                contact_id: c.channel.public_contact(&c.contact),
+                customer_id,
+                step: c.state.at.as_deref(),
+            };
+            events::push(
+                &mut batch,
+                &c.tenant,
+                event::CONVERSATION_HANDOFF,
+                &c.id,
+                &data,
+                now,
+            )?;
+        }
+        batch.run(&mut tx).await?;
+        chat.db.commit_events(tx).await?;
+        let _ = chat.said.send(c.id.clone());
+        return Ok(());
     }
+    Err(Error::conflict(
+        "concurrent_change",
+        "the conversation kept changing under this turn",
+    ))
+}
 
-    /// What the agenda knows about a WhatsApp contact (its number is its phone), so the
-    /// flow does not ask for it again.
-    async fn prefill(&self, c: &mut Conversation) -> Result<()> {
-        let Some(phone) = c.channel.proven_phone(&c.contact) else {
-            return Ok(());
-        };
-        let vars = &mut c.state.vars;
-        vars.insert("customer.phone".into(), phone.as_str().to_string());
-        vars.insert("customer.external_id".into(), c.contact.clone());
-        for (k, v) in agenda::known_customer(&self.db, &c.tenant, &phone).await? {
-            vars.entry(k).or_insert(v);
-        }
-        Ok(())
+/// What the agenda knows about a WhatsApp contact (its number is its phone), so the
+/// flow does not ask for it again.
+async fn prefill(chat: &Chat, c: &mut Conversation) -> Result<()> {
+    let Some(phone) = c.channel.proven_phone(&c.contact) else {
+        return Ok(());
+    };
+    let vars = &mut c.state.vars;
+    vars.insert("customer.phone".into(), phone.as_str().to_string());
+    vars.insert("customer.external_id".into(), c.contact.clone());
+    for (k, v) in agenda::known_customer(&chat.db, &c.tenant, &phone).await? {
+        vars.entry(k).or_insert(v);
     }
+    Ok(())
 }

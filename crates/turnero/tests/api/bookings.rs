@@ -353,19 +353,19 @@ async fn listing_bookings_filters_by_status_and_pages_with_a_cursor(app: &TestAp
             "/api/v1/bookings?calendar_id={cal}&status=confirmed"
         ))
         .await;
-    assert_eq!(confirmed["bookings"].as_array().unwrap().len(), 1);
-    assert_eq!(confirmed["bookings"][0]["id"], ids[1].as_str());
+    assert_eq!(confirmed["data"].as_array().unwrap().len(), 1);
+    assert_eq!(confirmed["data"][0]["id"], ids[1].as_str());
     let (_, first) = app.get("/api/v1/bookings?limit=2").await;
-    assert_eq!(first["bookings"].as_array().unwrap().len(), 2);
+    assert_eq!(first["data"].as_array().unwrap().len(), 2);
     let cursor = first["next_cursor"].as_str().unwrap();
     let (_, second) = app
         .get(&format!("/api/v1/bookings?limit=2&cursor={cursor}"))
         .await;
-    assert_eq!(second["bookings"].as_array().unwrap().len(), 1);
-    assert_eq!(second["bookings"][0]["id"], ids[2].as_str());
+    assert_eq!(second["data"].as_array().unwrap().len(), 1);
+    assert_eq!(second["data"][0]["id"], ids[2].as_str());
     assert_eq!(second["next_cursor"], serde_json::Value::Null);
     let (_, window) = app
         .get("/api/v1/bookings?start=2030-01-07T13:15:00Z&end=2030-01-07T14:00:00Z")
         .await;
-    assert_eq!(window["bookings"].as_array().unwrap().len(), 1);
+    assert_eq!(window["data"].as_array().unwrap().len(), 1);
 }

@@ -1,9 +1,10 @@
 use reqwest::{Method, StatusCode};
-use serde_json::json;
+use serde_json::{json, Value};
 
 use crate::common::TestApp;
 
 crate::on_both_backends!(
+    customers_are_listed_in_pages_with_a_cursor_like_every_other_list,
     any_spelling_of_a_phone_finds_the_same_customer,
     a_second_customer_with_the_same_phone_is_a_conflict_naming_the_first,
     a_booking_reuses_the_customer_with_the_same_phone,
@@ -66,11 +67,12 @@ async fn any_spelling_of_a_phone_finds_the_same_customer(app: &TestApp) {
             .get(&format!("/api/v1/customers?phone={spelling}"))
             .await;
         assert_eq!(status, StatusCode::OK, "{found}");
-        assert_eq!(found.as_array().unwrap().len(), 1, "{spelling}");
-        assert_eq!(found[0]["id"], c["id"]);
+        assert_eq!(found["data"].as_array().unwrap().len(), 1, "{spelling}");
+        assert_eq!(found["data"][0]["id"], c["id"]);
+        assert_eq!(found["next_cursor"], Value::Null);
     }
     let (_, none) = app.get("/api/v1/customers?phone=5491144445555").await;
-    assert_eq!(none, json!([]));
+    assert_eq!(none, json!({"data": [], "next_cursor": null}));
 }
 
 async fn a_second_customer_with_the_same_phone_is_a_conflict_naming_the_first(app: &TestApp) {
@@ -110,7 +112,7 @@ async fn a_booking_reuses_the_customer_with_the_same_phone(app: &TestApp) {
     let (_, theirs) = app
         .get(&format!("/api/v1/bookings?customer_id={cus}"))
         .await;
-    assert_eq!(theirs["bookings"].as_array().unwrap().len(), 2);
+    assert_eq!(theirs["data"].as_array().unwrap().len(), 2);
 }
 
 async fn patching_a_customer_merges_custom_fields_and_external_ids(app: &TestApp) {
@@ -135,4 +137,35 @@ async fn patching_a_customer_merges_custom_fields_and_external_ids(app: &TestApp
             .await,
         1
     );
+}
+
+async fn customers_are_listed_in_pages_with_a_cursor_like_every_other_list(app: &TestApp) {
+    for (i, name) in ["Ana", "Bruno", "Carla"].iter().enumerate() {
+        let phone = format!("+54911555500{i:02}");
+        let (status, _) = app
+            .post("/api/v1/customers", json!({"name": name, "phone": phone}))
+            .await;
+        assert_eq!(status, StatusCode::CREATED);
+    }
+    let (status, first) = app.get("/api/v1/customers?limit=2").await;
+    assert_eq!(status, StatusCode::OK, "{first}");
+    let names = |page: &Value| -> Vec<String> {
+        page["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["name"].as_str().unwrap().to_string())
+            .collect()
+    };
+    assert_eq!(names(&first), ["Ana", "Bruno"]);
+    let cursor = first["next_cursor"]
+        .as_str()
+        .expect("a full page has a cursor");
+    let (_, second) = app
+        .get(&format!("/api/v1/customers?limit=2&cursor={cursor}"))
+        .await;
+    assert_eq!(names(&second), ["Carla"]);
+    assert_eq!(second["next_cursor"], Value::Null, "the last page has none");
+    let (status, old) = app.get("/api/v1/customers?after=cus_x").await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{old}");
 }

@@ -39,7 +39,7 @@ async fn event_ids(base: &str, key: &str) -> HashSet<String> {
             .json()
             .await
             .unwrap();
-        for e in page["events"].as_array().unwrap() {
+        for e in page["data"].as_array().unwrap() {
             ids.insert(e["id"].as_str().unwrap().to_string());
         }
         match page["next_cursor"].as_str() {

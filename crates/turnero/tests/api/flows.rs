@@ -98,7 +98,7 @@ async fn a_running_conversation_keeps_its_flow_version_and_custom_questions_beco
     p.says("OSDE 210").await;
     p.presses("yes").await;
     let (_, bookings) = app.get("/api/v1/bookings?limit=10").await;
-    let fields: Vec<Value> = bookings["bookings"]
+    let fields: Vec<Value> = bookings["data"]
         .as_array()
         .unwrap()
         .iter()

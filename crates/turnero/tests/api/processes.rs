@@ -165,7 +165,7 @@ async fn postgres_three_server_processes_book_one_slot_exactly_once() {
         .json()
         .await
         .unwrap();
-    assert_eq!(list["bookings"].as_array().unwrap().len(), 2);
+    assert_eq!(list["data"].as_array().unwrap().len(), 2);
 
     // Server 0 caches the slot list; a cancellation made on server 2 must reach it.
     let slots_url = format!(
@@ -191,7 +191,7 @@ async fn postgres_three_server_processes_book_one_slot_exactly_once() {
     };
     assert_ne!(first_slot().await, start, "the full slot is not offered");
     assert_ne!(first_slot().await, start, "not even from the cache");
-    let victim = list["bookings"][0]["id"].as_str().unwrap();
+    let victim = list["data"][0]["id"].as_str().unwrap();
     let canceled = post(
         &servers[2].1,
         &format!("/bookings/{victim}/cancel"),
@@ -252,7 +252,7 @@ async fn sqlite_demo_fills_a_clinic_in_two_time_zones_and_prints_a_working_key()
     assert_eq!(services.as_array().unwrap().len(), 3);
     let bookings: Value = get("/bookings").await.unwrap().json().await.unwrap();
     assert!(
-        bookings["bookings"].as_array().unwrap().len() >= 20,
+        bookings["data"].as_array().unwrap().len() >= 20,
         "{bookings}"
     );
 }

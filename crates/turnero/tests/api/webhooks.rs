@@ -67,7 +67,7 @@ async fn a_booking_reaches_its_subscriber_signed_so_the_standardwebhooks_crate_v
     // The webhook-id is the outbox event's id, so a poller and a receiver agree.
     let (_, events) = app.get("/api/v1/events?type=booking.created").await;
     assert_eq!(
-        events["events"][0]["id"].as_str().unwrap(),
+        events["data"][0]["id"].as_str().unwrap(),
         r.header("webhook-id")
     );
     // The customer.created event of the same booking was not subscribed to.
@@ -149,12 +149,12 @@ async fn a_failed_delivery_is_retried_on_schedule_with_the_same_webhook_id(app: 
     let mut page = Value::Null;
     for _ in 0..100 {
         page = app.get(&format!("/api/v1/webhooks/{id}/attempts")).await.1;
-        if page["attempts"].as_array().is_some_and(|a| a.len() == 2) {
+        if page["data"].as_array().is_some_and(|a| a.len() == 2) {
             break;
         }
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
-    let attempts = page["attempts"].as_array().unwrap();
+    let attempts = page["data"].as_array().unwrap();
     assert_eq!(attempts.len(), 2, "{page}");
     assert_eq!(attempts[0]["outcome"], "success");
     assert_eq!(attempts[0]["attempt"], 2);
@@ -164,7 +164,7 @@ async fn a_failed_delivery_is_retried_on_schedule_with_the_same_webhook_id(app: 
     let (_, failed) = app
         .get(&format!("/api/v1/webhooks/{id}/attempts?outcome=failed"))
         .await;
-    assert_eq!(failed["attempts"].as_array().unwrap().len(), 1);
+    assert_eq!(failed["data"].as_array().unwrap().len(), 1);
 }
 
 async fn a_410_gone_turns_the_endpoint_off_until_it_is_turned_on_again(app: &TestApp) {
@@ -367,7 +367,7 @@ async fn another_tenants_webhooks_events_and_attempts_are_not_found(app: &TestAp
     let (_, theirs) = app
         .call_as(&other, Method::GET, "/api/v1/events", None)
         .await;
-    assert_eq!(theirs["events"], json!([]));
+    assert_eq!(theirs["data"], json!([]));
     let (_, list) = app
         .call_as(&other, Method::GET, "/api/v1/webhooks", None)
         .await;
@@ -396,7 +396,7 @@ async fn events_are_listed_oldest_first_with_type_filters_and_cursor_paging(app:
     let (_, page) = app
         .get("/api/v1/events?type=customer.created&limit=2")
         .await;
-    let first: Vec<&str> = page["events"]
+    let first: Vec<&str> = page["data"]
         .as_array()
         .unwrap()
         .iter()
@@ -409,13 +409,13 @@ async fn events_are_listed_oldest_first_with_type_filters_and_cursor_paging(app:
             "/api/v1/events?type=customer.created&limit=2&cursor={cursor}"
         ))
         .await;
-    assert_eq!(next["events"][0]["data"]["name"], "C2");
+    assert_eq!(next["data"][0]["data"]["name"], "C2");
     let (_, cals) = app.get("/api/v1/events?type=calendar.*").await;
-    assert_eq!(cals["events"].as_array().unwrap().len(), 1);
-    assert_eq!(cals["events"][0]["subject_id"], cal.as_str());
-    assert_eq!(cals["events"][0]["type"], "calendar.created");
+    assert_eq!(cals["data"].as_array().unwrap().len(), 1);
+    assert_eq!(cals["data"][0]["subject_id"], cal.as_str());
+    assert_eq!(cals["data"][0]["type"], "calendar.created");
     let (_, none) = app.get("/api/v1/events?since=2030-01-07T12:00:01Z").await;
-    assert_eq!(none["events"], json!([]));
+    assert_eq!(none["data"], json!([]));
     let (status, problem) = app.get("/api/v1/events?type=nope").await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(problem["field"], "type");
@@ -462,7 +462,7 @@ async fn a_test_send_answers_its_attempt_and_a_resend_marks_a_given_up_delivery_
             "/api/v1/webhooks/{id}/attempts?outcome=failed&limit=1"
         ))
         .await;
-    let last = page["attempts"][0]["id"].as_str().unwrap();
+    let last = page["data"][0]["id"].as_str().unwrap();
     let (status, resent) = app
         .post(
             &format!("/api/v1/webhooks/{id}/attempts/{last}/resend"),

@@ -66,7 +66,7 @@ async fn deliver(url: &str, body: &[u8], signature: &str) -> (StatusCode, Value)
 async fn events(app: &TestApp, kind: &str) -> Vec<Value> {
     let (status, page) = app.get(&format!("/api/v1/events?type={kind}")).await;
     assert_eq!(status, StatusCode::OK, "{page}");
-    page["events"].as_array().unwrap().clone()
+    page["data"].as_array().unwrap().clone()
 }
 
 async fn metas_handshake_echoes_the_challenge_only_for_the_right_token(app: &TestApp) {

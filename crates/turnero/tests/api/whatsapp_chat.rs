@@ -119,13 +119,13 @@ async fn a_patient_books_then_cancels_and_reschedules_over_whatsapp(app: &TestAp
     assert_eq!(p.graph.problems(), Vec::<String>::new());
     let (_, sent) = app.get("/api/v1/events?type=message.sent&limit=500").await;
     assert_eq!(
-        sent["events"].as_array().unwrap().len(),
+        sent["data"].as_array().unwrap().len(),
         p.graph.bodies().len()
     );
     let (_, vars) = app
         .get("/api/v1/events?type=conversation.variables_changed")
         .await;
-    assert!(!vars["events"].as_array().unwrap().is_empty());
+    assert!(!vars["data"].as_array().unwrap().is_empty());
 }
 
 async fn a_customer_on_file_is_greeted_by_name_not_asked_again_and_keeps_the_whatsapp_id(
@@ -199,7 +199,7 @@ async fn after_a_handoff_the_bot_is_silent_until_released(app: &TestApp) {
     assert!(body_text(&handed[0]).contains("persona del equipo"));
     assert!(p.says("¿hay alguien?").await.is_empty());
     let (_, events) = app.get("/api/v1/events?type=conversation.handoff").await;
-    let data = &events["events"][0]["data"];
+    let data = &events["data"][0]["data"];
     let id = data["conversation_id"].as_str().unwrap().to_string();
     assert_eq!(data["contact_id"], WA_ID);
     let (_, c) = app.get(&format!("/api/v1/conversations/{id}")).await;
@@ -318,7 +318,7 @@ async fn outside_the_24_hour_window_only_an_approved_template_may_be_sent(app: &
     };
     p.says("hola").await;
     let (_, list) = app.get("/api/v1/conversations").await;
-    let id = list["conversations"][0]["id"].as_str().unwrap().to_string();
+    let id = list["data"][0]["id"].as_str().unwrap().to_string();
     let path = format!("/api/v1/conversations/{id}/messages");
 
     let (status, out) = app
@@ -364,7 +364,7 @@ async fn a_message_left_unanswered_by_a_dead_process_is_answered_by_the_sweeper(
     p.says("hola").await;
     // What a process that stored a message and died before answering leaves behind.
     let (_, list) = app.get("/api/v1/conversations").await;
-    let id = list["conversations"][0]["id"].as_str().unwrap();
+    let id = list["data"][0]["id"].as_str().unwrap();
     sqlx::query("INSERT INTO chat_inbox (id, tenant_id, conversation_id, text, received_at) SELECT 'inb_stranded', tenant_id, id, 'agente', $1 FROM conversations WHERE id = $2")
         .bind(app.clock().now_secs())
         .bind(id)
@@ -443,9 +443,9 @@ async fn replies_wait_out_a_graph_api_outage_and_are_sent_once_it_is_back(app: &
     assert_eq!(bodies.len(), 2);
     assert_eq!(bodies[0], bodies[1]);
     let (_, sent) = app.get("/api/v1/events?type=message.sent").await;
-    assert_eq!(sent["events"].as_array().unwrap().len(), 1);
+    assert_eq!(sent["data"].as_array().unwrap().len(), 1);
     assert_eq!(
-        sent["events"][0]["data"]["message"]["external_ids"][0],
+        sent["data"][0]["data"]["message"]["external_ids"][0],
         "wamid.test.0"
     );
 }

@@ -52,6 +52,12 @@ impl From<&Conversation> for ConversationOut {
     }
 }
 
+impl From<Conversation> for ConversationOut {
+    fn from(c: Conversation) -> Self {
+        Self::from(&c)
+    }
+}
+
 /// One line of a conversation's transcript.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct TranscriptLineOut {

@@ -5,11 +5,13 @@
 mod booking;
 mod calendar;
 mod conversation;
+mod page;
 mod records;
 
 pub use booking::BookingOut;
 pub use calendar::{CalendarOut, OverrideOut, TimeOffOut};
 pub use conversation::{ConversationOut, TranscriptLineOut};
+pub use page::Page;
 pub use records::{CustomerOut, EventOut, HistoryOut, ServiceOut};
 
 /// An instant as every answer writes it: RFC 3339 UTC.
