@@ -4,6 +4,8 @@
 
 use std::time::Duration;
 
+use tracing::Instrument;
+
 use crate::clock::Clock;
 use crate::db::Db;
 
@@ -14,7 +16,9 @@ pub fn spawn_hold_sweeper(db: Db, clock: Clock, every: Duration) -> tokio::task:
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             tick.tick().await;
-            match crate::agenda::bookings::expire_holds(&db, clock.now_secs()).await {
+            let sweep = crate::agenda::bookings::expire_holds(&db, clock.now_secs())
+                .instrument(tracing::info_span!("hold_sweep"));
+            match sweep.await {
                 Ok(0) => {}
                 Ok(n) => tracing::info!(expired = n, "holds expired"),
                 Err(e) => tracing::warn!(error = ?e, "hold sweep failed"),

@@ -89,6 +89,14 @@ pub fn push(
             calendar_id
         ]?,
     );
+    // With the request's or job's span around it, this line ties a change to the deliveries
+    // that carry it (`delivery{event=…}`).
+    tracing::debug!(
+        event = id.as_str(),
+        kind,
+        subject = subject_id,
+        "event written"
+    );
     Ok(id)
 }
 

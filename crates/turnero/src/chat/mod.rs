@@ -20,6 +20,7 @@ use std::sync::{Arc, Mutex, Weak};
 use std::time::Duration;
 
 use tokio::sync::broadcast;
+use tracing::Instrument;
 
 pub use channel::Channel;
 
@@ -83,11 +84,15 @@ impl Chat {
     /// Answers the conversation's waiting messages in the background.
     pub fn answer_soon(self: &Arc<Self>, conversation: String) {
         let chat = self.clone();
-        tokio::spawn(async move {
-            if let Err(e) = chat.answer(&conversation).await {
-                tracing::error!(error = ?e, conversation, "answering a conversation failed");
+        let span = tracing::info_span!("turn", conversation = %conversation);
+        tokio::spawn(
+            async move {
+                if let Err(e) = chat.answer(&conversation).await {
+                    tracing::error!(error = ?e, "answering a conversation failed");
+                }
             }
-        });
+            .instrument(span),
+        );
     }
 
     /// Every `every`: answers messages a dead process left behind and retries sends whose
@@ -97,7 +102,10 @@ impl Chat {
         tokio::spawn(async move {
             loop {
                 tokio::time::sleep(every).await;
-                if let Err(e) = chat.sweep_once().await {
+                let sweep = chat
+                    .sweep_once()
+                    .instrument(tracing::info_span!("chat_sweep"));
+                if let Err(e) = sweep.await {
                     tracing::warn!(error = ?e, "chat sweep failed");
                 }
             }

@@ -27,6 +27,7 @@ use std::time::Duration;
 
 use sqlx::Row;
 use tokio::sync::{mpsc, Semaphore};
+use tracing::Instrument;
 use turnero_core::ids::AttemptId;
 
 use super::formats::{self, EventRecord};
@@ -306,50 +307,60 @@ impl Hub {
         slot.outstanding.fetch_add(1, Ordering::SeqCst);
         self.in_flight.fetch_add(1, Ordering::SeqCst);
         let hub = self.clone();
-        tokio::spawn(async move {
-            let permit = slot.sending.acquire().await;
-            let outcome = if slot.is_paused() && !job.probe {
-                Outcome::Released
-            } else {
-                hub.send_job(&job).await
-            };
-            let at_ms = hub.now_ms();
-            // Counted before the next send of this endpoint may start.
-            if let Outcome::Sent(sent) = &outcome {
-                slot.took(sent.duration_ms);
-                if sent.gone() {
-                    // The rest of its queue goes back unsent: the endpoint is being turned off.
-                    slot.pause();
-                }
-                match (sent.succeeded(), job.probe) {
-                    (true, true) => slot.resume(),
-                    (false, false) if slot.failed(at_ms, &hub.settings) => {
-                        tracing::warn!(
-                            webhook = job.endpoint.id,
-                            "webhook endpoint paused after repeated failures"
-                        );
+        let span =
+            tracing::info_span!("delivery", event = %job.event.id, webhook = %job.endpoint.id);
+        tokio::spawn(
+            async move {
+                let permit = slot.sending.acquire().await;
+                let outcome = if slot.is_paused() && !job.probe {
+                    Outcome::Released
+                } else {
+                    hub.send_job(&job).await
+                };
+                let at_ms = hub.now_ms();
+                // Counted before the next send of this endpoint may start.
+                if let Outcome::Sent(sent) = &outcome {
+                    tracing::debug!(
+                        succeeded = sent.succeeded(),
+                        duration_ms = sent.duration_ms,
+                        "attempt sent"
+                    );
+                    slot.took(sent.duration_ms);
+                    if sent.gone() {
+                        // The rest of its queue goes back unsent: the endpoint is being turned off.
+                        slot.pause();
                     }
-                    _ => {}
+                    match (sent.succeeded(), job.probe) {
+                        (true, true) => slot.resume(),
+                        (false, false) if slot.failed(at_ms, &hub.settings) => {
+                            tracing::warn!(
+                                webhook = job.endpoint.id,
+                                "webhook endpoint paused after repeated failures"
+                            );
+                        }
+                        _ => {}
+                    }
+                }
+                drop(permit);
+                let half = slot.depth(hub.settings.endpoint_concurrency as usize) / 2;
+                let was_outstanding = slot.outstanding.fetch_sub(1, Ordering::SeqCst);
+                let was_in_flight = hub.in_flight.fetch_sub(1, Ordering::SeqCst);
+                let _ = done.send(Done {
+                    job,
+                    outcome,
+                    at_ms,
+                });
+                // Room for a refill was freed: let the loop claim more without waiting for its
+                // poll (see the refill rule in `claim_round`).
+                if was_outstanding == half + 1
+                    || was_outstanding == 1
+                    || was_in_flight == hub.settings.max_in_flight as usize
+                {
+                    hub.db.committed.notify_one();
                 }
             }
-            drop(permit);
-            let half = slot.depth(hub.settings.endpoint_concurrency as usize) / 2;
-            let was_outstanding = slot.outstanding.fetch_sub(1, Ordering::SeqCst);
-            let was_in_flight = hub.in_flight.fetch_sub(1, Ordering::SeqCst);
-            let _ = done.send(Done {
-                job,
-                outcome,
-                at_ms,
-            });
-            // Room for a refill was freed: let the loop claim more without waiting for its
-            // poll (see the refill rule in `claim_round`).
-            if was_outstanding == half + 1
-                || was_outstanding == 1
-                || was_in_flight == hub.settings.max_in_flight as usize
-            {
-                hub.db.committed.notify_one();
-            }
-        });
+            .instrument(span),
+        );
     }
 
     async fn send_job(&self, job: &Job) -> Outcome {

@@ -3,7 +3,11 @@ use serde_json::Value;
 
 use crate::common::TestApp;
 
-crate::on_both_backends!(health_metrics_and_the_openapi_document_are_served_without_a_key,);
+crate::on_both_backends!(
+    health_metrics_and_the_openapi_document_are_served_without_a_key,
+    every_answer_carries_a_request_id_and_keeps_the_callers,
+    the_openapi_document_describes_every_list_as_a_page,
+);
 
 async fn health_metrics_and_the_openapi_document_are_served_without_a_key(app: &TestApp) {
     let base = app.server.url();
@@ -56,4 +60,55 @@ async fn health_metrics_and_the_openapi_document_are_served_without_a_key(app: &
         .unwrap();
     assert!(metrics.contains("turnero_http_requests_total"), "{metrics}");
     assert!(metrics.contains("route=\"/api/v1/calendars\""), "{metrics}");
+}
+
+async fn every_answer_carries_a_request_id_and_keeps_the_callers(app: &TestApp) {
+    let base = app.server.url();
+    let first = app
+        .client
+        .get(format!("{base}/healthz"))
+        .send()
+        .await
+        .unwrap();
+    let id = first.headers()["x-request-id"]
+        .to_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(id.len(), 36, "a UUID: {id}");
+    let second = app
+        .client
+        .get(format!("{base}/healthz"))
+        .send()
+        .await
+        .unwrap();
+    assert_ne!(second.headers()["x-request-id"].to_str().unwrap(), id);
+    // A problem answer has one too, and an id the caller (a proxy) sent is kept.
+    let missing = app
+        .client
+        .get(format!("{base}/nowhere"))
+        .header("x-request-id", "from-the-proxy-1")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(missing.status(), StatusCode::NOT_FOUND);
+    assert_eq!(missing.headers()["x-request-id"], "from-the-proxy-1");
+}
+
+async fn the_openapi_document_describes_every_list_as_a_page(app: &TestApp) {
+    let (_, doc) = app.get("/api/v1/openapi.json").await;
+    for (path, item) in [
+        ("/bookings", "BookingOut"),
+        ("/customers", "CustomerOut"),
+        ("/events", "EventOut"),
+        ("/conversations", "ConversationOut"),
+    ] {
+        let schema =
+            &doc["paths"][path]["get"]["responses"]["200"]["content"]["application/json"]["schema"];
+        let text = schema.to_string();
+        let named = text.contains("Page") && text.contains(item);
+        let inline = schema["properties"]["data"]["items"]["$ref"]
+            .as_str()
+            .is_some_and(|r| r.ends_with(item));
+        assert!(named || inline, "{path}: {schema}");
+    }
 }
