@@ -18,7 +18,6 @@ use super::webhooks::WebhookIn;
 use super::AppState;
 use crate::agenda::calendars::{self, AvailabilityApi};
 use crate::asisteclick::consult::{self, FallbackOut};
-use crate::db::{Changed, Db};
 use crate::error::{Error, Result};
 use crate::webhooks::store;
 
@@ -67,29 +66,6 @@ async fn out(s: &AppState, tenant: &TenantId, cal: &CalendarId) -> Result<Availa
         availability_api: api,
         recent_fallbacks: consult::recent_fallbacks(&s.db, tenant, cal, 20).await?,
     })
-}
-
-async fn store_config(
-    db: &Db,
-    tenant: &TenantId,
-    cal: &CalendarId,
-    api: Option<&AvailabilityApi>,
-    now: i64,
-) -> Result<()> {
-    let mut tx = db.begin().await?;
-    sqlx::query(
-        "UPDATE calendars SET availability_api = $1, updated_at = $2 \
-         WHERE tenant_id = $3 AND id = $4",
-    )
-    .bind(api.map(serde_json::to_string).transpose()?)
-    .bind(now)
-    .bind(tenant.as_str())
-    .bind(cal.as_str())
-    .execute(&mut *tx)
-    .await?;
-    // Slot caches hold the calendar: tell every process it changed.
-    db.commit(tx, Changed::Calendar(cal.as_str())).await?;
-    Ok(())
 }
 
 async fn drop_webhook(s: &AppState, tenant: &TenantId, api: &AvailabilityApi) -> Result<()> {
@@ -175,7 +151,8 @@ async fn put_availability_api(
         timeout_ms,
         webhook_id,
     };
-    store_config(&s.db, &auth.tenant, &cal, Some(&api), s.clock.now_secs()).await?;
+    calendars::set_availability_api(&s.db, &auth.tenant, &cal, Some(&api), s.clock.now_secs())
+        .await?;
     Ok(axum::Json(out(&s, &auth.tenant, &cal).await?))
 }
 
@@ -203,6 +180,6 @@ async fn delete_availability_api(
         .availability_api
         .ok_or_else(|| Error::not_found("availability API"))?;
     drop_webhook(&s, &auth.tenant, &api).await?;
-    store_config(&s.db, &auth.tenant, &cal, None, s.clock.now_secs()).await?;
+    calendars::set_availability_api(&s.db, &auth.tenant, &cal, None, s.clock.now_secs()).await?;
     Ok(StatusCode::NO_CONTENT)
 }

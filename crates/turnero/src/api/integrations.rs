@@ -7,7 +7,6 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use sqlx::Row;
 use turnero_core::ids::{BookingId, CalendarId, ServiceId};
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
@@ -166,27 +165,16 @@ async fn booking_external(
     Path(id): Path<String>,
 ) -> Result<axum::Json<Vec<ExternalRefOut>>> {
     let id = path_id(&id, "booking", BookingId::parse)?;
-    // 404 for a booking of another tenant, as everywhere.
-    crate::agenda::bookings::get(&s.db, &auth.tenant, &id).await?;
-    let rows = sqlx::query(
-        "SELECT system, external_key, data, created_at, updated_at FROM booking_external_refs \
-         WHERE tenant_id = $1 AND booking_id = $2 ORDER BY created_at, system",
-    )
-    .bind(auth.tenant.as_str())
-    .bind(id.as_str())
-    .fetch_all(&s.db.read)
-    .await?;
-    let refs = rows
-        .iter()
-        .map(|r| {
-            Ok(ExternalRefOut {
-                system: r.get(0),
-                external_key: r.get(1),
-                data: serde_json::from_str(&r.get::<String, _>(2))?,
-                created_at: fmt_ts(r.get(3)),
-                updated_at: fmt_ts(r.get(4)),
-            })
+    let refs = crate::agenda::bookings::external_refs(&s.db, &auth.tenant, &id).await?;
+    let refs = refs
+        .into_iter()
+        .map(|r| ExternalRefOut {
+            system: r.system,
+            external_key: r.external_key,
+            data: r.data,
+            created_at: fmt_ts(r.created_at.as_second()),
+            updated_at: fmt_ts(r.updated_at.as_second()),
         })
-        .collect::<Result<Vec<_>>>()?;
+        .collect();
     Ok(axum::Json(refs))
 }

@@ -20,7 +20,7 @@
 //!    process takes the probe (an atomic `open → probing` update) and sends one delivery;
 //!    success closes the breaker and the backlog flows, failure pauses it again.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -28,84 +28,18 @@ use std::time::Duration;
 use sqlx::Row;
 use tokio::sync::{mpsc, Semaphore};
 use tracing::Instrument;
-use turnero_core::ids::AttemptId;
 
-use super::formats::{self, EventRecord};
+use super::formats;
 use super::job::{Done, Job, Outcome};
+use super::queue;
 use super::record;
 use super::send::attempt;
-use super::store::{endpoint_from_row, ENDPOINT_COLUMNS};
+use super::slot::Slot;
 use super::Settings;
 use crate::clock::Clock;
-use crate::db::{Backend, Batch, Db};
+use crate::db::{Batch, Db};
 use crate::error::Result;
 use crate::outbound::Outbound;
-
-/// Per endpoint, in this process: sends in flight are bounded by `sending`; `outstanding`
-/// counts claimed rows not yet recorded, which bounds what the next claim may take.
-///
-/// `failures` and `paused` stop this process's sends the moment its own failures reach the
-/// breaker's threshold, before the batched recorder has written them and opened the stored
-/// breaker (which is what every process obeys).
-struct Slot {
-    sending: Semaphore,
-    outstanding: AtomicUsize,
-    failures: Mutex<VecDeque<i64>>,
-    paused: Mutex<Option<std::time::Instant>>,
-    /// Moving average of this endpoint's response times; starts at the timeout, so an
-    /// endpoint is claimed for deeply only once it has shown itself fast.
-    avg_ms: AtomicU64,
-}
-
-/// Endpoints answering faster than this on average get deliveries claimed deep ahead.
-const FAST_MS: u64 = 50;
-
-impl Slot {
-    /// How many of its deliveries this process holds ahead of sending: deep for a fast
-    /// endpoint (claims come in big chunks, the pipeline never runs dry), shallow for a slow
-    /// or failing one (it cannot hog the process's in-flight room, nor hold rows long).
-    fn depth(&self, concurrency: usize) -> usize {
-        if self.avg_ms.load(Ordering::Relaxed) <= FAST_MS {
-            64 * concurrency
-        } else {
-            2 * concurrency
-        }
-    }
-
-    fn took(&self, ms: i64) {
-        let ms = ms.max(0) as u64;
-        let old = self.avg_ms.load(Ordering::Relaxed);
-        self.avg_ms.store((old * 15 + ms) / 16, Ordering::Relaxed);
-    }
-
-    /// Stops this process's sends to the endpoint now (its queued jobs are released).
-    fn pause(&self) {
-        *self.paused.lock().expect("paused lock") = Some(std::time::Instant::now());
-    }
-
-    fn is_paused(&self) -> bool {
-        self.paused.lock().map(|p| p.is_some()).unwrap_or(false)
-    }
-
-    /// Counts a failure; answers whether this process should pause the endpoint.
-    fn failed(&self, at: i64, s: &Settings) -> bool {
-        let mut f = self.failures.lock().expect("failures lock");
-        f.push_back(at);
-        while f.front().is_some_and(|t| *t < at - s.breaker_window_ms) {
-            f.pop_front();
-        }
-        if f.len() >= s.breaker_failures as usize {
-            *self.paused.lock().expect("paused lock") = Some(std::time::Instant::now());
-            return true;
-        }
-        false
-    }
-
-    fn resume(&self) {
-        self.failures.lock().expect("failures lock").clear();
-        *self.paused.lock().expect("paused lock") = None;
-    }
-}
 
 pub struct Hub {
     pub db: Db,
@@ -117,18 +51,6 @@ pub struct Hub {
     /// Claim token → its rows not finished yet in this process; their leases get renewed.
     claims: Mutex<HashMap<String, usize>>,
 }
-
-// On SQLite by rowid: with `(event_id, webhook_id) IN (…)` its planner walks every pending
-// row of the endpoint and tests each against the list, which made a long queue quadratic.
-const CLAIM_SQLITE: &str = "UPDATE webhook_deliveries SET state = 'sending', claim = $1, \
-    lease_until = $2, held = 0 WHERE rowid IN ( \
-    SELECT rowid FROM webhook_deliveries WHERE webhook_id = $3 \
-    AND state = 'pending' AND next_attempt_at <= $4 ORDER BY next_attempt_at LIMIT $5)";
-const CLAIM_POSTGRES: &str = "UPDATE webhook_deliveries SET state = 'sending', claim = $1, \
-    lease_until = $2, held = 0 WHERE state = 'pending' AND (event_id, webhook_id) IN ( \
-    SELECT event_id, webhook_id FROM webhook_deliveries WHERE webhook_id = $3 \
-    AND state = 'pending' AND next_attempt_at <= $4 ORDER BY next_attempt_at LIMIT $5 \
-    FOR UPDATE SKIP LOCKED)";
 
 impl Hub {
     pub fn new(db: Db, clock: Clock, settings: Settings, outbound: Outbound) -> Arc<Self> {
@@ -249,58 +171,12 @@ impl Hub {
     /// Marks up to `limit` due rows of one endpoint as ours and reads what sending needs.
     async fn claim(&self, webhook: &str, limit: usize, probe: bool, now: i64) -> Result<Vec<Job>> {
         let claim = crate::secrets::random_hex(12);
-        let sql = match self.db.backend {
-            Backend::Sqlite => CLAIM_SQLITE,
-            Backend::Postgres => CLAIM_POSTGRES,
-        };
-        let taken = sqlx::query(sql)
-            .bind(&claim)
-            .bind(now + self.settings.lease_ms())
-            .bind(webhook)
-            .bind(now)
-            .bind(limit as i64)
-            .execute(&self.db.write)
-            .await?;
-        if taken.rows_affected() == 0 {
-            return Ok(vec![]);
+        let lease_until = now + self.settings.lease_ms();
+        let jobs = queue::claim(&self.db, webhook, &claim, lease_until, limit, probe, now).await?;
+        if !jobs.is_empty() {
+            self.held_claims().insert(claim, jobs.len());
         }
-        let endpoint = sqlx::query(&format!(
-            "SELECT {ENDPOINT_COLUMNS} FROM webhooks w WHERE w.id = $1"
-        ))
-        .bind(webhook)
-        .fetch_optional(&self.db.read)
-        .await?;
-        let Some(endpoint) = endpoint else {
-            return Ok(vec![]); // deleted meanwhile; its deliveries went with it
-        };
-        let endpoint = Arc::new(endpoint_from_row(&endpoint, 0, self.now_ms())?);
-        let rows = sqlx::query(
-            "SELECT d.event_id, e.type, e.data, e.created_at, d.attempts \
-             FROM webhook_deliveries d JOIN events e ON e.id = d.event_id \
-             WHERE d.webhook_id = $1 AND d.state = 'sending' AND d.claim = $2",
-        )
-        .bind(webhook)
-        .bind(&claim)
-        .fetch_all(&self.db.read)
-        .await?;
-        if !rows.is_empty() {
-            self.held_claims().insert(claim.clone(), rows.len());
-        }
-        Ok(rows
-            .iter()
-            .map(|r| Job {
-                event: EventRecord {
-                    id: r.get(0),
-                    kind: r.get(1),
-                    data: r.get(2),
-                    created_at: r.get(3),
-                },
-                attempts_before: r.get(4),
-                endpoint: endpoint.clone(),
-                claim: claim.clone(),
-                probe,
-            })
-            .collect())
+        Ok(jobs)
     }
 
     fn start(self: &Arc<Self>, job: Job, slot: Arc<Slot>, done: mpsc::UnboundedSender<Done>) {
@@ -411,36 +287,7 @@ impl Hub {
 
     /// Opens the breaker when the endpoint failed often enough within the window.
     async fn maybe_open_breaker(&self, webhook: &str) -> Result<()> {
-        let s = &self.settings;
-        let now = self.now_ms();
-        let failures: i64 = sqlx::query(
-            "SELECT COUNT(*) FROM (SELECT 1 FROM webhook_attempts WHERE webhook_id = $1 \
-             AND outcome = 'failed' AND at >= $2 LIMIT $3) recent",
-        )
-        .bind(webhook)
-        .bind(now - s.breaker_window_ms)
-        .bind(i64::from(s.breaker_failures))
-        .fetch_one(&self.db.read)
-        .await?
-        .get(0);
-        if failures >= i64::from(s.breaker_failures) {
-            let opened = sqlx::query(
-                "UPDATE webhooks SET breaker = 'open', breaker_until = $2 \
-                 WHERE id = $1 AND breaker = 'closed'",
-            )
-            .bind(webhook)
-            .bind(now + s.breaker_pause_ms)
-            .execute(&self.db.write)
-            .await?;
-            if opened.rows_affected() > 0 {
-                tracing::warn!(
-                    webhook,
-                    failures,
-                    "webhook breaker opened; deliveries paused and kept"
-                );
-            }
-        }
-        Ok(())
+        queue::open_breaker_if_failing(&self.db, &self.settings, webhook, self.now_ms()).await
     }
 
     fn held_claims(&self) -> std::sync::MutexGuard<'_, HashMap<String, usize>> {
@@ -468,26 +315,11 @@ impl Hub {
             .filter(|(_, s)| s.outstanding.load(Ordering::SeqCst) > 0 && !s.is_paused())
             .map(|(id, s)| (id.clone(), s.clone()))
             .collect();
-        for chunk in busy.chunks(100) {
-            let marks: Vec<String> = (1..=chunk.len()).map(|n| format!("${n}")).collect();
-            let sql = format!(
-                "SELECT id FROM webhooks WHERE enabled = 1 AND breaker = 'closed' AND id IN ({})",
-                marks.join(", ")
-            );
-            let mut q = sqlx::query(&sql);
-            for (id, _) in chunk {
-                q = q.bind(id);
-            }
-            let open: Vec<String> = q
-                .fetch_all(&self.db.read)
-                .await?
-                .iter()
-                .map(|r| r.get(0))
-                .collect();
-            for (id, slot) in chunk {
-                if !open.contains(id) {
-                    slot.pause();
-                }
+        let ids: Vec<String> = busy.iter().map(|(id, _)| id.clone()).collect();
+        let open = queue::sending_endpoints(&self.db, &ids).await?;
+        for (id, slot) in &busy {
+            if !open.contains(id) {
+                slot.pause();
             }
         }
         Ok(())
@@ -496,20 +328,7 @@ impl Hub {
     /// Pushes the lease of every claim this process still holds forward.
     async fn renew_leases(&self, now: i64) -> Result<()> {
         let held: Vec<String> = self.held_claims().keys().cloned().collect();
-        for chunk in held.chunks(100) {
-            let marks: Vec<String> = (2..chunk.len() + 2).map(|n| format!("${n}")).collect();
-            let sql = format!(
-                "UPDATE webhook_deliveries SET lease_until = $1 WHERE state = 'sending' \
-                 AND claim IN ({})",
-                marks.join(", ")
-            );
-            let mut q = sqlx::query(&sql).bind(now + self.settings.lease_ms());
-            for claim in chunk {
-                q = q.bind(claim);
-            }
-            q.execute(&self.db.write).await?;
-        }
-        Ok(())
+        queue::renew(&self.db, &held, now + self.settings.lease_ms()).await
     }
 
     /// Every so often: renew our leases, take back rows whose sender died, count deliveries held by open
@@ -518,35 +337,14 @@ impl Hub {
         let now = self.now_ms();
         self.renew_leases(now).await?;
         self.pause_stopped_endpoints().await?;
-        sqlx::query(
-            "UPDATE webhook_deliveries SET state = 'pending', claim = NULL \
-             WHERE state = 'sending' AND lease_until <= $1",
-        )
-        .bind(now)
-        .execute(&self.db.write)
-        .await?;
-        let paused = sqlx::query(
-            "SELECT id, breaker_until FROM webhooks WHERE enabled = 1 AND breaker <> 'closed'",
-        )
-        .fetch_all(&self.db.read)
-        .await?;
-        for row in paused {
-            let webhook: String = row.get(0);
-            let until: i64 = row.get(1);
+        queue::take_back_lapsed(&self.db, now).await?;
+        for (webhook, until) in queue::paused_endpoints(&self.db).await? {
             if until > now {
-                self.count_rejected(&webhook, now).await?;
+                queue::count_rejected(&self.db, &webhook, now).await?;
                 continue;
             }
-            let took = sqlx::query(
-                "UPDATE webhooks SET breaker = 'probing', breaker_until = $2 \
-                 WHERE id = $1 AND breaker <> 'closed' AND breaker_until <= $3",
-            )
-            .bind(&webhook)
-            .bind(now + self.settings.lease_ms())
-            .bind(now)
-            .execute(&self.db.write)
-            .await?;
-            if took.rows_affected() == 0 {
+            let lease_until = now + self.settings.lease_ms();
+            if !queue::take_probe(&self.db, &webhook, lease_until, now).await? {
                 continue; // another process took the probe
             }
             let mut jobs = self.claim(&webhook, 1, true, now).await?;
@@ -554,51 +352,10 @@ impl Hub {
                 Some(job) => self.start(job, self.slot(&webhook), done.clone()),
                 None => {
                     // Nothing waiting to probe with: the next event finds the endpoint open.
-                    sqlx::query("UPDATE webhooks SET breaker = 'closed', breaker_until = 0 WHERE id = $1 AND breaker = 'probing'")
-                        .bind(&webhook)
-                        .execute(&self.db.write)
-                        .await?;
+                    queue::close_probe(&self.db, &webhook).await?;
                 }
             }
         }
-        Ok(())
-    }
-
-    /// Records one `rejected` attempt for each delivery that came due while the breaker was
-    /// open (once per delivery per pause; the delivery itself stays queued).
-    async fn count_rejected(&self, webhook: &str, now: i64) -> Result<()> {
-        let held = sqlx::query(
-            "UPDATE webhook_deliveries SET held = 1 WHERE webhook_id = $1 AND state = 'pending' \
-             AND held = 0 AND next_attempt_at <= $2 \
-             RETURNING event_id, tenant_id, event_type, attempts",
-        )
-        .bind(webhook)
-        .bind(now)
-        .fetch_all(&self.db.write)
-        .await?;
-        if held.is_empty() {
-            return Ok(());
-        }
-        let mut batch = Batch::default();
-        for r in &held {
-            batch.push(
-                "INSERT INTO webhook_attempts (id, tenant_id, webhook_id, event_id, event_type, \
-                 attempt, trigger, at, outcome, error_kind) \
-                 VALUES ($1, $2, $3, $4, $5, $6, 'breaker', $7, 'rejected', 'breaker_open')",
-                crate::args![
-                    AttemptId::generate().into_string(),
-                    r.get::<String, _>(1),
-                    webhook.to_string(),
-                    r.get::<String, _>(0),
-                    r.get::<String, _>(2),
-                    r.get::<i64, _>(3) + 1,
-                    now
-                ]?,
-            );
-        }
-        let mut tx = self.db.begin().await?;
-        batch.run(&mut tx).await?;
-        tx.commit().await?;
         Ok(())
     }
 }

@@ -6,10 +6,12 @@ pub mod formats;
 pub mod hub;
 mod job;
 pub mod manual;
+mod queue;
 pub mod record;
 pub mod retry;
 pub mod send;
 pub mod signing;
+mod slot;
 pub mod store;
 
 use std::time::Duration;

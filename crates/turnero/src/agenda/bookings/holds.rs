@@ -6,9 +6,10 @@ use turnero_core::booking::Status;
 use turnero_core::event;
 use turnero_core::ids::{BookingId, CalendarId, ServiceId, TenantId};
 
+use super::change::set_status;
 use super::claim::claim;
 use super::refusal;
-use super::write::{insert_claimed, set_status, CustomerRef, NewBooking};
+use super::write::{insert_claimed, CustomerRef, NewBooking};
 use super::{get_in, row_in, Booking};
 use crate::agenda::customers::CustomerDef;
 use crate::agenda::events;

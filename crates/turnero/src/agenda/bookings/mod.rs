@@ -5,7 +5,9 @@
 //! with its history row and outbox event in the same transaction; this file has the shapes and
 //! the reads.
 
+mod change;
 mod claim;
+mod external;
 pub mod history;
 mod holds;
 mod write;
@@ -19,11 +21,11 @@ use turnero_core::booking::Status;
 use turnero_core::ids::{BookingId, TenantId};
 
 pub use claim::{check as check_bookable, MAX_BLOCK_SECONDS};
+pub use external::{external_refs, ExternalRecord};
 
+pub use change::{confirm_or_close, reschedule};
 pub use holds::{expire_holds, place_hold, release_hold, NewHold};
-pub use write::{
-    confirm_or_close, create, reschedule, CustomerRef, ExternalRef, IdempotencyRecord, NewBooking,
-};
+pub use write::{create, CustomerRef, ExternalRef, IdempotencyRecord, NewBooking};
 
 use crate::agenda::instant;
 use crate::db::Db;

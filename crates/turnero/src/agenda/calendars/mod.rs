@@ -404,6 +404,30 @@ pub async fn list(db: &Db, tenant: &TenantId) -> Result<Vec<Calendar>> {
     rows.iter().map(from_row).collect()
 }
 
+/// Sets (or, with `None`, removes) where the calendar's free slots are decided.
+pub async fn set_availability_api(
+    db: &Db,
+    tenant: &TenantId,
+    id: &CalendarId,
+    api: Option<&AvailabilityApi>,
+    now: i64,
+) -> Result<()> {
+    let mut tx = db.begin().await?;
+    sqlx::query(
+        "UPDATE calendars SET availability_api = $1, updated_at = $2 \
+         WHERE tenant_id = $3 AND id = $4",
+    )
+    .bind(api.map(serde_json::to_string).transpose()?)
+    .bind(now)
+    .bind(tenant.as_str())
+    .bind(id.as_str())
+    .execute(&mut *tx)
+    .await?;
+    // Slot caches hold the calendar: tell every process it changed.
+    db.commit(tx, Changed::Calendar(id.as_str())).await?;
+    Ok(())
+}
+
 /// Adds the calendar's booking lock to a batch; it holds for the rest of the transaction.
 ///
 /// A write to the calendar row: on PostgreSQL a row lock that serialises every booking on
