@@ -83,11 +83,16 @@ pub fn parse_time_zone(raw: &str) -> Result<jiff::tz::TimeZone, TimeError> {
     jiff::tz::TimeZone::get(raw).map_err(|_| TimeError::TimeZone)
 }
 
-/// An instant given in Unix seconds as RFC 3339 UTC, e.g. `2030-03-04T12:00:00Z`; the one
-/// spelling of an instant on every wire (API, events, webhooks, vendor formats).
+/// An instant as RFC 3339 UTC, e.g. `2030-03-04T12:00:00Z`: the one spelling of an instant
+/// on every wire (API, events, webhooks, vendor formats).
+pub fn fmt_utc(t: jiff::Timestamp) -> String {
+    format_with_offset(t, 0, true)
+}
+
+/// An instant given in Unix seconds as [`fmt_utc`] writes it.
 pub fn fmt_ts(secs: i64) -> String {
     jiff::Timestamp::from_second(secs)
-        .map(|t| format_with_offset(t, 0, true))
+        .map(fmt_utc)
         .unwrap_or_default()
 }
 

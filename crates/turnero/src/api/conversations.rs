@@ -16,8 +16,7 @@ use super::parse::within;
 use super::AppState;
 use crate::channels::whatsapp::store;
 use crate::chat::conversations;
-use crate::chat::{outbox, Channel};
-use crate::db::Batch;
+use crate::chat::Channel;
 use crate::error::{Error, Result};
 
 /// WhatsApp's customer service window: free-form messages only this long after the
@@ -74,19 +73,7 @@ async fn release(
     auth: Auth,
     Path(id): Path<String>,
 ) -> Result<axum::Json<ConversationOut>> {
-    let mut c = conversations::get(&s.db, &auth.tenant, &id).await?;
-    c.handoff = false;
-    c.state.handoff = false;
-    c.state.at = None;
-    c.state.question = None;
-    let mut tx = s.db.begin().await?;
-    if !conversations::save_in(&mut tx, &c, s.clock.now_secs()).await? {
-        return Err(Error::conflict(
-            "concurrent_change",
-            "the conversation changed meanwhile; try again",
-        ));
-    }
-    tx.commit().await?;
+    conversations::release(&s.db, &auth.tenant, &id, s.clock.now_secs()).await?;
     Ok(axum::Json(
         (&conversations::get(&s.db, &auth.tenant, &id).await?).into(),
     ))
@@ -210,19 +197,7 @@ async fn send_message(
             ));
         }
     };
-    let mut tx = s.db.begin().await?;
-    let mut batch = Batch::default();
-    outbox::queue_from(&mut batch, &c, &[output], "operator", now)?;
-    batch.run(&mut tx).await?;
-    s.db.commit_events(tx).await?;
-    let _ = s.chat.said.send(c.id.clone());
-    let chat = s.chat.clone();
-    let conversation = c.id.clone();
-    tokio::spawn(async move {
-        if let Err(e) = chat.send_queued(&conversation).await {
-            tracing::error!(error = ?e, "sending a staff message failed");
-        }
-    });
+    s.chat.say_as_staff(&c, output, now).await?;
     Ok((
         StatusCode::ACCEPTED,
         axum::Json(MessageQueued {

@@ -17,7 +17,7 @@ use super::parse::{body_id, path_id};
 use super::{public_base, AppState};
 use crate::asisteclick::integration::{self, Integration, Target, Wanted};
 use crate::error::{Error, Result};
-use turnero_core::time::fmt_ts;
+use turnero_core::time::{fmt_ts, fmt_utc};
 
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -172,8 +172,8 @@ async fn booking_external(
             system: r.system,
             external_key: r.external_key,
             data: r.data,
-            created_at: fmt_ts(r.created_at.as_second()),
-            updated_at: fmt_ts(r.updated_at.as_second()),
+            created_at: fmt_utc(r.created_at),
+            updated_at: fmt_utc(r.updated_at),
         })
         .collect();
     Ok(axum::Json(refs))

@@ -28,11 +28,8 @@ mod webhooks;
 
 use std::sync::Arc;
 
-use axum::extract::{DefaultBodyLimit, MatchedPath};
-use axum::http::HeaderName;
+use axum::extract::DefaultBodyLimit;
 use axum::Router;
-use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
-use tower_http::trace::TraceLayer;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 use utoipa_axum::router::OpenApiRouter;
@@ -119,7 +116,8 @@ pub fn router(
         .merge(compat::routes())
         .merge(channels::webhook_routes())
         .merge(webchat::visitor_routes())
-        // After routing, so the route template (not the raw path) labels the metrics.
+        // After routing, so the route template (not the raw path) labels the metrics and the
+        // request's span.
         .route_layer(axum::middleware::from_fn(metrics::track))
         .fallback(|| async { Error::not_found("route") })
         .method_not_allowed_fallback(|| async {
@@ -130,29 +128,7 @@ pub fn router(
             )
         })
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
-        .layer(PropagateRequestIdLayer::new(REQUEST_ID.clone()))
-        .layer(TraceLayer::new_for_http().make_span_with(request_span))
-        // Outermost: every request has an id before anything logs (one the caller sent is
-        // kept, so a proxy's id follows the request in).
-        .layer(SetRequestIdLayer::new(REQUEST_ID.clone(), MakeRequestUuid))
         .with_state(state)
-}
-
-static REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
-
-/// Every request's span: its id (also answered in `x-request-id`), method and route. The
-/// route template, never the path: paths carry per-tenant URL keys that are secrets.
-fn request_span(req: &axum::http::Request<axum::body::Body>) -> tracing::Span {
-    let id = req
-        .headers()
-        .get(&REQUEST_ID)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
-    let route = req
-        .extensions()
-        .get::<MatchedPath>()
-        .map_or("unmatched", MatchedPath::as_str);
-    tracing::info_span!("request", request_id = id, method = %req.method(), route)
 }
 
 /// The address clients reach this server at, from the request (behind a proxy, set

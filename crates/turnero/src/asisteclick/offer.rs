@@ -5,6 +5,7 @@
 
 use std::sync::Arc;
 
+use tracing::Instrument;
 use turnero_core::{page, SlotPage};
 
 use super::consult;
@@ -79,11 +80,12 @@ pub async fn offer(
             // database cannot turn a fallback into an error.
             let (db, tenant, cal) = (db.clone(), search.tenant.clone(), search.calendar.clone());
             let at = search.now.as_second();
-            tokio::spawn(async move {
+            let record = async move {
                 if let Err(e) = consult::record_fallback(&db, &tenant, &cal, &fallback, at).await {
                     tracing::warn!(error = ?e, "recording an availability fallback failed");
                 }
-            });
+            };
+            tokio::spawn(record.instrument(tracing::Span::current()));
             (page(all, preferred, count), Availability::Fallback)
         }
     };

@@ -103,6 +103,24 @@ pub async fn find(
     Ok(row.map(|r| r.get(0)))
 }
 
+/// Gives a handed-off conversation back to the bot: its next message starts the flow anew.
+pub async fn release(db: &Db, tenant: &TenantId, id: &str, now: i64) -> Result<()> {
+    let mut c = get(db, tenant, id).await?;
+    c.handoff = false;
+    c.state.handoff = false;
+    c.state.at = None;
+    c.state.question = None;
+    let mut tx = db.begin().await?;
+    if !save_in(&mut tx, &c, now).await? {
+        return Err(Error::conflict(
+            "concurrent_change",
+            "the conversation changed meanwhile; try again",
+        ));
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
 /// Reads from the writer: the runner must see the latest revision.
 pub async fn load(db: &Db, id: &str) -> Result<Conversation> {
     let row = sqlx::query(&format!(

@@ -100,7 +100,13 @@ pub async fn receive_in(tx: &mut Tx, m: &Inbound, now: i64) -> Result<Option<Str
         channel: m.channel.as_str(),
         contact_id: m.channel.public_contact(&m.contact),
         contact_user_id: &m.about.contact_user_id,
-        customer_id: m.customer_id.clone().or(linked),
+        // A channel that proves the phone names the customer with that phone (or none); on
+        // one that does not, only the conversation's own link to a customer counts.
+        customer_id: if m.channel.proves_phone() {
+            m.customer_id.clone()
+        } else {
+            linked
+        },
         conversation_id: conversation.as_deref(),
         customer_name: &m.about.customer_name,
         business_number: &m.about.business_number,

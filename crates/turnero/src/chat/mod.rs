@@ -124,6 +124,30 @@ impl Chat {
         outbox::send_queued(self, conversation).await
     }
 
+    /// Queues a staff member's message on the conversation's channel and sends it.
+    pub async fn say_as_staff(
+        self: &Arc<Self>,
+        c: &conversations::Conversation,
+        output: turnero_core::chat::Output,
+        now: i64,
+    ) -> crate::error::Result<()> {
+        let mut tx = self.db.begin().await?;
+        let mut batch = crate::db::Batch::default();
+        outbox::queue_from(&mut batch, c, &[output], "operator", now)?;
+        batch.run(&mut tx).await?;
+        self.db.commit_events(tx).await?;
+        let _ = self.said.send(c.id.clone());
+        let chat = self.clone();
+        let conversation = c.id.clone();
+        let send = async move {
+            if let Err(e) = chat.send_queued(&conversation).await {
+                tracing::error!(error = ?e, "sending a staff message failed");
+            }
+        };
+        tokio::spawn(send.instrument(tracing::Span::current()));
+        Ok(())
+    }
+
     /// One sweep (tests call it instead of waiting).
     pub async fn sweep_once(self: &Arc<Self>) -> crate::error::Result<()> {
         let now = self.clock.now_secs();

@@ -25,7 +25,6 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use sqlx::Row;
 use tokio::sync::{mpsc, Semaphore};
 use tracing::Instrument;
 
@@ -124,17 +123,7 @@ impl Hub {
     /// Claims due deliveries of every endpoint with room and starts sending them.
     async fn claim_round(self: &Arc<Self>, done: &mpsc::UnboundedSender<Done>) -> Result<usize> {
         let now = self.now_ms();
-        let due: Vec<String> = sqlx::query(
-            "SELECT w.id FROM webhooks w WHERE w.enabled = 1 AND w.breaker = 'closed' \
-             AND EXISTS (SELECT 1 FROM webhook_deliveries d WHERE d.webhook_id = w.id \
-             AND d.state = 'pending' AND d.next_attempt_at <= $1)",
-        )
-        .bind(now)
-        .fetch_all(&self.db.read)
-        .await?
-        .iter()
-        .map(|r| r.get(0))
-        .collect();
+        let due = queue::due_endpoints(&self.db, now).await?;
         let mut claimed = 0;
         for webhook in due {
             let slot = self.slot(&webhook);
@@ -183,8 +172,10 @@ impl Hub {
         slot.outstanding.fetch_add(1, Ordering::SeqCst);
         self.in_flight.fetch_add(1, Ordering::SeqCst);
         let hub = self.clone();
+        // Debug level: a span per delivery, at tens of thousands a second, is not free; the
+        // warnings inside name their webhook anyway.
         let span =
-            tracing::info_span!("delivery", event = %job.event.id, webhook = %job.endpoint.id);
+            tracing::debug_span!("delivery", event = %job.event.id, webhook = %job.endpoint.id);
         tokio::spawn(
             async move {
                 let permit = slot.sending.acquire().await;

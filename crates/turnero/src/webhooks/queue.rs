@@ -27,6 +27,19 @@ const CLAIM_POSTGRES: &str = "UPDATE webhook_deliveries SET state = 'sending', c
     AND state = 'pending' AND next_attempt_at <= $4 ORDER BY next_attempt_at LIMIT $5 \
     FOR UPDATE SKIP LOCKED)";
 
+/// Endpoints that are on, with a closed breaker and deliveries due.
+pub async fn due_endpoints(db: &Db, now: i64) -> Result<Vec<String>> {
+    let rows = sqlx::query(
+        "SELECT w.id FROM webhooks w WHERE w.enabled = 1 AND w.breaker = 'closed' \
+         AND EXISTS (SELECT 1 FROM webhook_deliveries d WHERE d.webhook_id = w.id \
+         AND d.state = 'pending' AND d.next_attempt_at <= $1)",
+    )
+    .bind(now)
+    .fetch_all(&db.read)
+    .await?;
+    Ok(rows.iter().map(|r| r.get(0)).collect())
+}
+
 /// Marks up to `limit` due deliveries of the endpoint `sending` under `claim` until
 /// `lease_until`, and reads them back as jobs (none if the endpoint was deleted meanwhile).
 pub async fn claim(

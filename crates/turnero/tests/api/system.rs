@@ -74,7 +74,7 @@ async fn every_answer_carries_a_request_id_and_keeps_the_callers(app: &TestApp) 
         .to_str()
         .unwrap()
         .to_string();
-    assert_eq!(id.len(), 36, "a UUID: {id}");
+    assert_eq!(id.len(), 26, "a ULID: {id}");
     let second = app
         .client
         .get(format!("{base}/healthz"))
@@ -85,8 +85,11 @@ async fn every_answer_carries_a_request_id_and_keeps_the_callers(app: &TestApp) 
     // A problem answer has one too, and an id the caller (a proxy) sent is kept.
     let missing = app
         .client
-        .get(format!("{base}/nowhere"))
+        .get(format!(
+            "{base}/api/v1/bookings/bkg_01jz0000000000000000000000"
+        ))
         .header("x-request-id", "from-the-proxy-1")
+        .bearer_auth(&app.key)
         .send()
         .await
         .unwrap();

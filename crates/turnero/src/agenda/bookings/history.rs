@@ -6,6 +6,7 @@ use sqlx::Row;
 use turnero_core::booking::Status;
 use turnero_core::ids::{BookingId, TenantId};
 
+use super::stored_status;
 use crate::agenda::instant;
 use crate::db::{Batch, Db, Tx};
 use crate::error::Result;
@@ -92,9 +93,9 @@ pub async fn list(db: &Db, tenant: &TenantId, id: &BookingId) -> Result<Vec<Hist
                 action: r.get(1),
                 from_status: r
                     .get::<Option<String>, _>(2)
-                    .map(|s| status(&s))
+                    .map(|s| stored_status(&s))
                     .transpose()?,
-                to_status: status(&r.get::<String, _>(3))?,
+                to_status: stored_status(&r.get::<String, _>(3))?,
                 start: instant(r.get(4)),
                 end: instant(r.get(5)),
                 source: r.get(6),
@@ -102,10 +103,4 @@ pub async fn list(db: &Db, tenant: &TenantId, id: &BookingId) -> Result<Vec<Hist
             })
         })
         .collect()
-}
-
-fn status(stored: &str) -> Result<Status> {
-    Ok(stored
-        .parse()
-        .map_err(|_| anyhow::anyhow!("stored status {stored}"))?)
 }

@@ -27,6 +27,8 @@ pub use change::{confirm_or_close, reschedule};
 pub use holds::{expire_holds, place_hold, release_hold, NewHold};
 pub use write::{create, CustomerRef, ExternalRef, IdempotencyRecord, NewBooking};
 
+use turnero_core::time::fmt_utc;
+
 use crate::agenda::instant;
 use crate::db::Db;
 use crate::error::{Error, Result};
@@ -135,10 +137,6 @@ impl Serialize for Booking {
     }
 }
 
-fn fmt_utc(t: Timestamp) -> String {
-    turnero_core::time::format_with_offset(t, 0, true)
-}
-
 /// The raw stored fields that rules need (the whole booking is [`Booking`]).
 #[derive(Debug, Clone)]
 pub struct BookingRow {
@@ -165,12 +163,9 @@ pub(crate) fn zone(name: &str) -> Result<TimeZone> {
 
 fn from_row(r: &sqlx::any::AnyRow) -> Result<Booking> {
     let customer_id: Option<String> = r.get(4);
-    let status: String = r.get(1);
     Ok(Booking {
         id: r.get(0),
-        status: status
-            .parse()
-            .map_err(|_| anyhow::anyhow!("stored status {status}"))?,
+        status: stored_status(&r.get::<String, _>(1))?,
         calendar_id: r.get(2),
         service_id: r.get(3),
         customer: customer_id.map(|id| CustomerSummary {
@@ -210,6 +205,13 @@ pub async fn get_in(
         .await?
         .ok_or_else(|| Error::not_found("booking"))?;
     from_row(&row)
+}
+
+/// A status as stored (always one the status machine wrote).
+pub(crate) fn stored_status(stored: &str) -> Result<Status> {
+    Ok(stored
+        .parse()
+        .map_err(|_| anyhow::anyhow!("stored status {stored}"))?)
 }
 
 /// Reads the fields the rules need, scoped by tenant.

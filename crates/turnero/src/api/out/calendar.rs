@@ -77,3 +77,53 @@ impl From<TimeOff> for TimeOffOut {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use turnero_core::schedule::Policy;
+    use turnero_core::time::{DayRange, TimeOfDay};
+
+    use super::*;
+
+    #[test]
+    fn a_calendar_answers_the_same_shape_its_events_carry() {
+        let at = |h| TimeOfDay::parse(h).unwrap();
+        let mut weekly: [Vec<DayRange>; 7] = Default::default();
+        weekly[0] = vec![DayRange::new(at("09:00"), at("13:00")).unwrap()];
+        weekly[5] = vec![DayRange::new(at("10:00"), at("24:00")).unwrap()];
+        let calendar = Calendar {
+            id: "cal_1".into(),
+            name: "Dra. Ana Pérez".into(),
+            kind: "professional".into(),
+            zone: jiff::tz::TimeZone::get("America/Argentina/Buenos_Aires").unwrap(),
+            location: None,
+            capacity: 2,
+            weekly,
+            policy: Policy {
+                min_notice_minutes: 60,
+                ..Policy::default()
+            },
+            availability_api: Some(crate::agenda::calendars::AvailabilityApi {
+                url: "https://agenda.example/slots?key=secret".into(),
+                external_calendar_id: "5".into(),
+                timeout_ms: 3000,
+                webhook_id: None,
+            }),
+        };
+        let published = serde_json::to_string(&calendar).unwrap();
+        let answered = serde_json::to_string(&CalendarOut::from(calendar)).unwrap();
+        assert_eq!(published, answered);
+        assert!(
+            !published.contains("secret"),
+            "the availability API stays out"
+        );
+        assert!(
+            answered.contains(r#"{"weekday":"sat","start":"10:00","end":"24:00"}"#),
+            "{answered}"
+        );
+        assert!(
+            answered.contains(r#""min_notice_minutes":60"#),
+            "{answered}"
+        );
+    }
+}

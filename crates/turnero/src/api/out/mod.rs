@@ -14,10 +14,7 @@ pub use conversation::{ConversationOut, TranscriptLineOut};
 pub use page::Page;
 pub use records::{CustomerOut, EventOut, HistoryOut, ServiceOut};
 
-/// An instant as every answer writes it: RFC 3339 UTC.
-fn utc(t: jiff::Timestamp) -> String {
-    turnero_core::time::format_with_offset(t, 0, true)
-}
+use turnero_core::time::fmt_utc as utc;
 
 /// Each value of a list in its answer shape.
 pub fn all<T, O: From<T>>(values: Vec<T>) -> Vec<O> {

@@ -1,7 +1,7 @@
 use serde::Serialize;
 use utoipa::ToSchema;
 
-/// One page of a list. Pass `next_cursor` as `cursor` to read the next page; it is absent on
+/// One page of a list. Pass `next_cursor` as `cursor` to read the next page; it is `null` on
 /// the last one.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Page<T> {
