@@ -84,7 +84,7 @@ impl Chat {
     /// Answers the conversation's waiting messages in the background.
     pub fn answer_soon(self: &Arc<Self>, conversation: String) {
         let chat = self.clone();
-        let span = tracing::info_span!("turn", conversation = %conversation);
+        let span = tracing::debug_span!("turn", conversation = %conversation);
         tokio::spawn(
             async move {
                 if let Err(e) = chat.answer(&conversation).await {
