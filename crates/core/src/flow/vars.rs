@@ -45,15 +45,47 @@ fn context(vars: &BTreeMap<String, String>) -> Value {
     Value::Object(root)
 }
 
-/// Renders a template; a flow is checked before it is accepted, so a failure here (an
-/// undefined filter at run time) falls back to the raw text rather than silence.
+/// Renders a template. A variable nobody set reads as empty, also behind a dot
+/// (`{% if customer.name %}` with no customer known), so a greeting works before anything is
+/// known. A flow is checked before it is accepted, so a failure here (an undefined filter at
+/// run time) is rare; then the text is said with its template tags left out, never as its
+/// source.
 pub fn render(text: &str, vars: &BTreeMap<String, String>) -> String {
     if !text.contains("{{") && !text.contains("{%") {
         return text.to_string();
     }
-    let env = minijinja::Environment::new();
+    let mut env = minijinja::Environment::new();
+    env.set_undefined_behavior(minijinja::UndefinedBehavior::Chainable);
     env.render_str(text, context(vars))
-        .unwrap_or_else(|_| text.to_string())
+        .unwrap_or_else(|_| without_tags(text))
+}
+
+/// The text outside `{{ … }}`, `{% … %}` and `{# … #}`, spaces tidied.
+fn without_tags(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(open) = rest.find('{') {
+        let close = match rest[open..].chars().nth(1) {
+            Some('{') => "}}",
+            Some('%') => "%}",
+            Some('#') => "#}",
+            _ => {
+                out.push_str(&rest[..=open]);
+                rest = &rest[open + 1..];
+                continue;
+            }
+        };
+        out.push_str(&rest[..open]);
+        rest = match rest[open + 2..].find(close) {
+            Some(end) => &rest[open + 2 + end + 2..],
+            None => "",
+        };
+    }
+    out.push_str(rest);
+    out.split(' ')
+        .filter(|w| !w.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 #[cfg(test)]
@@ -66,5 +98,62 @@ mod tests {
             "yes"
         );
         assert_eq!(super::render("Hola {{ customer.name }}", &vars), "Hola Ana");
+    }
+
+    #[test]
+    fn a_greeting_with_nothing_known_reads_as_a_greeting_not_its_template() {
+        let none = Default::default();
+        assert_eq!(
+            super::render(
+                "¡Hola{% if customer.name %} {{ customer.name }}{% endif %}!",
+                &none
+            ),
+            "¡Hola!"
+        );
+        assert_eq!(super::render("Hola {{ customer.name }}.", &none), "Hola .");
+    }
+
+    #[test]
+    fn a_text_that_cannot_render_is_said_without_its_tags() {
+        let none = Default::default();
+        let out = super::render("Turno {{ when | no_such_filter }} confirmado", &none);
+        assert_eq!(out, "Turno confirmado");
+    }
+
+    /// Every text of every built-in flow, rendered with nothing known: no template source
+    /// ever reaches a person.
+    #[test]
+    fn every_built_in_text_renders_with_nothing_known() {
+        fn texts(v: &serde_json::Value, out: &mut Vec<String>) {
+            match v {
+                serde_json::Value::String(s) => out.push(s.clone()),
+                serde_json::Value::Array(a) => a.iter().for_each(|v| texts(v, out)),
+                serde_json::Value::Object(o) => o.values().for_each(|v| texts(v, out)),
+                _ => {}
+            }
+        }
+        let none = Default::default();
+        for (language, raw) in [
+            ("es", include_str!("defaults/es.json")),
+            ("pt", include_str!("defaults/pt.json")),
+            ("en", include_str!("defaults/en.json")),
+        ] {
+            let mut all = Vec::new();
+            texts(&serde_json::from_str(raw).unwrap(), &mut all);
+            let templated: Vec<&String> = all
+                .iter()
+                .filter(|t| t.contains("{{") || t.contains("{%"))
+                .collect();
+            assert!(
+                !templated.is_empty(),
+                "{language}: the built-in flow has templates"
+            );
+            for t in templated {
+                let out = super::render(t, &none);
+                for tag in ["{{", "}}", "{%", "%}"] {
+                    assert!(!out.contains(tag), "{language}: {t:?} rendered as {out:?}");
+                }
+            }
+        }
     }
 }

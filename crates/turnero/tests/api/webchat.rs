@@ -326,7 +326,13 @@ async fn a_phone_typed_into_the_web_chat_unlocks_nothing_about_that_customer(app
     let token = new_session(&base).await;
     let v = Visitor { app, base, token };
 
-    v.says("hola", None).await;
+    // Nothing is known of a web visitor: the greeting reads as one, not as its template.
+    let greeting = v.says("hola", None).await;
+    assert!(greeting.starts_with("¡Hola!"), "{greeting}");
+    assert!(
+        !greeting.contains("{%") && !greeting.contains("{{"),
+        "{greeting}"
+    );
     assert_eq!(
         v.says("Mis turnos", Some("mine")).await,
         "¿Cuál es tu número de celular?"
