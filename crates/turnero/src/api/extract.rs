@@ -70,6 +70,7 @@ impl<S: Send + Sync, T: DeserializeOwned> OptionalFromRequest<S> for Json<T> {
 
 /// Deserializes JSON; syntax errors are 400, well-formed JSON of the wrong shape is 422.
 fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Error> {
+    refuse_nul(bytes)?;
     let mut de = serde_json::Deserializer::from_slice(bytes);
     let value = serde_path_to_error::deserialize::<_, T>(&mut de).map_err(|err| {
         let path = err.path().to_string();
@@ -93,6 +94,60 @@ fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Error> {
     Ok(value)
 }
 
+/// A NUL character (`\u0000`) anywhere in a text is refused with the path of that text:
+/// PostgreSQL cannot store it, and no name, note or message needs it. Only a body that spells
+/// the escape at all is walked.
+fn refuse_nul(bytes: &[u8]) -> Result<(), Error> {
+    let spelled = bytes
+        .windows(6)
+        .any(|w| w[0] == b'\\' && w[1] == b'u' && w[2..].iter().all(|b| *b == b'0'));
+    if !spelled {
+        return Ok(());
+    }
+    let Ok(value) = serde_json::from_slice::<serde_json::Value>(bytes) else {
+        return Ok(()); // the deserializer says what is wrong with it
+    };
+    match nul_at(&value, String::new()) {
+        None => Ok(()),
+        Some(path) => Err(nul_refused(if path.is_empty() { "." } else { &path })),
+    }
+}
+
+/// The path of the first text (or key) holding a NUL, in serde_path_to_error's spelling.
+fn nul_at(v: &serde_json::Value, path: String) -> Option<String> {
+    let join = |key: &str| {
+        if path.is_empty() {
+            key.to_string()
+        } else {
+            format!("{path}.{key}")
+        }
+    };
+    match v {
+        serde_json::Value::String(s) if s.contains('\0') => Some(path),
+        serde_json::Value::Array(items) => items
+            .iter()
+            .enumerate()
+            .find_map(|(i, item)| nul_at(item, format!("{path}[{i}]"))),
+        serde_json::Value::Object(fields) => fields.iter().find_map(|(k, item)| {
+            if k.contains('\0') {
+                // Named without the NUL: the answer must be storable and printable too.
+                Some(join(&k.replace('\0', "")))
+            } else {
+                nul_at(item, join(k))
+            }
+        }),
+        _ => None,
+    }
+}
+
+fn nul_refused(field: &str) -> Error {
+    Error::invalid(
+        "invalid_field",
+        field,
+        "must not contain the NUL character (U+0000)",
+    )
+}
+
 fn malformed(e: serde_json::Error) -> Error {
     Error::bad_request("malformed_json", format!("the body is not valid JSON: {e}"))
 }
@@ -105,6 +160,13 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for Query<T> {
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Error> {
         let raw = parts.uri.query().unwrap_or("");
+        let nul = raw.contains("%00").then(|| {
+            url::form_urlencoded::parse(raw.as_bytes())
+                .find(|(k, v)| k.contains('\0') || v.contains('\0'))
+        });
+        if let Some(Some((name, _))) = nul {
+            return Err(nul_refused(&name.replace('\0', "")));
+        }
         serde_urlencoded::from_str(raw)
             .map(Query)
             .map_err(|e| Error::bad_request("invalid_query", e.to_string()))

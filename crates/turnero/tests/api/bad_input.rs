@@ -10,6 +10,8 @@ crate::on_both_backends!(
     impossible_times_zones_and_phones_are_refused_without_a_partial_write,
     out_of_hours_and_out_of_window_bookings_are_refused,
     oversized_bodies_wrong_media_types_and_missing_keys_get_problems,
+    a_nul_character_in_any_text_is_refused_with_its_field_and_nothing_stored,
+    a_nul_character_in_a_whatsapp_message_is_dropped_and_the_message_answered,
 );
 
 fn assert_problem(
@@ -315,4 +317,81 @@ async fn oversized_bodies_wrong_media_types_and_missing_keys_get_problems(app: &
     let (status, p) = app.get("/api/v1/bookings/bkg_nonsense").await;
     assert_problem(status, &p, StatusCode::NOT_FOUND, "not_found", None);
     assert_eq!(app.count("SELECT COUNT(*) FROM calendars").await, 0);
+}
+
+async fn a_nul_character_in_any_text_is_refused_with_its_field_and_nothing_stored(app: &TestApp) {
+    let (status, body) = app
+        .post(
+            "/api/v1/calendars",
+            json!({"name": "Dra.\u{0}Pérez", "timezone": "America/Sao_Paulo"}),
+        )
+        .await;
+    assert_problem(
+        status,
+        &body,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "invalid_field",
+        Some("name"),
+    );
+    let (status, body) = app
+        .post(
+            "/api/v1/customers",
+            json!({"name": "Ana", "custom_fields": {"plan\u{0}": "x"}}),
+        )
+        .await;
+    assert_problem(
+        status,
+        &body,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "invalid_field",
+        Some("custom_fields.plan"),
+    );
+    let (status, body) = app
+        .post(
+            "/api/v1/webhooks",
+            json!({"url": "https://hooks.example.com/x", "description": "a\u{0}b"}),
+        )
+        .await;
+    assert_problem(
+        status,
+        &body,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "invalid_field",
+        Some("description"),
+    );
+    let (status, body) = app.get("/api/v1/customers?cursor=%00").await;
+    assert_problem(
+        status,
+        &body,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "invalid_field",
+        Some("cursor"),
+    );
+    for table in ["calendars", "customers", "webhooks"] {
+        assert_eq!(
+            app.count(&format!("SELECT COUNT(*) FROM {table}")).await,
+            0,
+            "{table}"
+        );
+    }
+    // A backslash followed by `u0000` is just text.
+    let (status, body) = app
+        .post("/api/v1/customers", json!({"name": "C:\\u0000 Ana"}))
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+}
+
+async fn a_nul_character_in_a_whatsapp_message_is_dropped_and_the_message_answered(app: &TestApp) {
+    app.clinic().await;
+    let mut p = crate::patient::Patient::new(app).await;
+    let menu = p.says("ho\u{0}la").await;
+    assert_eq!(
+        crate::patient::button_ids(&menu[0]),
+        ["book", "mine", "agent"]
+    );
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM chat_inbox WHERE text = 'hola'")
+            .await,
+        1
+    );
 }

@@ -65,7 +65,9 @@ fn text(v: &Value, path: &[&str]) -> Option<String> {
     for p in path {
         cur = cur.get(p)?;
     }
-    cur.as_str().map(str::to_string)
+    // PostgreSQL cannot store a NUL, and no message needs one: it is dropped, not refused,
+    // so Meta does not retry the whole batch for it.
+    cur.as_str().map(|s| s.replace('\0', ""))
 }
 
 /// A message's or status's `timestamp` (Unix seconds, as text).
