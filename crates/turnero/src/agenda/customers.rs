@@ -202,6 +202,20 @@ pub async fn find_by_phone(db: &Db, tenant: &TenantId, phone: &E164) -> Result<O
     row.as_ref().map(from_row).transpose()
 }
 
+/// The id of the customer with this phone, inside a caller's transaction.
+pub async fn id_by_phone_in(
+    conn: &mut AnyConnection,
+    tenant: &TenantId,
+    phone: &E164,
+) -> Result<Option<String>> {
+    let row = sqlx::query("SELECT id FROM customers WHERE tenant_id = $1 AND phone = $2")
+        .bind(tenant.as_str())
+        .bind(phone.as_str())
+        .fetch_optional(&mut *conn)
+        .await?;
+    Ok(row.map(|r| r.get(0)))
+}
+
 /// A page of customers in creation order, after the `after` id when given.
 pub async fn list(
     db: &Db,

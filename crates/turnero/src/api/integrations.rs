@@ -6,18 +6,18 @@ use std::collections::BTreeMap;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
 use turnero_core::ids::{BookingId, CalendarId, ServiceId};
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::extract::{Auth, Json};
+use super::out::{self, ExternalRefOut};
 use super::parse::{body_id, path_id};
 use super::{public_base, AppState};
 use crate::asisteclick::integration::{self, Integration, Target, Wanted};
 use crate::error::{Error, Result};
-use turnero_core::time::{fmt_ts, fmt_utc};
+use turnero_core::time::fmt_ts;
 
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -143,20 +143,6 @@ async fn delete_asisteclick(State(s): State<AppState>, auth: Auth) -> Result<Sta
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[derive(Debug, Serialize, ToSchema)]
-pub struct ExternalRefOut {
-    /// `asisteclick`.
-    pub system: String,
-    /// The booking's key there (AsisteClick's event `public_key`).
-    pub external_key: String,
-    /// What that system last told us: for AsisteClick, the whole callback (ticket, location,
-    /// custom fields, the conversation in `messages`).
-    #[schema(value_type = Object)]
-    pub data: Value,
-    pub created_at: String,
-    pub updated_at: String,
-}
-
 #[utoipa::path(get, path = "/bookings/{id}/external", tag = "bookings",
     responses((status = 200, body = Vec<ExternalRefOut>), (status = 404, body = crate::error::Problem)))]
 async fn booking_external(
@@ -166,15 +152,5 @@ async fn booking_external(
 ) -> Result<axum::Json<Vec<ExternalRefOut>>> {
     let id = path_id(&id, "booking", BookingId::parse)?;
     let refs = crate::agenda::bookings::external_refs(&s.db, &auth.tenant, &id).await?;
-    let refs = refs
-        .into_iter()
-        .map(|r| ExternalRefOut {
-            system: r.system,
-            external_key: r.external_key,
-            data: r.data,
-            created_at: fmt_utc(r.created_at),
-            updated_at: fmt_utc(r.updated_at),
-        })
-        .collect();
-    Ok(axum::Json(refs))
+    Ok(axum::Json(out::all(refs)))
 }

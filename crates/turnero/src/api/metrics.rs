@@ -36,7 +36,7 @@ static REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 /// One middleware for the request's id, span and metrics (each layer of its own cost
 /// `/slots` measurably; BENCHMARKS.md). The id is a ULID, or the one a proxy sent. The span
 /// names the route template, never the path: paths carry per-tenant URL keys that are
-/// secrets. It is a debug span: at `info` a span per request cost `/slots` a tenth of its
+/// secrets. It is a debug span: at `info` a span per request cost `/slots` an eighth of its
 /// rate, so `TURNERO_LOG=turnero=debug` turns request spans on.
 pub async fn track(req: Request, next: Next) -> Response {
     let _ = handle();

@@ -443,7 +443,18 @@ async fn a_test_send_answers_its_attempt_and_a_resend_marks_a_given_up_delivery_
     .await;
     rx.wait_for(2, 10).await;
     // Give up on it quickly: the test app's schedule allows 8 attempts; move through them.
+    // Before each jump, the attempt the receiver saw must be recorded, or its retry would be
+    // scheduled from the clock after the jump.
+    let recorded = format!("SELECT COUNT(*) FROM webhook_attempts WHERE webhook_id = '{id}'");
     for step in 1..=7 {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while app.count(&recorded).await < 1 + step as i64 {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "attempt {step} never recorded"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
         app.advance_to(&format!("2030-01-{:02}T12:00:00Z", 7 + step));
         rx.wait_for(2 + step, 10).await;
     }

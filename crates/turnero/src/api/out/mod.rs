@@ -1,6 +1,6 @@
 //! The answers' wire shapes (`XxxOut`): built `From` the agenda's domain values, so instants
 //! become RFC 3339 text and statuses their names here and nowhere else. Events carry the same
-//! shapes (the domain values' published form); the tests below hold each pair together.
+//! shapes (the domain values' published form); a test beside each pair holds the two together.
 
 mod booking;
 mod calendar;
@@ -12,7 +12,7 @@ pub use booking::BookingOut;
 pub use calendar::{CalendarOut, OverrideOut, TimeOffOut};
 pub use conversation::{ConversationOut, TranscriptLineOut};
 pub use page::Page;
-pub use records::{CustomerOut, EventOut, HistoryOut, ServiceOut};
+pub use records::{CustomerOut, EventOut, ExternalRefOut, HistoryOut, ServiceOut};
 
 use turnero_core::time::fmt_utc as utc;
 

@@ -1,4 +1,5 @@
-//! Services, customers, a booking's history and the event feed as the API answers them.
+//! Services, customers, a booking's history and external references, and the event feed as
+//! the API answers them.
 
 use serde::Serialize;
 use serde_json::{Map, Value};
@@ -6,6 +7,7 @@ use utoipa::ToSchema;
 
 use super::utc;
 use crate::agenda::bookings::history::HistoryEntry;
+use crate::agenda::bookings::ExternalRecord;
 use crate::agenda::customers::Customer;
 use crate::agenda::events::Event;
 use crate::agenda::services::Service;
@@ -122,6 +124,32 @@ impl From<Event> for EventOut {
             subject_id: e.subject_id,
             created_at: utc(e.created_at),
             data: e.data,
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ExternalRefOut {
+    /// `asisteclick`.
+    pub system: String,
+    /// The booking's key there (AsisteClick's event `public_key`).
+    pub external_key: String,
+    /// What that system last told us: for AsisteClick, the whole callback (ticket, location,
+    /// custom fields, the conversation in `messages`).
+    #[schema(value_type = Object)]
+    pub data: Value,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+impl From<ExternalRecord> for ExternalRefOut {
+    fn from(r: ExternalRecord) -> Self {
+        Self {
+            system: r.system,
+            external_key: r.external_key,
+            data: r.data,
+            created_at: utc(r.created_at),
+            updated_at: utc(r.updated_at),
         }
     }
 }

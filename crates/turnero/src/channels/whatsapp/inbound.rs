@@ -6,14 +6,12 @@ use hmac::{Hmac, Mac};
 use serde::Serialize;
 use serde_json::Value;
 use sha2::Sha256;
-use sqlx::Row;
 use turnero_core::event;
-use turnero_core::phone::E164;
 
 use turnero_core::ids::TenantId;
 
 use super::store;
-use crate::agenda::events;
+use crate::agenda::{customers, events};
 use crate::chat::inbox::{self, About, Inbound};
 use crate::chat::Channel;
 use crate::db::{Db, Tx};
@@ -245,13 +243,8 @@ async fn record_message(
     if !first_time(&mut tx, &message.tenant, &message.message_id, now).await? {
         return Ok(None);
     }
-    if let Some(phone) = phone_digits.and_then(|d| E164::parse(&format!("+{d}"), None).ok()) {
-        let customer = sqlx::query("SELECT id FROM customers WHERE tenant_id = $1 AND phone = $2")
-            .bind(message.tenant.as_str())
-            .bind(phone.as_str())
-            .fetch_optional(&mut *tx)
-            .await?;
-        message.customer_id = customer.map(|r| r.get::<String, _>(0));
+    if let Some(phone) = phone_digits.and_then(|d| Channel::WhatsApp.proven_phone(d)) {
+        message.customer_id = customers::id_by_phone_in(&mut tx, &message.tenant, &phone).await?;
     }
     let conversation = inbox::receive_in(&mut tx, &message, now).await?;
     db.commit_events(tx).await?;
