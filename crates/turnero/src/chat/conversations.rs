@@ -260,3 +260,36 @@ pub async fn transcript(
     let skip = lines.len().saturating_sub(limit as usize);
     Ok(lines.into_iter().skip(skip).map(|(_, l)| l).collect())
 }
+
+/// How long a claim on a conversation lasts if its process dies mid-turn (a turn normally
+/// takes milliseconds; the longest is bounded by the availability API's timeout).
+const CLAIM_SECS: i64 = 30;
+
+/// Claims the conversation for one process's turns: false when another process is
+/// answering it (its claim has not lapsed). Committed on its own, before any effect.
+pub async fn claim(db: &Db, id: &str, owner: &str, now: i64) -> Result<bool> {
+    let done = sqlx::query(
+        "UPDATE conversations SET turn_owner = $1, turn_until = $2 \
+         WHERE id = $3 AND (turn_owner IS NULL OR turn_owner = $1 OR turn_until < $4)",
+    )
+    .bind(owner)
+    .bind(now + CLAIM_SECS)
+    .bind(id)
+    .bind(now)
+    .execute(&db.write)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Lets go of a claim this owner holds.
+pub async fn unclaim(db: &Db, id: &str, owner: &str) -> Result<()> {
+    sqlx::query(
+        "UPDATE conversations SET turn_owner = NULL, turn_until = NULL \
+         WHERE id = $1 AND turn_owner = $2",
+    )
+    .bind(id)
+    .bind(owner)
+    .execute(&db.write)
+    .await?;
+    Ok(())
+}

@@ -8,6 +8,7 @@ use std::sync::Arc;
 use serde::Serialize;
 use turnero_core::event;
 use turnero_core::flow::{self, Input};
+use turnero_core::ids::next_ulid;
 use turnero_core::phone::parse_region;
 
 use super::conversations::{self, Conversation};
@@ -41,22 +42,41 @@ struct Handoff<'a> {
 }
 
 /// Answers every waiting message of a conversation, in order, then sends the replies.
+///
+/// One process at a time answers a conversation: it claims it in the database before a turn
+/// can change the agenda, and lets go after. A process that finds it claimed leaves its
+/// message to the owner, who looks for new messages again after letting go.
 pub(super) async fn answer(chat: &Arc<Chat>, conversation: &str) -> Result<()> {
     let lock = chat.turn_lock(conversation);
     {
         let _turn = lock.lock().await;
-        while let Some(m) = inbox::next_pending(&chat.db, conversation).await? {
-            if let Err(e) = turn(chat, conversation, &m).await {
-                let now = chat.clock.now_secs();
-                if !inbox::failed(&chat.db, &m.id, now).await? {
-                    return Err(e); // the sweeper tries again
-                }
-                tracing::error!(error = ?e, message = m.id, conversation,
-                    "a message failed every turn and was set aside unanswered");
+        let owner = next_ulid().to_string();
+        while inbox::next_pending(&chat.db, conversation).await?.is_some() {
+            let now = chat.clock.now_secs();
+            if !conversations::claim(&chat.db, conversation, &owner, now).await? {
+                break; // another process is answering: it will see this message too
             }
+            let answered = answer_claimed(chat, conversation).await;
+            conversations::unclaim(&chat.db, conversation, &owner).await?;
+            answered?;
         }
     }
     outbox::send_queued(chat, conversation).await
+}
+
+/// Runs a turn on each waiting message while this process holds the conversation.
+async fn answer_claimed(chat: &Chat, conversation: &str) -> Result<()> {
+    while let Some(m) = inbox::next_pending(&chat.db, conversation).await? {
+        if let Err(e) = turn(chat, conversation, &m).await {
+            let now = chat.clock.now_secs();
+            if !inbox::failed(&chat.db, &m.id, now).await? {
+                return Err(e); // the sweeper tries again
+            }
+            tracing::error!(error = ?e, message = m.id, conversation,
+                "a message failed every turn and was set aside unanswered");
+        }
+    }
+    Ok(())
 }
 
 async fn turn(chat: &Chat, id: &str, msg: &Pending) -> Result<()> {
@@ -93,6 +113,7 @@ async fn turn(chat: &Chat, id: &str, msg: &Pending) -> Result<()> {
                 now,
                 snapshots: &chat.snapshots,
                 outbound: &chat.outbound,
+                message: &msg.id,
             };
             let mut input = Input::Message {
                 text: msg.text.clone(),

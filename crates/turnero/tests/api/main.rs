@@ -7,6 +7,7 @@ mod asisteclick;
 mod availability_api;
 mod bad_input;
 mod bookings;
+mod bot_processes;
 mod calendars;
 mod concurrency;
 mod customers;

@@ -9,8 +9,11 @@ use turnero_core::ids::{BookingId, CalendarId, CustomerId, ServiceId, TenantId};
 use turnero_core::phone::E164;
 
 use super::{item, parse_id, refused, Ctx};
-use crate::agenda::bookings::{self, refusal, Booking, BookingFilter, CustomerRef, NewBooking};
+use crate::agenda::bookings::{
+    self, refusal, Booking, BookingFilter, CustomerRef, IdempotencyRecord, NewBooking,
+};
 use crate::agenda::customers::{self, CustomerDef};
+use crate::agenda::idempotency;
 use crate::agenda::{calendars, services};
 use crate::db::Db;
 use crate::error::Result;
@@ -67,7 +70,27 @@ pub(super) async fn book(
         .as_deref()
         .map(|h| parse_id(h, BookingId::parse))
         .transpose()?;
-    let mut made = bookings::create(cx.db, cx.tenant, new(hold_id.clone())?, None, cx.now).await;
+    // A process that died after booking but before its turn was recorded left the booking
+    // under this key: the turn run again answers that booking.
+    let key = format!("chat:{}:{calendar}:{start}", cx.message);
+    let hash = idempotency::request_hash(key.as_bytes());
+    let made_before = idempotency::lookup(cx.db, cx.tenant, &key, &hash).await?;
+    if let Some(id) = made_before.and_then(|s| booked_id(&s.body)) {
+        let b = bookings::get(cx.db, cx.tenant, &id).await?;
+        return Ok(Reply::Done(booking_vars(cx, &b).await?));
+    }
+    let idem = || IdempotencyRecord {
+        key: &key,
+        request_hash: &hash,
+    };
+    let mut made = bookings::create(
+        cx.db,
+        cx.tenant,
+        new(hold_id.clone())?,
+        Some(idem()),
+        cx.now,
+    )
+    .await;
     if hold_id.is_some()
         && matches!(
             made.as_ref().err().and_then(|e| e.code()),
@@ -75,7 +98,7 @@ pub(super) async fn book(
         )
     {
         // The hold ran out and was swept: the same start, if nobody took it, is still fine.
-        made = bookings::create(cx.db, cx.tenant, new(None)?, None, cx.now).await;
+        made = bookings::create(cx.db, cx.tenant, new(None)?, Some(idem()), cx.now).await;
     }
     match made {
         Ok(b) if !cx.verified_phone => {
@@ -102,6 +125,12 @@ pub(super) async fn book(
         }
         Err(e) => refused(e),
     }
+}
+
+/// The booking id in a stored answer (the booking's published form).
+fn booked_id(body: &str) -> Option<BookingId> {
+    let v: Value = serde_json::from_str(body).ok()?;
+    BookingId::parse(v.get("id")?.as_str()?).ok()
 }
 
 /// Keeps the channel's id for the person (WhatsApp's `wa_id`) on a customer who was on file

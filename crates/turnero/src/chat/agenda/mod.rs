@@ -39,6 +39,9 @@ pub struct Ctx<'a> {
     /// For the slot search: its cache, and the client that asks another agenda.
     pub snapshots: &'a SnapshotCache,
     pub outbound: &'a Outbound,
+    /// The message this turn answers: a booking made for it is keyed by it, so the turn
+    /// run again after a crash finds that booking instead of making another.
+    pub message: &'a str,
 }
 
 /// An agenda refusal becomes something the flow can say; an internal failure stays one.
