@@ -11,8 +11,10 @@ pub mod event;
 pub mod flow;
 pub mod ids;
 pub mod phone;
+pub mod said;
 pub mod schedule;
 pub mod time;
+pub mod wish;
 
 pub use availability::{compute_slots, page, Slot, SlotPage, SlotQuery};
 pub use capacity::{max_concurrency, Interval};

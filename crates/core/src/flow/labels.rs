@@ -56,3 +56,28 @@ pub fn when(language: &str, start: i64, offset_seconds: i32) -> String {
         time(start, offset_seconds)
     )
 }
+
+/// The built-in text for a message a flow may leave out (`Messages::media` and the
+/// others after it), in the flow's language.
+pub fn builtin(language: &str, key: &str) -> &'static str {
+    match (language, key) {
+        ("pt", "media") => "Por aqui eu só consigo ler texto. Escreva sua resposta, por favor.",
+        ("en", "media") => "I can only read text here. Please type your answer.",
+        (_, "media") => "Por acá solo puedo leer texto. Escribí tu respuesta, por favor.",
+        ("pt", "waiting") => "Já avisei a equipe; alguém vai te responder por aqui.",
+        ("en", "waiting") => "I've let the team know; someone will answer you here.",
+        (_, "waiting") => "Ya le avisé al equipo; alguien te va a responder por acá.",
+        ("pt", "welcome_back") => "Olá de novo! Continuamos de onde paramos:",
+        ("en", "welcome_back") => "Hello again! Let's pick up where we left off:",
+        (_, "welcome_back") => "¡Hola de nuevo! Seguimos donde quedamos:",
+        ("pt", "stale") => "Essa lista já não vale. Esta é a atual:",
+        ("en", "stale") => "That list is out of date. Here is the current one:",
+        (_, "stale") => "Esa lista ya no está vigente. Esta es la actual:",
+        ("pt", "wish_missed") => {
+            "Não tenho horário livre nesse momento; estes são os mais próximos:"
+        }
+        ("en", "wish_missed") => "Nothing is free at that time; these are the nearest:",
+        (_, "wish_missed") => "No tengo lugar en ese momento; estos son los horarios más cercanos:",
+        _ => "",
+    }
+}

@@ -13,6 +13,8 @@ mod vars;
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_people;
 
 pub use engine::step;
 pub use model::{Flow, Step, Validator};

@@ -36,6 +36,26 @@ pub struct Commands {
     pub cancel: Vec<String>,
     /// Hand the conversation to a person.
     pub agent: Vec<String>,
+    /// Tasks a person may ask for in their own words at any point ("quiero cancelar",
+    /// "quero remarcar", "I want to book"), checked in order.
+    #[serde(default)]
+    pub intents: Vec<Intent>,
+}
+
+/// A task named anywhere in a message: any of `words` (whole words, accents and case
+/// ignored) leads to `next` with `set` already known.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Intent {
+    pub words: Vec<String>,
+    pub next: String,
+    /// Variables set before going (`action: cancel` skips asking what to do).
+    #[serde(default)]
+    pub set: BTreeMap<String, String>,
+    /// A day or an hour said on its own ("mañana a las 10") also leads here, and the
+    /// slots offered next are the nearest to it: the booking task.
+    #[serde(default)]
+    pub when: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -63,6 +83,23 @@ pub struct Messages {
     /// `invalid_transition`, `outside_booking_window`, `outside_hours`…
     #[serde(default)]
     pub errors: BTreeMap<String, String>,
+    /// Texts a flow written before they existed may leave out: the built-in text in the
+    /// flow's language is said instead (`flow::labels::builtin`).
+    /// An image, voice note, sticker… without text (the question follows again).
+    #[serde(default)]
+    pub media: Option<String>,
+    /// Said once to a person who writes while waiting for the staff after a handoff.
+    #[serde(default)]
+    pub waiting: Option<String>,
+    /// A greeting in the middle of a question (the question follows again).
+    #[serde(default)]
+    pub welcome_back: Option<String>,
+    /// A tap on an option of an older message (the current question follows).
+    #[serde(default)]
+    pub stale: Option<String>,
+    /// Nothing is free when the person asked; the nearest slots follow.
+    #[serde(default)]
+    pub wish_missed: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

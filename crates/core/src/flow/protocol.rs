@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use super::model::BookingAction;
 use crate::chat::{Output, Question};
+use crate::wish::Wish;
 
 /// Where a conversation is. Stored between messages (as JSON) by the caller.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -56,6 +57,9 @@ pub enum Request {
         before: Option<i64>,
         count: usize,
         booking: Option<String>,
+        /// When the person asked for ("el martes a la tarde"): the page offered is the
+        /// free slots nearest to it instead of the first ones.
+        wish: Option<Wish>,
     },
     Hold {
         calendar: String,
@@ -97,6 +101,8 @@ pub enum Reply {
         slots: Vec<SlotItem>,
         has_earlier: bool,
         has_later: bool,
+        /// Nothing was free at the wished time: these are the nearest.
+        missed: bool,
     },
     Held {
         hold: String,

@@ -7,11 +7,11 @@ use super::*;
 use crate::chat::Output;
 use crate::phone::Region;
 
-const AR: Option<Region> = Some(Region::AR);
-const MON_9: i64 = 1_894_017_600; // 2030-01-07T12:00Z = Monday 09:00 in Buenos Aires
-const OFFSET: i32 = -10_800;
+pub(super) const AR: Option<Region> = Some(Region::AR);
+pub(super) const MON_9: i64 = 1_894_017_600; // 2030-01-07T12:00Z = Monday 09:00 in Buenos Aires
+pub(super) const OFFSET: i32 = -10_800;
 
-fn say(flow: &Flow, state: &mut State, text: &str) -> Progress {
+pub(super) fn say(flow: &Flow, state: &mut State, text: &str) -> Progress {
     let input = Input::Message {
         text: text.into(),
         reply_id: None,
@@ -19,11 +19,11 @@ fn say(flow: &Flow, state: &mut State, text: &str) -> Progress {
     step(flow, state, input, AR)
 }
 
-fn reply(flow: &Flow, state: &mut State, r: Reply) -> Progress {
+pub(super) fn reply(flow: &Flow, state: &mut State, r: Reply) -> Progress {
     step(flow, state, Input::Reply(r), AR)
 }
 
-fn item(id: &str, title: &str) -> Item {
+pub(super) fn item(id: &str, title: &str) -> Item {
     Item {
         id: id.into(),
         title: title.into(),
@@ -32,7 +32,7 @@ fn item(id: &str, title: &str) -> Item {
     }
 }
 
-fn slots(starts: &[i64], later: bool) -> Reply {
+pub(super) fn slots(starts: &[i64], later: bool) -> Reply {
     Reply::Slots {
         slots: starts
             .iter()
@@ -45,10 +45,11 @@ fn slots(starts: &[i64], later: bool) -> Reply {
             .collect(),
         has_earlier: false,
         has_later: later,
+        missed: false,
     }
 }
 
-fn texts(p: &Progress) -> Vec<String> {
+pub(super) fn texts(p: &Progress) -> Vec<String> {
     p.outputs
         .iter()
         .map(|o| match o {
@@ -59,7 +60,7 @@ fn texts(p: &Progress) -> Vec<String> {
         .collect()
 }
 
-fn options(p: &Progress) -> Vec<String> {
+pub(super) fn options(p: &Progress) -> Vec<String> {
     match p.outputs.last() {
         Some(Output::Choose(q)) => q.options().map(|c| c.title.clone()).collect(),
         _ => vec![],
@@ -67,7 +68,7 @@ fn options(p: &Progress) -> Vec<String> {
 }
 
 /// Walks the Spanish flow to the slot list for the only service, any professional.
-fn to_slots(flow: &Flow, state: &mut State) -> Progress {
+pub(super) fn to_slots(flow: &Flow, state: &mut State) -> Progress {
     say(flow, state, "hola");
     let p = say(flow, state, "1");
     assert_eq!(p.need, Some(Request::Services));
@@ -268,19 +269,16 @@ fn with_any_professional_a_taken_slot_is_followed_by_every_calendars_slots_again
 }
 
 #[test]
-fn menu_cancel_and_agent_work_at_any_question_and_let_go_of_the_hold() {
+fn menu_and_exit_let_go_of_the_hold_cancelar_names_a_task_and_a_handoff_keeps_the_slot() {
     let flow = default_flow("es");
     let mut state = State::default();
-    to_slots(&flow, &mut state);
-    reply(&flow, &mut state, slots(&[MON_9], false));
-    say(&flow, &mut state, "1");
-    reply(
-        &flow,
-        &mut state,
-        Reply::Held {
-            hold: "bkg_h".into(),
-        },
-    );
+    let hold = |state: &mut State, id: &str| {
+        to_slots(&flow, state);
+        reply(&flow, state, slots(&[MON_9], false));
+        say(&flow, state, "1");
+        reply(&flow, state, Reply::Held { hold: id.into() });
+    };
+    hold(&mut state, "bkg_h");
     let p = say(&flow, &mut state, "Menú");
     assert_eq!(p.release.as_deref(), Some("bkg_h"));
     assert_eq!(
@@ -288,13 +286,28 @@ fn menu_cancel_and_agent_work_at_any_question_and_let_go_of_the_hold() {
         ["Sacar un turno", "Mis turnos", "Hablar con alguien"]
     );
     let p = say(&flow, &mut state, "CANCELAR");
+    assert_eq!(
+        texts(&p),
+        ["¿Cuál es tu número de celular?"],
+        "to the bookings to cancel"
+    );
+    assert_eq!(state.vars["action"], "cancel");
+    let p = say(&flow, &mut state, "salir");
     assert_eq!(texts(&p), [flow.messages.canceled.as_str()]);
     assert_eq!(state.at, None);
-    say(&flow, &mut state, "hola");
+
+    hold(&mut state, "bkg_k");
     let p = say(&flow, &mut state, "agente");
     assert!(p.handoff && state.handoff);
+    assert_eq!(
+        p.release, None,
+        "the staff who take over find the slot still held"
+    );
+    assert_eq!(state.vars["held"], "bkg_k");
     let p = say(&flow, &mut state, "¿hola?");
-    assert!(p.outputs.is_empty(), "the bot is silent after a handoff");
+    assert_eq!(texts(&p), [flow.messages.waiting.as_deref().unwrap()]);
+    let p = say(&flow, &mut state, "¿hay alguien?");
+    assert!(p.outputs.is_empty(), "told once, then left to the staff");
 }
 
 #[test]

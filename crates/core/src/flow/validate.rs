@@ -113,6 +113,35 @@ fn check(flow: &Flow, problems: &mut Vec<Problem>) {
     for (name, text) in texts {
         check_text(&format!("messages.{name}"), text, &mut bad);
     }
+    let m = &flow.messages;
+    for (name, text) in [
+        ("media", &m.media),
+        ("waiting", &m.waiting),
+        ("welcome_back", &m.welcome_back),
+        ("stale", &m.stale),
+        ("wish_missed", &m.wish_missed),
+    ] {
+        if let Some(text) = text {
+            check_text(&format!("messages.{name}"), text, &mut bad);
+        }
+    }
+    for (i, intent) in flow.commands.intents.iter().enumerate() {
+        let at = format!("commands.intents[{i}]");
+        if !exists(&intent.next) {
+            bad(format!("{at}.next"), "names no step");
+        }
+        if intent.words.iter().all(|w| w.trim().is_empty()) {
+            bad(format!("{at}.words"), "needs at least one word");
+        }
+        for var in intent.set.keys() {
+            if !vars::is_name(var) {
+                bad(
+                    format!("{at}.set.{var}"),
+                    "must be a variable name like action",
+                );
+            }
+        }
+    }
     for (code, text) in &flow.messages.errors {
         check_text(&format!("messages.errors.{code}"), text, &mut bad);
     }

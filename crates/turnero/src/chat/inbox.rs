@@ -39,6 +39,11 @@ pub struct Inbound {
     pub about: About,
 }
 
+/// Kinds of message a person sends that carry no text of their own (WhatsApp's names).
+const MEDIA_KINDS: &[&str] = &[
+    "image", "audio", "voice", "video", "sticker", "document", "location", "contacts",
+];
+
 /// Channel details of a sender that events carry (WhatsApp's today).
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct About {
@@ -80,7 +85,10 @@ struct ReceivedMessage<'a> {
 /// it says something the bot can read, the conversation and the inbox row. Answers the
 /// conversation to answer, if any; the caller commits, then asks the bot to answer it.
 pub async fn receive_in(tx: &mut Tx, m: &Inbound, now: i64) -> Result<Option<String>> {
-    let for_bot = m.text.is_some() || m.reply_id.is_some();
+    // Media without a caption reaches the bot as an empty text: it answers that it reads
+    // text, and asks its question again (a reaction or a system notice gets no answer).
+    let for_bot =
+        m.text.is_some() || m.reply_id.is_some() || MEDIA_KINDS.contains(&m.kind.as_str());
     let (conversation, linked) = if for_bot {
         let (id, linked) = touch_in(tx, &m.tenant, m.channel, &m.contact, now).await?;
         push(

@@ -39,6 +39,10 @@ struct Handoff<'a> {
     contact_id: &'a str,
     customer_id: Option<&'a str>,
     step: Option<&'a str>,
+    /// The hold on the slot the person had picked, kept for the staff who take over, and
+    /// that slot as the person read it.
+    hold_id: Option<&'a str>,
+    held_slot: Option<&'a str>,
 }
 
 /// Answers every waiting message of a conversation, in order, then sends the replies.
@@ -166,6 +170,8 @@ async fn turn(chat: &Chat, id: &str, msg: &Pending) -> Result<()> {
                 contact_id: c.channel.public_contact(&c.contact),
                 customer_id,
                 step: c.state.at.as_deref(),
+                hold_id: c.state.vars.get("held").map(String::as_str),
+                held_slot: c.state.vars.get("held_slot").map(String::as_str),
             };
             events::push(
                 &mut batch,

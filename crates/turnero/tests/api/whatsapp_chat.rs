@@ -79,8 +79,14 @@ async fn a_patient_books_then_cancels_and_reschedules_over_whatsapp(app: &TestAp
     let booking_ids = option_ids(&mine[0]);
     assert_eq!(booking_ids.len(), 1, "{mine:?}");
     let manage = p.picks_row(&booking_ids[0]).await;
-    assert_eq!(button_ids(&manage[0]), ["confirm", "cancel", "reschedule"]);
-    p.presses("cancel").await;
+    let b = &booking_ids[0];
+    let about_it = ["confirm", "cancel", "reschedule"].map(|a| format!("{a}@{b}"));
+    assert_eq!(
+        button_ids(&manage[0]),
+        about_it,
+        "each option says which booking"
+    );
+    p.presses(&about_it[1]).await;
     let canceled = p.says("sí").await;
     assert!(
         body_text(&canceled[0]).starts_with("Cancelé tu turno"),

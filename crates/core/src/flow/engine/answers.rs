@@ -4,11 +4,13 @@
 
 use std::collections::BTreeMap;
 
-use super::{choices, option_next, Run};
+use super::{choice, choices, option_next, Run, WISH_VAR};
 use crate::chat::{fold, Choice, Output};
-use crate::flow::model::{Step, Validator};
+use crate::flow::model::{Intent, Step, Validator};
 use crate::flow::protocol::Request;
 use crate::phone::{Region, E164};
+use crate::said;
+use crate::wish::{self, Wish};
 
 /// Words (`flow.commands`) that mean the same at any point of a conversation, so they are
 /// checked before a typed answer.
@@ -19,19 +21,69 @@ enum Command {
 }
 
 impl Run<'_> {
+    /// In order: a tap on an option (or one on an older message), a typed option, yes or no,
+    /// a command, a task named in the person's words, a greeting, a time to book at, and
+    /// last the question's own answer.
     pub(super) fn message(&mut self, text: &str, reply_id: Option<&str>) {
+        if text.trim().is_empty() && reply_id.is_none() {
+            // An image, a voice note, a sticker…: the bot reads text.
+            self.say_builtin("media");
+            return match self.current() {
+                Some((_, step)) => {
+                    let step = step.clone();
+                    self.ask_again(&step)
+                }
+                None => self.enter(&self.flow.start.clone()),
+            };
+        }
         let Some((at, step)) = self.current() else {
+            // A new run: a task or a time named in the first message starts it at once.
+            if let Some((intent, wish)) = self.intent_in(text, true) {
+                return self.follow(intent, wish);
+            }
             return self.enter(&self.flow.start.clone());
         };
         let (at, step) = (at.to_string(), step.clone());
-        let picked = self.state.question.as_ref().and_then(|q| {
-            reply_id
-                .and_then(|id| q.options().find(|c| c.id == id))
-                .or_else(|| q.answer(text))
-                .cloned()
-        });
-        if let Some(choice) = picked {
+        if let Some(id) = reply_id {
+            let tapped = self
+                .state
+                .question
+                .as_ref()
+                .and_then(|q| q.options().find(|c| c.id == id).cloned());
+            if let Some(choice) = tapped {
+                return self.chosen(&at, &step, choice);
+            }
+            // A tap on an older message: a slot says which slot it is and is taken as
+            // such; any other option is out of date.
+            if let Step::OfferSlots {
+                page_size,
+                hold_minutes,
+                ..
+            } = step
+            {
+                if id.starts_with("slot:") {
+                    self.state.question = None;
+                    return self.slot_chosen(id, page_size, hold_minutes);
+                }
+            }
+            if self.state.question.is_some() {
+                self.say_builtin("stale");
+                return self.ask_again(&step);
+            }
+        }
+        let typed = self
+            .state
+            .question
+            .as_ref()
+            .and_then(|q| q.answer(text).cloned());
+        if let Some(choice) = typed {
             return self.chosen(&at, &step, choice);
+        }
+        if let Step::Confirm { .. } = step {
+            if let Some(yes) = said::yes_or_no(text) {
+                let id = if yes { "yes" } else { "no" };
+                return self.chosen(&at, &step, choice(id, id));
+            }
         }
         if let Some(command) = self.command(text) {
             return self.obey(command);
@@ -48,6 +100,41 @@ impl Run<'_> {
                 .map(|q| (q.validator, format!("fields.{}", q.key))),
             _ => None,
         };
+        // At a slot list, a time ("mejor el jueves a las 10") asks for the slots near it.
+        if let Step::OfferSlots { page_size, .. } = step {
+            if let Some(wish) = wish::read(text, &self.flow.language) {
+                self.state.question = None;
+                let r = self.slots(None, None, page_size, Some(wish));
+                return self.need(r);
+            }
+        }
+        // Free text ("motivo de la consulta") is the person's answer, whatever its words.
+        if !matches!(free, Some((Validator::Text, _))) {
+            // A time alone ("el martes") means booking only where no free answer is
+            // expected: "Domingo" may be a name.
+            if let Some((intent, wish)) = self.intent_in(text, free.is_none()) {
+                // "Quiero cancelar" at a question that offers to cancel: that option.
+                if let Step::Ask {
+                    save_to, options, ..
+                } = &step
+                {
+                    let option = intent.set.get(save_to).and_then(|want| {
+                        let q = self.state.question.as_ref()?;
+                        q.options()
+                            .find(|c| c.id.split('@').next() == Some(want))
+                            .cloned()
+                    });
+                    if let (Some(c), true) = (option, !options.is_empty()) {
+                        return self.chosen(&at, &step, c);
+                    }
+                }
+                return self.follow(intent, wish);
+            }
+        }
+        if said::is_greeting(text) {
+            self.say_builtin("welcome_back");
+            return self.ask_again(&step);
+        }
         if let Some((validator, var)) = free {
             if let Some(value) = read_answer(validator, text, self.region) {
                 return self.answered(&at, &step, var, value);
@@ -55,6 +142,44 @@ impl Run<'_> {
         }
         self.say(&self.flow.messages.retry.clone());
         self.ask_again(&step);
+    }
+
+    /// The task the person names (`commands.intents`, whole words anywhere in the text)
+    /// and the time they said with it; with `time_alone`, a time said on its own names the
+    /// booking task.
+    fn intent_in(&self, text: &str, time_alone: bool) -> Option<(Intent, Option<Wish>)> {
+        let said = fold(text);
+        let words: Vec<&str> = said
+            .split(|c: char| !c.is_alphanumeric())
+            .filter(|w| !w.is_empty())
+            .collect();
+        let has = |phrase: &str| {
+            let folded = fold(phrase);
+            let p: Vec<&str> = folded.split(' ').collect();
+            words.windows(p.len()).any(|w| w == p.as_slice())
+        };
+        let lang = &self.flow.language;
+        let intents = &self.flow.commands.intents;
+        if let Some(i) = intents.iter().find(|i| i.words.iter().any(|w| has(w))) {
+            let wish = i.when.then(|| wish::read(text, lang)).flatten();
+            return Some((i.clone(), wish));
+        }
+        if !time_alone {
+            return None;
+        }
+        let wish = wish::read(text, lang)?;
+        let booking = intents.iter().find(|i| i.when)?;
+        Some((booking.clone(), Some(wish)))
+    }
+
+    /// Drops what was under way and starts the named task.
+    fn follow(&mut self, intent: Intent, wish: Option<Wish>) {
+        self.finish();
+        self.state.vars.extend(intent.set);
+        if let Some(w) = wish.and_then(|w| serde_json::to_string(&w).ok()) {
+            self.state.vars.insert(WISH_VAR.into(), w);
+        }
+        self.enter(&intent.next)
     }
 
     fn command(&self, text: &str) -> Option<Command> {
@@ -73,10 +198,15 @@ impl Run<'_> {
     }
 
     fn obey(&mut self, command: Command) {
-        self.finish();
         match command {
-            Command::Menu => self.enter(&self.flow.start.clone()),
-            Command::Cancel => self.say(&self.flow.messages.canceled.clone()),
+            Command::Menu => {
+                self.finish();
+                self.enter(&self.flow.start.clone())
+            }
+            Command::Cancel => {
+                self.finish();
+                self.say(&self.flow.messages.canceled.clone())
+            }
             Command::Agent => {
                 self.say(&self.flow.messages.handoff.clone());
                 self.hand_off();
@@ -140,6 +270,14 @@ impl Run<'_> {
 
     pub(super) fn chosen(&mut self, at: &str, step: &Step, c: Choice) {
         self.state.question = None;
+        // `cancel@bkg_…` (see `about_booking`): the option is `cancel`.
+        let c = match c.id.split_once('@') {
+            Some((id, _)) => Choice {
+                id: id.to_string(),
+                ..c
+            },
+            None => c,
+        };
         match step {
             Step::Ask {
                 save_to,
@@ -209,6 +347,7 @@ pub fn read_answer(v: Validator, text: &str, region: Option<Region>) -> Option<S
             let name = t.split_whitespace().collect::<Vec<_>>().join(" ");
             let letters = name.chars().filter(|c| c.is_alphabetic()).count();
             let ok = letters >= 2
+                && !said::is_small_talk(&name)
                 && name.chars().count() <= 80
                 && name
                     .chars()

@@ -23,6 +23,7 @@ use std::collections::BTreeMap;
 pub use super::protocol::{Input, Item, Progress, Reply, Request, SlotItem, State};
 pub use answers::read_answer;
 
+use super::labels;
 use super::model::{Flow, OptionDef, Step, Validator};
 use super::vars::render;
 use crate::chat::{Choice, Output, Question, Section};
@@ -30,6 +31,12 @@ use crate::phone::Region;
 
 /// Variables kept when a conversation ends: what is known about the customer.
 const KEPT_PREFIX: &str = "customer.";
+
+/// When the person asked to come (a `wish::Wish` as JSON), until slots are offered.
+const WISH_VAR: &str = "_wish";
+
+/// Set once the person waiting for the staff was told someone will answer.
+const WAITED_VAR: &str = "_waiting_told";
 
 /// Handles one input. `region` reads phones typed without a country code.
 pub fn step(flow: &Flow, state: &mut State, input: Input, region: Option<Region>) -> Progress {
@@ -40,11 +47,11 @@ pub fn step(flow: &Flow, state: &mut State, input: Input, region: Option<Region>
         p: Progress::default(),
         region,
     };
-    if !run.state.handoff {
-        match input {
-            Input::Message { text, reply_id } => run.message(&text, reply_id.as_deref()),
-            Input::Reply(reply) => run.reply(reply),
-        }
+    match input {
+        Input::Message { .. } if run.state.handoff => run.waiting(),
+        Input::Message { text, reply_id } => run.message(&text, reply_id.as_deref()),
+        Input::Reply(_) if run.state.handoff => {}
+        Input::Reply(reply) => run.reply(reply),
     }
     let mut p = run.p;
     for (k, v) in &state.vars {
@@ -90,9 +97,62 @@ impl Run<'_> {
             .map(|(k, v)| (k.as_str(), v))
     }
 
+    /// Hands the conversation to a person. The slot the person picked stays held for the
+    /// staff who take over (`held`, `held_slot`), not let go as ending a run does.
     fn hand_off(&mut self) {
+        let held = self.state.vars.remove("hold");
+        let slot = self.state.vars.get("slot_text").cloned();
+        self.finish();
+        if let Some(hold) = held {
+            self.state.vars.insert("held".into(), hold);
+            self.state
+                .vars
+                .insert("held_slot".into(), slot.unwrap_or_default());
+        }
         self.state.handoff = true;
         self.p.handoff = true;
+    }
+
+    /// A message while a person is to answer: acknowledged once, then left to them.
+    fn waiting(&mut self) {
+        if self.state.vars.contains_key(WAITED_VAR) {
+            return;
+        }
+        self.say_builtin("waiting");
+        self.state.vars.insert(WAITED_VAR.into(), "1".into());
+    }
+
+    /// A message a flow may leave out: its own text, else the built-in one.
+    fn say_builtin(&mut self, key: &str) {
+        let m = &self.flow.messages;
+        let own = match key {
+            "media" => &m.media,
+            "waiting" => &m.waiting,
+            "welcome_back" => &m.welcome_back,
+            "stale" => &m.stale,
+            "wish_missed" => &m.wish_missed,
+            _ => &None,
+        };
+        let text = own
+            .clone()
+            .unwrap_or_else(|| labels::builtin(&self.flow.language, key).to_string());
+        self.say(&text);
+    }
+
+    /// Options of a question about the booking the conversation selected carry its id
+    /// (`cancel@bkg_…`), so a tap on an older question about another booking is not taken
+    /// for this one.
+    fn about_booking(&self, options: Vec<Choice>) -> Vec<Choice> {
+        let Some(booking) = self.state.vars.get("booking").filter(|b| !b.is_empty()) else {
+            return options;
+        };
+        options
+            .into_iter()
+            .map(|c| Choice {
+                id: format!("{}@{booking}", c.id),
+                ..c
+            })
+            .collect()
     }
 
     /// Ends the conversation's current run; what is known about the customer stays.

@@ -4,6 +4,7 @@
 
 use std::collections::BTreeMap;
 
+use super::slots::SlotPage;
 use super::{choice, item_choice, Run};
 use crate::chat::Choice;
 use crate::flow::model::Step;
@@ -48,15 +49,24 @@ impl Run<'_> {
                     slots,
                     has_earlier,
                     has_later,
+                    missed,
                 },
-            ) => self.offer(&text, slots, has_earlier, has_later),
+            ) => self.offer(
+                &text,
+                SlotPage {
+                    slots,
+                    earlier: has_earlier,
+                    later: has_later,
+                    missed,
+                },
+            ),
             (Step::OfferSlots { .. }, Reply::Held { hold }) => {
                 self.state.vars.insert("hold".into(), hold);
                 self.after_offer()
             }
             (Step::OfferSlots { page_size, .. }, Reply::Taken) => {
                 self.say(&self.flow.messages.slot_taken.clone());
-                let r = self.slots(self.state.page.map(|p| p.0 - 1), None, page_size);
+                let r = self.slots(self.state.page.map(|p| p.0 - 1), None, page_size, None);
                 self.need(r)
             }
             (Step::Book { text, next }, Reply::Done(vars))
@@ -86,6 +96,14 @@ impl Run<'_> {
                     items.iter().map(|i| (i.id.as_str(), &i.vars)).collect();
                 let stash = serde_json::to_string(&vars).unwrap_or_default();
                 self.state.vars.insert("_items".into(), stash);
+                if items.len() == 1 && self.state.vars.contains_key("action") {
+                    // "Quiero cancelar" with one booking: that one, without asking which.
+                    let only = item_choice(items[0].clone());
+                    if let Some((at, step)) = self.current() {
+                        let (at, step) = (at.to_string(), step.clone());
+                        return self.chosen(&at, &step, only);
+                    }
+                }
                 let q = self.question(&text, items.into_iter().map(item_choice).collect());
                 self.ask(q)
             }

@@ -10,9 +10,25 @@ use crate::flow::labels;
 use crate::flow::model::Step;
 use crate::flow::protocol::{Request, SlotItem};
 use crate::flow::vars::render;
+use crate::wish::Wish;
+
+/// A page of slots as the agenda answered it.
+pub(super) struct SlotPage {
+    pub slots: Vec<SlotItem>,
+    pub earlier: bool,
+    pub later: bool,
+    /// Nothing was free when the person asked; these are the nearest.
+    pub missed: bool,
+}
 
 impl Run<'_> {
-    pub(super) fn slots(&self, after: Option<i64>, before: Option<i64>, count: u8) -> Request {
+    pub(super) fn slots(
+        &self,
+        after: Option<i64>,
+        before: Option<i64>,
+        count: u8,
+        wish: Option<Wish>,
+    ) -> Request {
         let calendar = Some(self.var("calendar")).filter(|c| !c.is_empty() && c != "any");
         Request::Slots {
             service: self.var("service"),
@@ -21,13 +37,23 @@ impl Run<'_> {
             before,
             count: usize::from(count),
             booking: self.state.vars.get("rescheduling").cloned(),
+            wish,
         }
     }
 
-    pub(super) fn offer(&mut self, text: &str, slots: Vec<SlotItem>, earlier: bool, later: bool) {
+    pub(super) fn offer(&mut self, text: &str, page: SlotPage) {
+        let SlotPage {
+            slots,
+            earlier,
+            later,
+            missed,
+        } = page;
         if slots.is_empty() && !earlier && !later {
             self.say(&self.flow.messages.no_slots.clone());
             return self.finish();
+        }
+        if missed {
+            self.say_builtin("wish_missed");
         }
         let lang = self.flow.language.clone();
         let any = self.var("calendar") == "any";
@@ -84,11 +110,11 @@ impl Run<'_> {
         let page = self.state.page;
         match id {
             "earlier" => {
-                let r = self.slots(None, page.map(|p| p.0), page_size);
+                let r = self.slots(None, page.map(|p| p.0), page_size, None);
                 return self.need(r);
             }
             "later" => {
-                let r = self.slots(page.map(|p| p.1), None, page_size);
+                let r = self.slots(page.map(|p| p.1), None, page_size, None);
                 return self.need(r);
             }
             _ => {}

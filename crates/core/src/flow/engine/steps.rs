@@ -2,7 +2,7 @@
 //! agenda) and the run goes on to the next step until one has to wait for the user or for
 //! the agenda's reply.
 
-use super::{choice, choices, Run, KEPT_PREFIX};
+use super::{choice, choices, option_next, Run, KEPT_PREFIX, WISH_VAR};
 use crate::flow::model::{BookingAction, Step, Validator};
 use crate::flow::protocol::Request;
 use crate::flow::vars::render;
@@ -50,15 +50,17 @@ impl Run<'_> {
                     options,
                     next,
                 } => {
-                    if self.state.vars.get(&save_to).is_some_and(|v| !v.is_empty()) {
-                        match next {
+                    if let Some(known) = self.state.vars.get(&save_to).filter(|v| !v.is_empty()) {
+                        // Known already (a phone from WhatsApp, an action the person named):
+                        // on as if answered.
+                        match option_next(&options, known).or(next) {
                             Some(n) => id = n,
                             None => return self.finish(),
                         }
                         continue;
                     }
                     if validator == Validator::Choice {
-                        let q = self.question(&text, choices(&options));
+                        let q = self.question(&text, self.about_booking(choices(&options)));
                         return self.ask(q);
                     }
                     return self.prompt(validator, &text);
@@ -74,11 +76,18 @@ impl Run<'_> {
                 }
                 Step::OfferSlots { page_size, .. } => {
                     self.state.offer_step = Some(id.clone());
-                    return self.need(self.slots(None, None, page_size));
+                    // The first page is the nearest to a time the person named, if any.
+                    let wish = self
+                        .state
+                        .vars
+                        .remove(WISH_VAR)
+                        .and_then(|w| serde_json::from_str(&w).ok());
+                    return self.need(self.slots(None, None, page_size, wish));
                 }
                 Step::Confirm { text, .. } => {
                     let m = &self.flow.messages;
                     let options = vec![choice("yes", &m.yes.clone()), choice("no", &m.no.clone())];
+                    let options = self.about_booking(options);
                     let q = self.question(&text, options);
                     return self.ask(q);
                 }
@@ -111,7 +120,6 @@ impl Run<'_> {
                 }
                 Step::Handoff { text } => {
                     self.say(&text);
-                    self.finish();
                     return self.hand_off();
                 }
             }

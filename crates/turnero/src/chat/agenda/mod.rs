@@ -82,7 +82,8 @@ pub async fn perform(cx: &Ctx<'_>, request: Request) -> Result<Reply> {
             before,
             count,
             booking,
-        } => slots(cx, &service, calendar, after, before, count, booking).await,
+            wish,
+        } => slots(cx, &service, calendar, after, before, count, booking, wish).await,
         Request::Hold {
             calendar,
             service,

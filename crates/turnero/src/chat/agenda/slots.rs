@@ -6,6 +6,7 @@ use turnero_core::capacity::Interval;
 use turnero_core::flow::engine::SlotItem;
 use turnero_core::flow::Reply;
 use turnero_core::ids::{BookingId, CalendarId, ServiceId};
+use turnero_core::wish::Wish;
 
 use super::{parse_id, Ctx};
 use crate::agenda::calendars::{self, Calendar};
@@ -37,6 +38,7 @@ pub(super) async fn slots(
     before: Option<i64>,
     count: usize,
     booking: Option<String>,
+    wish: Option<Wish>,
 ) -> Result<Reply> {
     let service_id = parse_id(service, ServiceId::parse)?;
     let moving = booking
@@ -74,6 +76,9 @@ pub(super) async fn slots(
     // Stable: at a start several calendars share, the first calendar (by id) keeps it.
     all.sort_by_key(|s| s.start);
     all.dedup_by_key(|s| s.start);
+    if let Some(wish) = wish {
+        return Ok(nearest(all, &wish, cx.now, count));
+    }
     let (from, to) = match (after, before) {
         (_, Some(b)) => {
             let end = all.partition_point(|s| s.start < b);
@@ -85,9 +90,79 @@ pub(super) async fn slots(
         }
         (None, None) => (0, count.min(all.len())),
     };
-    Ok(Reply::Slots {
+    Ok(page(&all, from, to, false))
+}
+
+fn page(all: &[SlotItem], from: usize, to: usize, missed: bool) -> Reply {
+    Reply::Slots {
         has_earlier: from > 0,
         has_later: to < all.len(),
         slots: all[from..to].to_vec(),
-    })
+        missed,
+    }
+}
+
+/// The slot's local day and time, in its calendar's offset.
+fn local(s: &SlotItem) -> Option<jiff::civil::DateTime> {
+    let offset = jiff::tz::Offset::from_seconds(s.offset_seconds).ok()?;
+    let at = jiff::Timestamp::from_second(s.start).ok()?;
+    Some(offset.to_datetime(at))
+}
+
+/// The page nearest to when the person asked: the first free slots inside the wished days
+/// and hours (around the hour they named, if any); if none is free there, the first ones
+/// after it, said as missed.
+fn nearest(all: Vec<SlotItem>, wish: &Wish, now: i64, count: usize) -> Reply {
+    let Some(first) = all.first() else {
+        return page(&all, 0, 0, false);
+    };
+    // Today where the calendars are (the first slot's offset stands for them).
+    let today = jiff::tz::Offset::from_seconds(first.offset_seconds)
+        .ok()
+        .zip(jiff::Timestamp::from_second(now).ok())
+        .map(|(o, t)| o.to_datetime(t).date())
+        .unwrap_or_default();
+    let w = wish.window(today);
+    let inside: Vec<usize> = (0..all.len())
+        .filter(|&i| {
+            local(&all[i]).is_some_and(|dt| {
+                (w.first..=w.last).contains(&dt.date()) && (w.from..w.until).contains(&dt.time())
+            })
+        })
+        .collect();
+    let Some(&first_inside) = inside.first() else {
+        // Nothing free then: from the first slot after the wished window's start.
+        let from = all.partition_point(|s| local(s).is_some_and(|dt| dt.date() < w.first));
+        let from = from.min(all.len().saturating_sub(count));
+        return page(&all, from, (from + count).min(all.len()), true);
+    };
+    let Some(near) = w.near else {
+        return page(
+            &all,
+            first_inside,
+            (first_inside + count).min(all.len()),
+            false,
+        );
+    };
+    // Around the named hour on the first wished day that has room: the closest `count`,
+    // shown in order (a run of consecutive slots, so earlier / later still page).
+    let day = local(&all[first_inside]).map(|dt| dt.date());
+    let same_day: Vec<usize> = inside
+        .into_iter()
+        .filter(|&i| local(&all[i]).map(|dt| dt.date()) == day)
+        .collect();
+    let of_day = |t: jiff::civil::Time| i64::from(t.hour()) * 3600 + i64::from(t.minute()) * 60;
+    let distance = |i: usize| {
+        local(&all[i])
+            .map(|dt| (of_day(dt.time()) - of_day(near)).abs())
+            .unwrap_or(i64::MAX)
+    };
+    let closest = same_day
+        .iter()
+        .copied()
+        .min_by_key(|&i| distance(i))
+        .unwrap_or(first_inside);
+    let from = closest.saturating_sub(count / 4).max(same_day[0]);
+    let to = (from + count).min(all.len());
+    page(&all, from, to, false)
 }
