@@ -232,7 +232,7 @@ async fn postgres_two_processes_answer_each_message_once_so_nobody_is_booked_twi
 
     let taken = "Ese horario se acaba de ocupar";
     let mut problems = Vec::new();
-    for p in 0..PEOPLE {
+    for (p, seen) in before.iter().enumerate() {
         let row = sqlx::query(
             "SELECT COUNT(*) FROM bookings b JOIN customers c ON c.id = b.customer_id \
              WHERE c.phone = $1 AND b.status = 'pending'",
@@ -242,7 +242,7 @@ async fn postgres_two_processes_answer_each_message_once_so_nobody_is_booked_twi
         .await
         .unwrap();
         let booked: i64 = row.get(0);
-        let after = &said_to(&graph, p)[before[p]..];
+        let after = &said_to(&graph, p)[*seen..];
         let told_taken = after.iter().any(|m| body_text(m).contains(taken));
         let told_done = after.iter().any(|m| body_text(m).starts_with("¡Listo!"));
         if booked != 1 || told_taken || !told_done {

@@ -16,6 +16,7 @@ mod flows;
 mod graph;
 mod isolation;
 mod patient;
+mod personas;
 mod processes;
 mod readme;
 mod receiver;

@@ -83,7 +83,18 @@ pub async fn perform(cx: &Ctx<'_>, request: Request) -> Result<Reply> {
             count,
             booking,
             wish,
-        } => slots(cx, &service, calendar, after, before, count, booking, wish).await,
+        } => {
+            let asked = slots::Asked {
+                service,
+                calendar,
+                after,
+                before,
+                count,
+                booking,
+                wish,
+            };
+            slots(cx, asked).await
+        }
         Request::Hold {
             calendar,
             service,

@@ -28,18 +28,31 @@ pub(super) async fn service_calendars(cx: &Ctx<'_>, service: &str) -> Result<Vec
         .collect())
 }
 
+/// What the flow asked for (`Request::Slots`).
+pub(super) struct Asked {
+    pub service: String,
+    pub calendar: Option<String>,
+    pub after: Option<i64>,
+    pub before: Option<i64>,
+    pub count: usize,
+    pub booking: Option<String>,
+    pub wish: Option<Wish>,
+}
+
 /// Free starts of one calendar, or of every calendar offering the service merged by start
-/// (the first calendar free at a start takes it), paged after or before an instant.
-pub(super) async fn slots(
-    cx: &Ctx<'_>,
-    service: &str,
-    calendar: Option<String>,
-    after: Option<i64>,
-    before: Option<i64>,
-    count: usize,
-    booking: Option<String>,
-    wish: Option<Wish>,
-) -> Result<Reply> {
+/// (the first calendar free at a start takes it), paged after or before an instant, or
+/// nearest to when the person asked.
+pub(super) async fn slots(cx: &Ctx<'_>, asked: Asked) -> Result<Reply> {
+    let Asked {
+        service,
+        calendar,
+        after,
+        before,
+        count,
+        booking,
+        wish,
+    } = asked;
+    let service = service.as_str();
     let service_id = parse_id(service, ServiceId::parse)?;
     let moving = booking
         .as_deref()
@@ -132,7 +145,8 @@ fn nearest(all: Vec<SlotItem>, wish: &Wish, now: i64, count: usize) -> Reply {
         .collect();
     let Some(&first_inside) = inside.first() else {
         // Nothing free then: from the first slot after the wished window's start.
-        let from = all.partition_point(|s| local(s).is_some_and(|dt| dt.date() < w.first));
+        let start = w.first.to_datetime(w.from);
+        let from = all.partition_point(|s| local(s).is_some_and(|dt| dt < start));
         let from = from.min(all.len().saturating_sub(count));
         return page(&all, from, (from + count).min(all.len()), true);
     };
