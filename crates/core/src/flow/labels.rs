@@ -78,6 +78,12 @@ pub fn builtin(language: &str, key: &str) -> &'static str {
         }
         ("en", "wish_missed") => "Nothing is free at that time; these are the nearest:",
         (_, "wish_missed") => "No tengo lugar en ese momento; estos son los horarios más cercanos:",
+        ("pt", "other_day") => "Outro dia",
+        ("en", "other_day") => "Another day",
+        (_, "other_day") => "Otro día",
+        ("pt", "which_day") => "Qual dia fica bom para você?",
+        ("en", "which_day") => "Which day suits you?",
+        (_, "which_day") => "¿Qué día te queda bien?",
         _ => "",
     }
 }

@@ -100,6 +100,11 @@ pub struct Messages {
     /// Nothing is free when the person asked; the nearest slots follow.
     #[serde(default)]
     pub wish_missed: Option<String>,
+    /// The slot list's option that lists the next days with room, and that list's question.
+    #[serde(default)]
+    pub other_day: Option<String>,
+    #[serde(default)]
+    pub which_day: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -61,6 +61,13 @@ pub enum Request {
         /// free slots nearest to it instead of the first ones.
         wish: Option<Wish>,
     },
+    /// The next days with a free slot (at most ten), as items `day:YYYY-MM-DD` titled
+    /// like a slot list's day ("jue 10/01"), for "another day".
+    Days {
+        service: String,
+        calendar: Option<String>,
+        booking: Option<String>,
+    },
     Hold {
         calendar: String,
         service: String,

@@ -146,7 +146,7 @@ fn a_whole_booking_holds_the_slot_asks_only_what_is_unknown_and_books_with_custo
         panic!("any professional asks every calendar: {:?}", p.need)
     };
     let p = reply(&flow, &mut state, slots(&[MON_9, MON_9 + 1800], true));
-    assert_eq!(options(&p), ["09:00", "09:30", "Más adelante"]);
+    assert_eq!(options(&p), ["09:00", "09:30", "Más adelante", "Otro día"]);
     let p = say(&flow, &mut state, "más adelante");
     assert!(matches!(p.need, Some(Request::Slots { after: Some(a), .. }) if a == MON_9 + 1800));
     reply(&flow, &mut state, slots(&[MON_9 + 86_400], false));
@@ -256,7 +256,7 @@ fn with_any_professional_a_taken_slot_is_followed_by_every_calendars_slots_again
         slots[1].calendar_name = "Dr. Paz".into();
     }
     let p = reply(&flow, &mut state, two);
-    assert_eq!(options(&p), ["09:00", "09:30"]);
+    assert_eq!(options(&p), ["09:00", "09:30", "Otro día"]);
     let p = say(&flow, &mut state, "2");
     assert!(matches!(&p.need, Some(Request::Hold { calendar, .. }) if calendar == "cal_b"));
     assert_eq!(state.vars["calendar_name"], "Dr. Paz");

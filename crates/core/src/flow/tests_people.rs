@@ -58,7 +58,7 @@ fn a_first_message_naming_a_day_and_part_of_it_asks_for_the_nearest_slots() {
     );
     // Typed at the list: another time.
     let p = reply(&flow, &mut state, slots(&[MON_9], true));
-    assert_eq!(options(&p).len(), 2);
+    assert_eq!(options(&p), ["09:00", "Más adelante", "Otro día"]);
     let p = say(&flow, &mut state, "mejor el jueves a las 10");
     assert!(
         matches!(&p.need, Some(Request::Slots { wish: Some(w), .. })
@@ -242,4 +242,93 @@ fn an_image_or_a_voice_note_gets_a_short_answer_and_the_question_again() {
     let p = say(&flow, &mut state, "");
     assert_eq!(texts(&p)[0], flow.messages.media.clone().unwrap());
     assert_eq!(options(&p).len(), 3, "the menu again");
+}
+
+#[test]
+fn another_day_lists_the_days_with_room_and_a_day_offers_its_slots() {
+    let flow = default_flow("pt");
+    let mut state = State::default();
+    say(&flow, &mut state, "oi");
+    say(&flow, &mut state, "1");
+    reply(
+        &flow,
+        &mut state,
+        Reply::Items(vec![item("svc_1", "Consulta")]),
+    );
+    reply(
+        &flow,
+        &mut state,
+        Reply::Items(vec![item("cal_a", "Dra. Ruiz")]),
+    );
+    let eight: Vec<i64> = (0..8).map(|i| MON_9 + i * 1800).collect();
+    let p = reply(&flow, &mut state, slots(&eight, true));
+    assert_eq!(
+        options(&p).len(),
+        10,
+        "eight slots, later, another day: {:?}",
+        options(&p)
+    );
+    let p = tap(&flow, &mut state, "other_day");
+    assert!(
+        matches!(&p.need, Some(Request::Days { service, calendar: Some(c), .. })
+            if service == "svc_1" && c == "cal_a"),
+        "{:?}",
+        p.need
+    );
+    let days = vec![
+        item("day:2030-01-07", "seg 07/01"),
+        item("day:2030-01-14", "seg 14/01"),
+    ];
+    let p = reply(&flow, &mut state, Reply::Items(days));
+    assert_eq!(texts(&p), ["Qual dia fica bom para você?"]);
+    let p = say(&flow, &mut state, "2");
+    let want = Wish {
+        day: Some(Day::Date {
+            month: 1,
+            day: 14,
+            year: Some(2030),
+        }),
+        ..Wish::default()
+    };
+    assert!(
+        matches!(&p.need, Some(Request::Slots { wish: Some(w), .. }) if *w == want),
+        "{:?}",
+        p.need
+    );
+}
+
+#[test]
+fn a_page_with_earlier_and_later_leaves_room_for_another_day_within_ten_rows() {
+    let flow = default_flow("en");
+    let mut state = State::default();
+    say(&flow, &mut state, "hi");
+    say(&flow, &mut state, "1");
+    reply(
+        &flow,
+        &mut state,
+        Reply::Items(vec![item("svc_1", "Checkup")]),
+    );
+    reply(
+        &flow,
+        &mut state,
+        Reply::Items(vec![item("cal_a", "Dr. Lee")]),
+    );
+    let eight: Vec<i64> = (0..8).map(|i| MON_9 + i * 1800).collect();
+    reply(&flow, &mut state, slots(&eight, true));
+    say(&flow, &mut state, "Later");
+    let mut next = slots(&eight.iter().map(|s| s + 86_400).collect::<Vec<_>>(), true);
+    if let Reply::Slots { has_earlier, .. } = &mut next {
+        *has_earlier = true;
+    }
+    let p = reply(&flow, &mut state, next);
+    let shown = options(&p);
+    assert_eq!(shown.len(), 10, "{shown:?}");
+    assert_eq!(&shown[7..], ["Earlier", "Later", "Another day"]);
+    // "Later" goes on from the last slot shown, not the one left out.
+    let p = say(&flow, &mut state, "Later");
+    assert!(
+        matches!(p.need, Some(Request::Slots { after: Some(a), .. }) if a == MON_9 + 86_400 + 6 * 1800),
+        "{:?}",
+        p.need
+    );
 }

@@ -120,6 +120,8 @@ fn check(flow: &Flow, problems: &mut Vec<Problem>) {
         ("welcome_back", &m.welcome_back),
         ("stale", &m.stale),
         ("wish_missed", &m.wish_missed),
+        ("other_day", &m.other_day),
+        ("which_day", &m.which_day),
     ] {
         if let Some(text) = text {
             check_text(&format!("messages.{name}"), text, &mut bad);

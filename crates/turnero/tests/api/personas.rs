@@ -327,7 +327,43 @@ async fn media_and_greetings_mid_question_get_a_short_answer_and_the_question_ag
     }
 }
 
+async fn another_day_lists_the_days_with_room_and_a_tapped_day_offers_its_slots(app: &TestApp) {
+    let (cal, svc) = app.clinic().await;
+    // Wednesday is fully booked (eight slots, capacity one).
+    for i in 0..8 {
+        let start = turnero_core::time::fmt_ts(TUESDAY_10 + 86_400 - 3600 + i * 1800);
+        let (status, b) = app
+            .book(&cal, &svc, &start, &format!("+54911555510{i:02}"))
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{b}");
+    }
+    let who = &PERSONAS[0];
+    let mut p = speaking(app, who).await;
+    p.says(who.hello).await;
+    let list = p.presses("book").await;
+    let rows = row_ids(list.last().unwrap());
+    assert_eq!(rows.last().unwrap(), "other_day");
+    let days = p.picks_row("other_day").await;
+    let ids = row_ids(days.last().unwrap());
+    assert_eq!(
+        &ids[..3],
+        ["day:2030-01-07", "day:2030-01-08", "day:2030-01-10"],
+        "today, Tuesday, then Thursday: Wednesday is full"
+    );
+    let thursday = p.picks_row(&ids[2]).await;
+    let rows = row_ids(thursday.last().unwrap());
+    let thursday_9 = TUESDAY_10 + 2 * 86_400 - 3600;
+    assert_eq!(start_of(&rows[0]), Some(thursday_9), "{rows:?}");
+    p.picks_row(&rows[0]).await;
+    p.says(who.name).await;
+    p.says(who.yes).await;
+    assert_eq!(pending_at(app, thursday_9).await, 1);
+    // hola, book, another day, the day, the slot, the name, yes.
+    assert!(p.sent <= 7, "{} messages", p.sent);
+}
+
 crate::on_both_backends!(
+    another_day_lists_the_days_with_room_and_a_tapped_day_offers_its_slots,
     media_and_greetings_mid_question_get_a_short_answer_and_the_question_again,
     a_new_patient_books_the_first_free_slot_by_tapping_in_five_messages,
     a_new_patient_who_writes_when_books_that_slot_in_at_most_five_messages,

@@ -124,6 +124,11 @@ impl Run<'_> {
 
     /// A message a flow may leave out: its own text, else the built-in one.
     fn say_builtin(&mut self, key: &str) {
+        let text = self.builtin(key);
+        self.say(&text);
+    }
+
+    fn builtin(&self, key: &str) -> String {
         let m = &self.flow.messages;
         let own = match key {
             "media" => &m.media,
@@ -131,12 +136,12 @@ impl Run<'_> {
             "welcome_back" => &m.welcome_back,
             "stale" => &m.stale,
             "wish_missed" => &m.wish_missed,
+            "other_day" => &m.other_day,
+            "which_day" => &m.which_day,
             _ => &None,
         };
-        let text = own
-            .clone()
-            .unwrap_or_else(|| labels::builtin(&self.flow.language, key).to_string());
-        self.say(&text);
+        own.clone()
+            .unwrap_or_else(|| labels::builtin(&self.flow.language, key).to_string())
     }
 
     /// Options of a question about the booking the conversation selected carry its id

@@ -60,6 +60,7 @@ impl Run<'_> {
                     missed,
                 },
             ),
+            (Step::OfferSlots { .. }, Reply::Items(days)) => self.offer_days(days),
             (Step::OfferSlots { .. }, Reply::Held { hold }) => {
                 self.state.vars.insert("hold".into(), hold);
                 self.after_offer()

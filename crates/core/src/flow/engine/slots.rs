@@ -4,13 +4,16 @@
 
 use std::collections::BTreeMap;
 
-use super::{choice, Run};
+use super::{choice, item_choice, Run};
 use crate::chat::{Choice, Question, Section};
 use crate::flow::labels;
 use crate::flow::model::Step;
-use crate::flow::protocol::{Request, SlotItem};
+use crate::flow::protocol::{Item, Request, SlotItem};
 use crate::flow::vars::render;
-use crate::wish::Wish;
+use crate::wish::{Day, Wish};
+
+/// Rows WhatsApp shows in one list.
+const MAX_ROWS: usize = 10;
 
 /// A page of slots as the agenda answered it.
 pub(super) struct SlotPage {
@@ -87,6 +90,17 @@ impl Run<'_> {
         if later {
             nav.push(choice("later", &m.later.clone()));
         }
+        nav.push(choice("other_day", &self.builtin("other_day")));
+        // WhatsApp shows ten rows: the last slots give way to the navigation.
+        let room = MAX_ROWS - nav.len();
+        let mut shown = 0;
+        for s in &mut sections {
+            let keep = s.options.len().min(room - shown);
+            s.options.truncate(keep);
+            shown += keep;
+        }
+        sections.retain(|s| !s.options.is_empty());
+        let slots = &slots[..shown.min(slots.len())];
         if !nav.is_empty() {
             sections.push(Section {
                 title: Some("···".into()),
@@ -117,7 +131,28 @@ impl Run<'_> {
                 let r = self.slots(page.map(|p| p.1), None, page_size, None);
                 return self.need(r);
             }
+            "other_day" => {
+                let calendar = Some(self.var("calendar")).filter(|c| !c.is_empty() && c != "any");
+                return self.need(Request::Days {
+                    service: self.var("service"),
+                    calendar,
+                    booking: self.state.vars.get("rescheduling").cloned(),
+                });
+            }
             _ => {}
+        }
+        if let Some(day) = id.strip_prefix("day:") {
+            // A day from "another day": its slots, as if the person had typed the date.
+            let wish = day.parse::<jiff::civil::Date>().ok().map(|d| Wish {
+                day: Some(Day::Date {
+                    month: d.month(),
+                    day: d.day(),
+                    year: Some(d.year()),
+                }),
+                ..Wish::default()
+            });
+            let r = self.slots(None, None, page_size, wish);
+            return self.need(r);
         }
         let mut parts = id.splitn(4, ':');
         let (Some("slot"), Some(calendar), Some(start), Some(offset)) =
@@ -160,6 +195,17 @@ impl Run<'_> {
             start,
             minutes: hold_minutes,
         })
+    }
+
+    /// The next days with room, to pick one from.
+    pub(super) fn offer_days(&mut self, days: Vec<Item>) {
+        if days.is_empty() {
+            self.say(&self.flow.messages.no_slots.clone());
+            return self.finish();
+        }
+        let text = self.builtin("which_day");
+        let q = self.question(&text, days.into_iter().map(item_choice).collect());
+        self.ask(q)
     }
 
     pub(super) fn after_offer(&mut self) {

@@ -95,6 +95,11 @@ pub async fn perform(cx: &Ctx<'_>, request: Request) -> Result<Reply> {
             };
             slots(cx, asked).await
         }
+        Request::Days {
+            service,
+            calendar,
+            booking,
+        } => slots::days(cx, &service, calendar, booking).await,
         Request::Hold {
             calendar,
             service,

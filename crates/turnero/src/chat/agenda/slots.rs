@@ -3,12 +3,13 @@
 //! offers the service.
 
 use turnero_core::capacity::Interval;
-use turnero_core::flow::engine::SlotItem;
+use turnero_core::flow::engine::{Item, SlotItem};
+use turnero_core::flow::labels;
 use turnero_core::flow::Reply;
 use turnero_core::ids::{BookingId, CalendarId, ServiceId};
 use turnero_core::wish::Wish;
 
-use super::{parse_id, Ctx};
+use super::{item, parse_id, Ctx};
 use crate::agenda::calendars::{self, Calendar};
 use crate::agenda::services;
 use crate::agenda::slots::SlotSearch;
@@ -52,7 +53,31 @@ pub(super) async fn slots(cx: &Ctx<'_>, asked: Asked) -> Result<Reply> {
         booking,
         wish,
     } = asked;
-    let service = service.as_str();
+    let all = free_slots(cx, &service, calendar, booking).await?;
+    if let Some(wish) = wish {
+        return Ok(nearest(all, &wish, cx.now, count));
+    }
+    let (from, to) = match (after, before) {
+        (_, Some(b)) => {
+            let end = all.partition_point(|s| s.start < b);
+            (end.saturating_sub(count), end)
+        }
+        (Some(a), None) => {
+            let begin = all.partition_point(|s| s.start <= a);
+            (begin, (begin + count).min(all.len()))
+        }
+        (None, None) => (0, count.min(all.len())),
+    };
+    Ok(page(&all, from, to, false))
+}
+
+/// Every free start within the search's reach, merged across calendars.
+async fn free_slots(
+    cx: &Ctx<'_>,
+    service: &str,
+    calendar: Option<String>,
+    booking: Option<String>,
+) -> Result<Vec<SlotItem>> {
     let service_id = parse_id(service, ServiceId::parse)?;
     let moving = booking
         .as_deref()
@@ -89,21 +114,37 @@ pub(super) async fn slots(cx: &Ctx<'_>, asked: Asked) -> Result<Reply> {
     // Stable: at a start several calendars share, the first calendar (by id) keeps it.
     all.sort_by_key(|s| s.start);
     all.dedup_by_key(|s| s.start);
-    if let Some(wish) = wish {
-        return Ok(nearest(all, &wish, cx.now, count));
+    Ok(all)
+}
+
+/// How many days "another day" lists (WhatsApp's ten rows).
+const DAYS_LISTED: usize = 10;
+
+/// The next days with a free slot, for "another day": `day:YYYY-MM-DD`, titled as a slot
+/// list titles its days.
+pub(super) async fn days(
+    cx: &Ctx<'_>,
+    service: &str,
+    calendar: Option<String>,
+    booking: Option<String>,
+) -> Result<Reply> {
+    let all = free_slots(cx, service, calendar, booking).await?;
+    let mut items: Vec<Item> = Vec::new();
+    for s in &all {
+        let Some(date) = local(s).map(|dt| dt.date()) else {
+            continue;
+        };
+        let id = format!("day:{date}");
+        if items.last().is_some_and(|i| i.id == id) {
+            continue;
+        }
+        if items.len() == DAYS_LISTED {
+            break;
+        }
+        let title = labels::day(cx.language, s.start, s.offset_seconds);
+        items.push(item(id, title, None, Default::default()));
     }
-    let (from, to) = match (after, before) {
-        (_, Some(b)) => {
-            let end = all.partition_point(|s| s.start < b);
-            (end.saturating_sub(count), end)
-        }
-        (Some(a), None) => {
-            let begin = all.partition_point(|s| s.start <= a);
-            (begin, (begin + count).min(all.len()))
-        }
-        (None, None) => (0, count.min(all.len())),
-    };
-    Ok(page(&all, from, to, false))
+    Ok(Reply::Items(items))
 }
 
 fn page(all: &[SlotItem], from: usize, to: usize, missed: bool) -> Reply {
