@@ -30,22 +30,24 @@ fn with_phone() -> State {
     state
 }
 
+/// From `first` (a first message that starts the booking, or "1" at the menu) to the slot
+/// request of the only service and calendar.
+fn to_one_calendars_slots(flow: &Flow, state: &mut State, first: &str) -> Progress {
+    let p = say(flow, state, first);
+    assert_eq!(
+        p.need,
+        Some(Request::Services),
+        "{first:?} leads to booking, no menu"
+    );
+    reply(flow, state, Reply::Items(vec![item("svc_1", "Consulta")]));
+    reply(flow, state, Reply::Items(vec![item("cal_a", "Dra. Ruiz")]))
+}
+
 #[test]
 fn a_first_message_naming_a_day_and_part_of_it_asks_for_the_nearest_slots() {
     let flow = default_flow("es");
     let mut state = State::default();
-    let p = say(&flow, &mut state, "quiero turno el martes a la tarde");
-    assert_eq!(p.need, Some(Request::Services), "no menu first");
-    reply(
-        &flow,
-        &mut state,
-        Reply::Items(vec![item("svc_1", "Consulta")]),
-    );
-    let p = reply(
-        &flow,
-        &mut state,
-        Reply::Items(vec![item("cal_a", "Dra. Ruiz")]),
-    );
+    let p = to_one_calendars_slots(&flow, &mut state, "quiero turno el martes a la tarde");
     let want = Wish {
         day: Some(Day::Weekday(1)),
         part: Some(Part::Afternoon),
@@ -72,17 +74,7 @@ fn a_first_message_naming_a_day_and_part_of_it_asks_for_the_nearest_slots() {
 fn a_time_nobody_has_free_is_said_before_the_nearest_slots() {
     let flow = default_flow("en");
     let mut state = State::default();
-    say(&flow, &mut state, "tomorrow at 10am");
-    reply(
-        &flow,
-        &mut state,
-        Reply::Items(vec![item("svc_1", "Checkup")]),
-    );
-    reply(
-        &flow,
-        &mut state,
-        Reply::Items(vec![item("cal_a", "Dr. Lee")]),
-    );
+    to_one_calendars_slots(&flow, &mut state, "tomorrow at 10am");
     let mut page = slots(&[MON_9], false);
     if let Reply::Slots { missed, .. } = &mut page {
         *missed = true;
@@ -249,17 +241,7 @@ fn another_day_lists_the_days_with_room_and_a_day_offers_its_slots() {
     let flow = default_flow("pt");
     let mut state = State::default();
     say(&flow, &mut state, "oi");
-    say(&flow, &mut state, "1");
-    reply(
-        &flow,
-        &mut state,
-        Reply::Items(vec![item("svc_1", "Consulta")]),
-    );
-    reply(
-        &flow,
-        &mut state,
-        Reply::Items(vec![item("cal_a", "Dra. Ruiz")]),
-    );
+    to_one_calendars_slots(&flow, &mut state, "1");
     let eight: Vec<i64> = (0..8).map(|i| MON_9 + i * 1800).collect();
     let p = reply(&flow, &mut state, slots(&eight, true));
     assert_eq!(
@@ -302,17 +284,7 @@ fn a_page_with_earlier_and_later_leaves_room_for_another_day_within_ten_rows() {
     let flow = default_flow("en");
     let mut state = State::default();
     say(&flow, &mut state, "hi");
-    say(&flow, &mut state, "1");
-    reply(
-        &flow,
-        &mut state,
-        Reply::Items(vec![item("svc_1", "Checkup")]),
-    );
-    reply(
-        &flow,
-        &mut state,
-        Reply::Items(vec![item("cal_a", "Dr. Lee")]),
-    );
+    to_one_calendars_slots(&flow, &mut state, "1");
     let eight: Vec<i64> = (0..8).map(|i| MON_9 + i * 1800).collect();
     reply(&flow, &mut state, slots(&eight, true));
     say(&flow, &mut state, "Later");

@@ -265,12 +265,14 @@ pub async fn transcript(
 /// takes milliseconds; the longest is bounded by the availability API's timeout).
 const CLAIM_SECS: i64 = 30;
 
-/// Claims the conversation for one process's turns: false when another process is
-/// answering it (its claim has not lapsed). Committed on its own, before any effect.
+/// Claims the conversation for one process's turns when it has a message waiting: false
+/// when none waits or another process is answering it (its claim has not lapsed).
+/// Committed on its own, before any effect.
 pub async fn claim(db: &Db, id: &str, owner: &str, now: i64) -> Result<bool> {
     let done = sqlx::query(
         "UPDATE conversations SET turn_owner = $1, turn_until = $2 \
-         WHERE id = $3 AND (turn_owner IS NULL OR turn_owner = $1 OR turn_until < $4)",
+         WHERE id = $3 AND (turn_owner IS NULL OR turn_owner = $1 OR turn_until < $4) \
+         AND EXISTS (SELECT 1 FROM chat_inbox WHERE conversation_id = $3 AND done_at IS NULL)",
     )
     .bind(owner)
     .bind(now + CLAIM_SECS)
@@ -281,7 +283,23 @@ pub async fn claim(db: &Db, id: &str, owner: &str, now: i64) -> Result<bool> {
     Ok(done.rows_affected() == 1)
 }
 
-/// Lets go of a claim this owner holds.
+/// Lets go of a claim this owner holds, unless a message came in meanwhile (then the owner
+/// keeps it and answers that too): in one statement, so a message is never left with nobody
+/// answering. Answers whether it let go.
+pub async fn unclaim_if_idle(db: &Db, id: &str, owner: &str) -> Result<bool> {
+    let done = sqlx::query(
+        "UPDATE conversations SET turn_owner = NULL, turn_until = NULL \
+         WHERE id = $1 AND turn_owner = $2 \
+         AND NOT EXISTS (SELECT 1 FROM chat_inbox WHERE conversation_id = $1 AND done_at IS NULL)",
+    )
+    .bind(id)
+    .bind(owner)
+    .execute(&db.write)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Lets go of a claim after a failed turn (the sweeper answers what is left).
 pub async fn unclaim(db: &Db, id: &str, owner: &str) -> Result<()> {
     sqlx::query(
         "UPDATE conversations SET turn_owner = NULL, turn_until = NULL \

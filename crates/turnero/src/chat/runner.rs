@@ -48,21 +48,24 @@ struct Handoff<'a> {
 /// Answers every waiting message of a conversation, in order, then sends the replies.
 ///
 /// One process at a time answers a conversation: it claims it in the database before a turn
-/// can change the agenda, and lets go after. A process that finds it claimed leaves its
-/// message to the owner, who looks for new messages again after letting go.
+/// can change the agenda, and lets go only when no message waits (one statement each), so a
+/// process that finds it claimed can leave its message to the owner.
 pub(super) async fn answer(chat: &Arc<Chat>, conversation: &str) -> Result<()> {
     let lock = chat.turn_lock(conversation);
     {
         let _turn = lock.lock().await;
         let owner = next_ulid().to_string();
-        while inbox::next_pending(&chat.db, conversation).await?.is_some() {
-            let now = chat.clock.now_secs();
-            if !conversations::claim(&chat.db, conversation, &owner, now).await? {
-                break; // another process is answering: it will see this message too
+        let now = chat.clock.now_secs();
+        if conversations::claim(&chat.db, conversation, &owner, now).await? {
+            loop {
+                if let Err(e) = answer_claimed(chat, conversation).await {
+                    conversations::unclaim(&chat.db, conversation, &owner).await?;
+                    return Err(e);
+                }
+                if conversations::unclaim_if_idle(&chat.db, conversation, &owner).await? {
+                    break;
+                }
             }
-            let answered = answer_claimed(chat, conversation).await;
-            conversations::unclaim(&chat.db, conversation, &owner).await?;
-            answered?;
         }
     }
     outbox::send_queued(chat, conversation).await

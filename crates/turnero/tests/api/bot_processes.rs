@@ -11,7 +11,7 @@ use sqlx::Row;
 
 use crate::common::{fresh_database, Backend};
 use crate::graph::{GraphApi, ACCESS_TOKEN, PHONE_NUMBER_ID};
-use crate::patient::{body_text, button_ids, inbound, row_ids, sign, APP_SECRET};
+use crate::patient::{body_text, button_ids, inbound, post_signed, row_ids, APP_SECRET};
 use crate::processes::{serve_with, tenant_create};
 
 const PEOPLE: usize = 20;
@@ -85,15 +85,7 @@ impl Clinic {
 }
 
 async fn post(hook: String, body: Vec<u8>) {
-    let resp = reqwest::Client::new()
-        .post(&hook)
-        .header("content-type", "application/json")
-        .header("x-hub-signature-256", sign(&body))
-        .body(body)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(resp.status(), StatusCode::OK);
+    post_signed(&hook, body).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

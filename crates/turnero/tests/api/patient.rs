@@ -48,6 +48,19 @@ pub fn sign(body: &[u8]) -> String {
     format!("sha256={}", hex::encode(mac.finalize().into_bytes()))
 }
 
+/// Posts a webhook body signed with the app secret, as Meta does; it must be taken.
+pub async fn post_signed(webhook: &str, body: Vec<u8>) {
+    let resp = reqwest::Client::new()
+        .post(webhook)
+        .header("content-type", "application/json")
+        .header("x-hub-signature-256", sign(&body))
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+}
+
 /// A recorded inbound payload with this person's number, a fresh id and `message` merged
 /// into its message.
 pub fn inbound(fixture_name: &str, wa_id: &str, id: usize, message: Value) -> Vec<u8> {
@@ -77,15 +90,7 @@ impl<'a> Patient<'a> {
     }
 
     pub async fn post(&mut self, body: Vec<u8>) {
-        let resp = reqwest::Client::new()
-            .post(&self.webhook)
-            .header("content-type", "application/json")
-            .header("x-hub-signature-256", sign(&body))
-            .body(body)
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(resp.status(), StatusCode::OK);
+        post_signed(&self.webhook, body).await
     }
 
     /// Sends and waits until the bot has answered and its replies reached the stand-in;

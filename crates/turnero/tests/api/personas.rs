@@ -100,6 +100,17 @@ async fn speaking<'a>(app: &'a TestApp, who: &Persona) -> Patient<'a> {
     p
 }
 
+/// Says the name and checks the bot then asks to confirm.
+async fn gives_name(p: &mut Patient<'_>, who: &Persona) {
+    let confirm = p.says(who.name).await;
+    assert_eq!(
+        button_ids(confirm.last().unwrap()),
+        ["yes", "no"],
+        "{}",
+        who.lang
+    );
+}
+
 fn last_text(replies: &[Value]) -> String {
     replies.last().map(body_text).unwrap_or_default()
 }
@@ -134,13 +145,7 @@ async fn a_new_patient_books_the_first_free_slot_by_tapping_in_five_messages(app
         let list = p.presses("book").await;
         let first = row_ids(list.last().unwrap())[0].clone();
         p.picks_row(&first).await;
-        let confirm = p.says(who.name).await;
-        assert_eq!(
-            button_ids(confirm.last().unwrap()),
-            ["yes", "no"],
-            "{}",
-            who.lang
-        );
+        gives_name(&mut p, who).await;
         let done = p.presses("yes").await;
         assert!(
             last_text(&done).starts_with(who.booked),
@@ -316,13 +321,7 @@ async fn media_and_greetings_mid_question_get_a_short_answer_and_the_question_ag
             "{}: a greeting is not a name",
             who.lang
         );
-        let confirm = p.says(who.name).await;
-        assert_eq!(
-            button_ids(confirm.last().unwrap()),
-            ["yes", "no"],
-            "{}",
-            who.lang
-        );
+        gives_name(&mut p, who).await;
         p.says(who.exit).await;
     }
 }

@@ -44,16 +44,9 @@ pub(super) struct Asked {
 /// (the first calendar free at a start takes it), paged after or before an instant, or
 /// nearest to when the person asked.
 pub(super) async fn slots(cx: &Ctx<'_>, asked: Asked) -> Result<Reply> {
-    let Asked {
-        service,
-        calendar,
-        after,
-        before,
-        count,
-        booking,
-        wish,
-    } = asked;
-    let all = free_slots(cx, &service, calendar, booking).await?;
+    let all = free_slots(cx, &asked.service, asked.calendar, asked.booking).await?;
+    let (after, before, count) = (asked.after, asked.before, asked.count);
+    let wish = asked.wish;
     if let Some(wish) = wish {
         return Ok(nearest(all, &wish, cx.now, count));
     }
