@@ -94,9 +94,11 @@ async fn turn(chat: &Chat, id: &str, msg: &Pending) -> Result<()> {
         let mut outputs = Vec::new();
         let mut changed = BTreeMap::new();
         let mut handed = false;
-        if !c.handoff {
+        // Also while handed off: the engine then only tells the person, once, that someone
+        // will answer.
+        {
             let tenant = tenants::get(&chat.db, &c.tenant).await?;
-            if c.state.at.is_none() {
+            if c.state.at.is_none() && !c.handoff {
                 // A new run: the flow version of today, what is known of the person.
                 c.flow_version = flows::current_version(&chat.db, &c.tenant).await?;
                 c.language = tenant.locale.clone();

@@ -180,7 +180,9 @@ async fn a_customer_on_file_is_greeted_by_name_not_asked_again_and_keeps_the_wha
     );
 }
 
-async fn after_a_handoff_the_bot_is_silent_until_released(app: &TestApp) {
+async fn after_a_handoff_the_bot_says_once_that_someone_will_answer_then_waits_to_be_released(
+    app: &TestApp,
+) {
     app.clinic().await;
     let rx = crate::receiver::Receiver::start().await;
     let (status, hook) = app
@@ -207,7 +209,13 @@ async fn after_a_handoff_the_bot_is_silent_until_released(app: &TestApp) {
         .contains("1. Sacar un turno"));
     let handed = p.says("agente").await;
     assert!(body_text(&handed[0]).contains("persona del equipo"));
-    assert!(p.says("¿hay alguien?").await.is_empty());
+    let waiting = p.says("¿hay alguien?").await;
+    assert_eq!(waiting.len(), 1, "one acknowledgement: {waiting:?}");
+    assert!(body_text(&waiting[0]).contains("alguien te va a responder"));
+    assert!(
+        p.says("¿hola?").await.is_empty(),
+        "then silence until a person answers"
+    );
     let (_, events) = app.get("/api/v1/events?type=conversation.handoff").await;
     let data = &events["data"][0]["data"];
     let id = data["conversation_id"].as_str().unwrap().to_string();
@@ -225,12 +233,14 @@ async fn after_a_handoff_the_bot_is_silent_until_released(app: &TestApp) {
         .iter()
         .map(|m| (m["from"].as_str().unwrap(), m["text"].as_str().unwrap()))
         .collect();
-    assert_eq!(lines.len(), 5, "{lines:?}");
+    assert_eq!(lines.len(), 7, "{lines:?}");
     assert_eq!(lines[0], ("user", "hola"));
     assert_eq!(lines[1].0, "bot");
     assert_eq!(lines[2], ("user", "agente"));
     assert!(lines[3].1.contains("persona del equipo"));
     assert_eq!(lines[4], ("user", "¿hay alguien?"));
+    assert_eq!(lines[5].0, "bot");
+    assert_eq!(lines[6], ("user", "¿hola?"));
     let other = app.new_tenant("Otra").await;
     let (status, _) = app
         .call_as(
@@ -480,7 +490,7 @@ async fn a_second_server_process_continues_the_conversation(backend: Backend) {
 
 crate::on_both_backends!(
     a_patient_books_then_cancels_and_reschedules_over_whatsapp,
-    after_a_handoff_the_bot_is_silent_until_released,
+    after_a_handoff_the_bot_says_once_that_someone_will_answer_then_waits_to_be_released,
     a_customer_on_file_is_greeted_by_name_not_asked_again_and_keeps_the_whatsapp_id,
     a_hold_that_expired_mid_conversation_still_books_when_the_slot_is_free_and_re_offers_when_not,
     outside_the_24_hour_window_only_an_approved_template_may_be_sent,
