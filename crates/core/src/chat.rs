@@ -125,6 +125,16 @@ pub fn fold(text: &str) -> String {
     plain.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
+/// Whether `phrase` (folded, one or more words) stands as consecutive whole words in
+/// `words` (already folded): "cancelar" in "quiero cancelar mi turno", not in "cancelarlo".
+pub fn has_phrase<W: AsRef<str>>(words: &[W], phrase: &str) -> bool {
+    let folded = fold(phrase);
+    let p: Vec<&str> = folded.split(' ').collect();
+    words
+        .windows(p.len())
+        .any(|win| win.iter().zip(&p).all(|(a, b)| a.as_ref() == *b))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

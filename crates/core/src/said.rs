@@ -1,11 +1,11 @@
 //! Short things people say that are not answers to the question on show: yes and no in
-//! their many forms, greetings, thanks. Matched on the folded text (lowercase, no accents).
+//! their many forms, greetings, thanks. Matched on the folded text (lowercase, no accents),
+//! so the lists are written without accents.
 
 use crate::chat::fold;
 
 const YES: &[&str] = &[
     "si",
-    "sí",
     "s",
     "yes",
     "y",
@@ -54,7 +54,6 @@ const NO: &[&str] = &[
     "nop",
     "nope",
     "nah",
-    "não",
     "nao",
     "👎",
     "❌",
@@ -76,7 +75,6 @@ const GREETINGS: &[&str] = &[
     "buenas noches",
     "oi",
     "ola",
-    "olá",
     "bom dia",
     "boa tarde",
     "boa noite",

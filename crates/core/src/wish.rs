@@ -8,7 +8,7 @@
 use jiff::civil::{Date, Time, Weekday};
 use serde::{Deserialize, Serialize};
 
-use crate::chat::fold;
+use crate::chat::{fold, has_phrase};
 
 /// A day as said: relative to today, a weekday, or a date.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -283,15 +283,10 @@ fn month_of(w: &str) -> Option<i8> {
 /// What the text says about when, or `None` when it says nothing about it. `language`
 /// only decides how `12/05` reads (month first in English).
 pub fn read(text: &str, language: &str) -> Option<Wish> {
-    let folded = fold(text);
     let w = words(text);
-    let has = |phrase: &str| {
-        let p: Vec<&str> = phrase.split(' ').collect();
-        w.windows(p.len())
-            .any(|win| win.iter().zip(&p).all(|(a, b)| a == b))
-    };
+    let has = |phrase: &str| has_phrase(&w, phrase);
     let mut wish = Wish {
-        asap: ASAP.iter().any(|p| has(p)) || folded.contains("lo antes posible"),
+        asap: ASAP.iter().any(|p| has(p)),
         ..Wish::default()
     };
     if has("pasado manana") || has("depois de amanha") || has("day after tomorrow") {

@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 
 use super::{choice, choices, option_next, Run, WISH_VAR};
-use crate::chat::{fold, Choice, Output};
+use crate::chat::{fold, has_phrase, Choice, Output};
 use crate::flow::model::{Intent, Step, Validator};
 use crate::flow::protocol::Request;
 use crate::phone::{Region, E164};
@@ -153,11 +153,7 @@ impl Run<'_> {
             .split(|c: char| !c.is_alphanumeric())
             .filter(|w| !w.is_empty())
             .collect();
-        let has = |phrase: &str| {
-            let folded = fold(phrase);
-            let p: Vec<&str> = folded.split(' ').collect();
-            words.windows(p.len()).any(|w| w == p.as_slice())
-        };
+        let has = |phrase: &str| has_phrase(&words, phrase);
         let lang = &self.flow.language;
         let intents = &self.flow.commands.intents;
         if let Some(i) = intents.iter().find(|i| i.words.iter().any(|w| has(w))) {
