@@ -80,7 +80,7 @@ pub async fn start(config: &Config, clock: Clock) -> anyhow::Result<Running> {
     let deliveries = hub.spawn();
     // Availability inputs per calendar, shared by every slot search of this process.
     let snapshots = Arc::new(SnapshotCache::default());
-    let senders = crate::channels::senders(&db, &outbound);
+    let senders = crate::channels::senders(&db, &outbound, &clock);
     let chat = Chat::new(
         db.clone(),
         clock.clone(),
@@ -95,6 +95,7 @@ pub async fn start(config: &Config, clock: Clock) -> anyhow::Result<Running> {
         hub.clone(),
         chat.clone(),
         snapshots,
+        config.public_url.clone(),
     );
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let server = tokio::spawn(async move {

@@ -39,6 +39,10 @@ pub struct Config {
     pub webhook_max_in_flight: u32,
     /// How often an idle process looks for due retries (milliseconds).
     pub webhook_poll_ms: u64,
+    /// The address vendors and people reach this server at (`https://turnos.example.com`),
+    /// for the URLs turnero registers or shows (Telegram's webhook, Meta's callback…).
+    /// Unset: taken from each request's `Host` (and `X-Forwarded-*` behind a proxy).
+    pub public_url: Option<String>,
 }
 
 impl Default for Config {
@@ -58,6 +62,7 @@ impl Default for Config {
             webhook_endpoint_concurrency: 16,
             webhook_max_in_flight: 16_384,
             webhook_poll_ms: 1_000,
+            public_url: None,
         }
     }
 }
@@ -87,6 +92,7 @@ impl Config {
                 "webhook_endpoint_concurrency",
                 "webhook_max_in_flight",
                 "webhook_poll_ms",
+                "public_url",
             ]))
             .merge(Env::raw().only(&["database_url"]));
         Ok(fig.extract()?)

@@ -17,7 +17,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::extract::{Auth, Json};
-use super::{public_base, AppState};
+use super::AppState;
 use crate::channels::whatsapp::inbound::{self, Receipt};
 use crate::channels::whatsapp::store::{
     self, Channel, ChannelDef, TemplateRef, DEFAULT_GRAPH_API_URL,
@@ -66,11 +66,11 @@ pub struct WhatsAppOut {
     pub updated_at: String,
 }
 
-fn out(c: Channel, headers: &HeaderMap) -> WhatsAppOut {
+fn out(c: Channel, base: &str) -> WhatsAppOut {
     WhatsAppOut {
         webhook_url: format!(
             "{}/channels/whatsapp/{}/webhook",
-            public_base(headers),
+            base,
             c.path_key
         ),
         phone_number_id: c.phone_number_id,
@@ -156,7 +156,7 @@ async fn put_whatsapp(
         templates: checked_templates(input.templates)?,
     };
     let saved = store::put(&s.db, &auth.tenant, def, s.clock.now_secs()).await?;
-    Ok(axum::Json(out(saved, &headers)))
+    Ok(axum::Json(out(saved, &s.public_base(&headers))))
 }
 
 #[utoipa::path(get, path = "/channels/whatsapp", tag = "channels",
@@ -169,7 +169,7 @@ async fn get_whatsapp(
     let found = store::get(&s.db, &auth.tenant)
         .await?
         .ok_or_else(|| Error::not_found("channel"))?;
-    Ok(axum::Json(out(found, &headers)))
+    Ok(axum::Json(out(found, &s.public_base(&headers))))
 }
 
 #[utoipa::path(delete, path = "/channels/whatsapp", tag = "channels", responses((status = 204)))]

@@ -14,7 +14,7 @@ use utoipa_axum::routes;
 use super::extract::{Auth, Json};
 use super::out::{self, ExternalRefOut};
 use super::parse::{body_id, path_id};
-use super::{public_base, AppState};
+use super::AppState;
 use crate::asisteclick::integration::{self, Integration, Target, Wanted};
 use crate::error::{Error, Result};
 use turnero_core::time::fmt_ts;
@@ -63,8 +63,8 @@ pub struct AsisteClickOut {
     pub updated_at: String,
 }
 
-fn out(i: Integration, headers: &HeaderMap) -> AsisteClickOut {
-    let base = format!("{}/compat/asisteclick/{}", public_base(headers), i.path_key);
+fn out(i: Integration, base: &str) -> AsisteClickOut {
+    let base = format!("{}/compat/asisteclick/{}", base, i.path_key);
     AsisteClickOut {
         availability_url: format!("{base}/availability"),
         callback_url: format!("{base}/callback"),
@@ -119,7 +119,7 @@ async fn put_asisteclick(
         });
     }
     let saved = integration::put(&s.db, &auth.tenant, token, wanted, s.clock.now_secs()).await?;
-    Ok(axum::Json(out(saved, &headers)))
+    Ok(axum::Json(out(saved, &s.public_base(&headers))))
 }
 
 #[utoipa::path(get, path = "/integrations/asisteclick", tag = "integrations",
@@ -132,7 +132,7 @@ async fn get_asisteclick(
     let found = integration::get(&s.db, &auth.tenant)
         .await?
         .ok_or_else(|| Error::not_found("integration"))?;
-    Ok(axum::Json(out(found, &headers)))
+    Ok(axum::Json(out(found, &s.public_base(&headers))))
 }
 
 #[utoipa::path(delete, path = "/integrations/asisteclick", tag = "integrations", responses((status = 204)))]

@@ -22,6 +22,7 @@ mod parse;
 mod services;
 mod slots;
 mod system;
+mod telegram;
 pub(crate) mod tenant;
 mod webchat;
 mod webhooks;
@@ -51,6 +52,19 @@ pub struct AppState {
     pub chat: Arc<crate::chat::Chat>,
     /// The slot search's cache (shared with the bot).
     pub snapshots: Arc<crate::agenda::snapshot::SnapshotCache>,
+    /// The configured public address (`public_url`), if any.
+    pub public_url: Option<Arc<str>>,
+}
+
+impl AppState {
+    /// The address clients reach this server at: the `public_url` setting, or else what the
+    /// request says (behind a proxy, set `X-Forwarded-Proto` and `X-Forwarded-Host`).
+    pub(crate) fn public_base(&self, headers: &axum::http::HeaderMap) -> String {
+        match &self.public_url {
+            Some(url) => url.trim_end_matches('/').to_string(),
+            None => request_base(headers),
+        }
+    }
 }
 
 #[derive(OpenApi)]
@@ -80,6 +94,7 @@ pub fn router(
     hub: Arc<crate::webhooks::Hub>,
     chat: Arc<crate::chat::Chat>,
     snapshots: Arc<crate::agenda::snapshot::SnapshotCache>,
+    public_url: Option<String>,
 ) -> Router {
     let (api, doc) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(tenant::routes())
@@ -94,6 +109,7 @@ pub fn router(
         .merge(integrations::routes())
         .merge(availability_api::routes())
         .merge(channels::routes())
+        .merge(telegram::routes())
         .merge(flows::routes())
         .merge(conversations::routes())
         .merge(webchat::routes())
@@ -109,12 +125,14 @@ pub fn router(
         hub,
         chat,
         snapshots,
+        public_url: public_url.map(Arc::from),
     };
     Router::new()
         .nest("/api/v1", api)
         .merge(system::routes())
         .merge(compat::routes())
         .merge(channels::webhook_routes())
+        .merge(telegram::webhook_routes())
         .merge(webchat::visitor_routes())
         // After routing, so the route template (not the raw path) labels the metrics and the
         // request's span.
@@ -131,9 +149,8 @@ pub fn router(
         .with_state(state)
 }
 
-/// The address clients reach this server at, from the request (behind a proxy, set
-/// `X-Forwarded-Proto` and `X-Forwarded-Host`).
-pub(crate) fn public_base(headers: &axum::http::HeaderMap) -> String {
+/// The address clients reach this server at, from the request.
+fn request_base(headers: &axum::http::HeaderMap) -> String {
     let h = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
     let host = h("x-forwarded-host")
         .or_else(|| h("host"))

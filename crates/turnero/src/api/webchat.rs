@@ -22,7 +22,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::extract::{Auth, Json};
-use super::{public_base, AppState};
+use super::AppState;
 use crate::agenda::tenants;
 use crate::channels::webchat;
 use crate::chat::{conversations, outbox, Channel};
@@ -62,8 +62,8 @@ pub struct WebChatOut {
     pub updated_at: String,
 }
 
-fn out(c: webchat::WebChat, tenant: &TenantId, headers: &HeaderMap) -> WebChatOut {
-    let chat_url = format!("{}/chat/{}", public_base(headers), tenant.as_str());
+fn out(c: webchat::WebChat, tenant: &TenantId, base: &str) -> WebChatOut {
+    let chat_url = format!("{}/chat/{}", base, tenant.as_str());
     WebChatOut {
         title: c.title,
         widget_url: format!("{chat_url}/widget.js"),
@@ -83,7 +83,7 @@ async fn put_webchat(
 ) -> Result<axum::Json<WebChatOut>> {
     let title = super::parse::text(&input.title, "title", 80)?;
     let saved = webchat::put(&s.db, &auth.tenant, &title, s.clock.now_secs()).await?;
-    Ok(axum::Json(out(saved, &auth.tenant, &headers)))
+    Ok(axum::Json(out(saved, &auth.tenant, &s.public_base(&headers))))
 }
 
 #[utoipa::path(get, path = "/channels/webchat", tag = "channels",
@@ -96,7 +96,7 @@ async fn get_webchat(
     let found = webchat::get(&s.db, &auth.tenant)
         .await?
         .ok_or_else(|| Error::not_found("channel"))?;
-    Ok(axum::Json(out(found, &auth.tenant, &headers)))
+    Ok(axum::Json(out(found, &auth.tenant, &s.public_base(&headers))))
 }
 
 #[utoipa::path(delete, path = "/channels/webchat", tag = "channels", responses((status = 204)))]

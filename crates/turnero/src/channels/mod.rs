@@ -2,9 +2,11 @@
 //! de-duplicates what its vendor sends and hands each message to the bot's inbox
 //! (`chat::inbox::receive_in`, one inbound type for all); an outbound sender
 //! (`chat::outbox::Sender`), registered in [`senders`], renders the bot's outputs within the
-//! channel's limits and sends them. WhatsApp Cloud API (`whatsapp`) and the web chat served
-//! by turnero (`webchat`, whose page reads its replies itself).
+//! channel's limits and sends them. WhatsApp Cloud API (`whatsapp`), a Telegram bot
+//! (`telegram`), and the web chat served by turnero (`webchat`, whose page reads its
+//! replies itself).
 
+pub mod telegram;
 pub mod webchat;
 pub mod whatsapp;
 
@@ -12,17 +14,26 @@ use std::sync::Arc;
 
 use crate::chat::outbox::Senders;
 use crate::chat::Channel;
+use crate::clock::Clock;
 use crate::db::Db;
 use crate::outbound::Outbound;
 
 /// The outbound half of every channel that pushes replies, for the bot's outbox.
-pub fn senders(db: &Db, outbound: &Outbound) -> Senders {
+pub fn senders(db: &Db, outbound: &Outbound, clock: &Clock) -> Senders {
     let mut senders = Senders::new();
     senders.insert(
         Channel::WhatsApp,
         Arc::new(whatsapp::send::WhatsAppSender {
             db: db.clone(),
             outbound: outbound.clone(),
+        }),
+    );
+    senders.insert(
+        Channel::Telegram,
+        Arc::new(telegram::send::TelegramSender {
+            db: db.clone(),
+            outbound: outbound.clone(),
+            clock: clock.clone(),
         }),
     );
     senders

@@ -14,36 +14,36 @@ pub enum Channel {
     WhatsApp,
     /// The web chat page: the contact is the hash of the visitor's session token.
     WebChat,
+    /// A Telegram bot: the contact is the private chat's id. Telegram never tells the
+    /// phone; a contact the person shares of themselves proves it for the conversation.
+    Telegram,
 }
 
 impl Channel {
-    pub const ALL: [Channel; 2] = [Channel::WhatsApp, Channel::WebChat];
+    pub const ALL: [Channel; 3] = [Channel::WhatsApp, Channel::WebChat, Channel::Telegram];
 
     pub fn as_str(self) -> &'static str {
         match self {
             Channel::WhatsApp => "whatsapp",
             Channel::WebChat => "webchat",
+            Channel::Telegram => "telegram",
         }
     }
 
-    /// The phone the channel proves the person has, if it proves one. A phone typed into a
-    /// conversation proves nothing: it never unlocks what the agenda knows about a customer.
+    /// The phone the contact itself proves, if it does (a WhatsApp number). A phone typed
+    /// into a conversation proves nothing: it never unlocks what the agenda knows about a
+    /// customer. (A Telegram conversation may prove one later: `Conversation::proven_phone`.)
     pub fn proven_phone(self, contact: &str) -> Option<E164> {
         match self {
             Channel::WhatsApp => E164::parse(&format!("+{contact}"), None).ok(),
-            Channel::WebChat => None,
+            Channel::WebChat | Channel::Telegram => None,
         }
-    }
-
-    /// Whether the channel proves a phone at all (so its bookings belong to that customer).
-    pub fn proves_phone(self) -> bool {
-        matches!(self, Channel::WhatsApp)
     }
 
     /// Whether replies are pushed to the person by a sender (queued until it has sent them)
     /// rather than read by the person's own page (sent once written).
     pub fn pushes_replies(self) -> bool {
-        matches!(self, Channel::WhatsApp)
+        matches!(self, Channel::WhatsApp | Channel::Telegram)
     }
 
     /// Whether messages outside the 24-hour window need an approved template (WhatsApp).
@@ -55,7 +55,7 @@ impl Channel {
     /// them (a number), `visitor` where it is a secret (a session token's hash).
     pub fn public_contact(self, contact: &str) -> &str {
         match self {
-            Channel::WhatsApp => contact,
+            Channel::WhatsApp | Channel::Telegram => contact,
             Channel::WebChat => "visitor",
         }
     }

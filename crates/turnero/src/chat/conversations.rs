@@ -3,6 +3,7 @@
 use sqlx::Row;
 use turnero_core::flow::State;
 use turnero_core::ids::{next_ulid, TenantId};
+use turnero_core::phone::E164;
 
 use super::Channel;
 use crate::db::{Db, Tx};
@@ -19,13 +20,15 @@ pub struct Conversation {
     pub state: State,
     pub handoff: bool,
     pub last_inbound_at: Option<i64>,
+    /// A phone the channel proved after the conversation began (see [`Conversation::proven_phone`]).
+    proven: Option<String>,
     pub revision: i64,
     pub created_at: i64,
     pub updated_at: i64,
 }
 
 const COLUMNS: &str = "id, tenant_id, channel, contact, customer_id, flow_version, language, \
-    state, handoff, last_inbound_at, revision, created_at, updated_at";
+    state, handoff, last_inbound_at, revision, created_at, updated_at, proven_phone";
 
 fn from_row(r: &sqlx::any::AnyRow) -> Result<Conversation> {
     Ok(Conversation {
@@ -45,17 +48,31 @@ fn from_row(r: &sqlx::any::AnyRow) -> Result<Conversation> {
         revision: r.get(10),
         created_at: r.get(11),
         updated_at: r.get(12),
+        proven: r.get(13),
     })
 }
 
+impl Conversation {
+    /// The phone the person proved: their WhatsApp number, or the contact they shared of
+    /// themselves on Telegram. Only this phone unlocks what the agenda knows about them.
+    pub fn proven_phone(&self) -> Option<E164> {
+        self.channel.proven_phone(&self.contact).or_else(|| {
+            self.proven
+                .as_deref()
+                .and_then(|p| E164::parse(p, None).ok())
+        })
+    }
+}
+
 /// The conversation with this person on this channel (and the customer it is linked to),
-/// created on first contact; records
-/// that they just wrote (the 24-hour window counts from here). Answers its id.
+/// created on first contact; records that they just wrote (the 24-hour window counts from
+/// here) and the phone this message proved, if it proved one. Answers its id.
 pub async fn touch_in(
     tx: &mut Tx,
     tenant: &TenantId,
     channel: Channel,
     contact: &str,
+    proven: Option<&E164>,
     now: i64,
 ) -> Result<(String, Option<String>)> {
     let id = format!("cnv_{}", next_ulid());
@@ -73,13 +90,15 @@ pub async fn touch_in(
     .execute(&mut **tx)
     .await?;
     let row = sqlx::query(
-        "UPDATE conversations SET last_inbound_at = $1 \
+        "UPDATE conversations SET last_inbound_at = $1, \
+         proven_phone = COALESCE($5, proven_phone) \
          WHERE tenant_id = $2 AND channel = $3 AND contact = $4 RETURNING id, customer_id",
     )
     .bind(now)
     .bind(tenant.as_str())
     .bind(channel.as_str())
     .bind(contact)
+    .bind(proven.map(|p| p.as_str().to_string()))
     .fetch_one(&mut **tx)
     .await?;
     Ok((row.get(0), row.get(1)))

@@ -7,6 +7,7 @@ use serde::Serialize;
 use sqlx::Row;
 use turnero_core::event;
 use turnero_core::ids::{next_ulid, TenantId};
+use turnero_core::phone::E164;
 
 use super::conversations::touch_in;
 use super::Channel;
@@ -35,6 +36,9 @@ pub struct Inbound {
     pub at: i64,
     /// The customer whose phone the channel proves, matched by the adapter.
     pub customer_id: Option<String>,
+    /// A phone this message proves for the conversation from now on (a Telegram contact the
+    /// person shared of themselves); the adapter has checked that it is theirs.
+    pub proven_phone: Option<E164>,
     /// What else the channel tells about the sender, passed on in the event.
     pub about: About,
 }
@@ -90,7 +94,14 @@ pub async fn receive_in(tx: &mut Tx, m: &Inbound, now: i64) -> Result<Option<Str
     let for_bot =
         m.text.is_some() || m.reply_id.is_some() || MEDIA_KINDS.contains(&m.kind.as_str());
     let (conversation, linked) = if for_bot {
-        let (id, linked) = touch_in(tx, &m.tenant, m.channel, &m.contact, now).await?;
+        let (id, linked) = touch_in(
+            tx,
+            &m.tenant,
+            m.channel,
+            &m.contact,
+            m.proven_phone.as_ref(),
+            now,
+        ).await?;
         push(
             tx,
             &m.tenant,
@@ -110,7 +121,8 @@ pub async fn receive_in(tx: &mut Tx, m: &Inbound, now: i64) -> Result<Option<Str
         contact_user_id: &m.about.contact_user_id,
         // A channel that proves the phone names the customer with that phone (or none); on
         // one that does not, only the conversation's own link to a customer counts.
-        customer_id: if m.channel.proves_phone() {
+        customer_id: if m.channel.proven_phone(&m.contact).is_some() || m.proven_phone.is_some()
+        {
             m.customer_id.clone()
         } else {
             linked
@@ -139,6 +151,30 @@ pub async fn receive_in(tx: &mut Tx, m: &Inbound, now: i64) -> Result<Option<Str
     )
     .await?;
     Ok(conversation)
+}
+
+/// Whether `seen_id` (a message's or an update's id) is new for the tenant's channel; marks
+/// it seen in the caller's transaction, with what it leads to, so a vendor's redelivery is
+/// recognised whatever process it reaches.
+pub async fn first_time_in(
+    tx: &mut Tx,
+    tenant: &TenantId,
+    channel: Channel,
+    seen_id: &str,
+    now: i64,
+) -> Result<bool> {
+    let fresh = sqlx::query(
+        "INSERT INTO inbound_seen (tenant_id, channel, external_id, seen_at) \
+         VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
+    )
+    .bind(tenant.as_str())
+    .bind(channel.as_str())
+    .bind(seen_id)
+    .bind(now)
+    .execute(&mut **tx)
+    .await?
+    .rows_affected();
+    Ok(fresh > 0)
 }
 
 /// Queues what the person said, to be answered by the runner.

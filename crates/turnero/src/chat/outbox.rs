@@ -12,7 +12,7 @@ use serde::Serialize;
 use sqlx::Row;
 use turnero_core::chat::Output;
 use turnero_core::event;
-use turnero_core::ids::{next_ulid, TenantId};
+use turnero_core::ids::next_ulid;
 
 use super::conversations::{self, Conversation};
 use super::{Channel, Chat};
@@ -26,17 +26,30 @@ pub enum Delivery {
     Sent(Vec<String>),
     /// Refused for good (a 4xx): kept as failed with the reason.
     Refused(String),
-    /// Try again later (a 5xx, 429, timeout, connection refused).
-    Later(String),
+    /// Try again later (a 5xx, 429, timeout, connection refused): after `retry_after`
+    /// seconds when the channel said how long, else once the send's lease runs out.
+    Later {
+        error: String,
+        retry_after: Option<i64>,
+    },
 }
 
-/// A channel's outbound half: renders an output within the channel's limits and sends it
-/// to one person. Registered per channel when the app starts (`channels::senders`).
+impl Delivery {
+    pub fn later(error: impl Into<String>) -> Self {
+        Delivery::Later {
+            error: error.into(),
+            retry_after: None,
+        }
+    }
+}
+
+/// A channel's outbound half: renders an output within the channel's limits (and the
+/// conversation's language) and sends it to the conversation's person. Registered per
+/// channel when the app starts (`channels::senders`).
 pub trait Sender: Send + Sync {
     fn send<'a>(
         &'a self,
-        tenant: &'a TenantId,
-        to: &'a str,
+        to: &'a Conversation,
         output: &'a Output,
     ) -> BoxFuture<'a, Result<Delivery>>;
 }
@@ -168,6 +181,22 @@ pub async fn written_after(
     Ok(rows.iter().map(|r| (r.get(0), r.get(1))).collect())
 }
 
+/// The conversation's last `limit` outputs, newest first: what a channel that cannot carry
+/// an option's whole id back looks the option up in.
+pub async fn recent(db: &crate::db::Db, conversation: &str, limit: i64) -> Result<Vec<Output>> {
+    let rows = sqlx::query(
+        "SELECT output FROM chat_outbox WHERE conversation_id = $1 ORDER BY id DESC LIMIT $2",
+    )
+    .bind(conversation)
+    .bind(limit)
+    .fetch_all(&db.read)
+    .await?;
+    Ok(rows
+        .iter()
+        .filter_map(|r| serde_json::from_str(&r.get::<String, _>(0)).ok())
+        .collect())
+}
+
 /// Sends a conversation's queued rows, oldest first; stops at the first that must be
 /// retried, so the person never reads replies out of order.
 pub(super) async fn send_queued(chat: &Chat, conversation: &str) -> Result<()> {
@@ -198,7 +227,7 @@ pub(super) async fn send_queued(chat: &Chat, conversation: &str) -> Result<()> {
             return Ok(()); // another process is on this conversation
         }
         let output: Output = serde_json::from_str(&output)?;
-        let delivery = sender.send(&c.tenant, &c.contact, &output).await?;
+        let delivery = sender.send(&c, &output).await?;
         let now = chat.clock.now_secs();
         match delivery {
             Delivery::Sent(wamids) => {
@@ -225,10 +254,13 @@ pub(super) async fn send_queued(chat: &Chat, conversation: &str) -> Result<()> {
                     .execute(&chat.db.write)
                     .await?;
             }
-            Delivery::Later(error) => {
+            Delivery::Later { error, retry_after } => {
                 tracing::warn!(message = id, channel = %c.channel, error, "a send will be retried");
-                sqlx::query("UPDATE chat_outbox SET error = $1 WHERE id = $2")
+                // The lease is what keeps the sweeper away: it ends when the channel asked.
+                let retry_at = now + retry_after.unwrap_or(SEND_LEASE_SECS).clamp(1, 3600);
+                sqlx::query("UPDATE chat_outbox SET error = $1, lease_until = $2 WHERE id = $3")
                     .bind(error)
+                    .bind(retry_at)
                     .bind(&id)
                     .execute(&chat.db.write)
                     .await?;

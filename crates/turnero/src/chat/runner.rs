@@ -117,7 +117,8 @@ async fn turn(chat: &Chat, id: &str, msg: &Pending) -> Result<()> {
                 db: &chat.db,
                 tenant: &c.tenant,
                 source: c.channel.as_str(),
-                verified_phone: c.channel.proves_phone(),
+                proven_phone: c.proven_phone(),
+                contact: &c.contact,
                 language: &flow.language,
                 now,
                 snapshots: &chat.snapshots,
@@ -198,10 +199,10 @@ async fn turn(chat: &Chat, id: &str, msg: &Pending) -> Result<()> {
     ))
 }
 
-/// What the agenda knows about a WhatsApp contact (its number is its phone), so the
-/// flow does not ask for it again.
+/// What the agenda knows about a person whose phone is proven (a WhatsApp number, a shared
+/// Telegram contact), so the flow does not ask for it again.
 async fn prefill(chat: &Chat, c: &mut Conversation) -> Result<()> {
-    let Some(phone) = c.channel.proven_phone(&c.contact) else {
+    let Some(phone) = c.proven_phone() else {
         return Ok(());
     };
     let vars = &mut c.state.vars;

@@ -182,7 +182,9 @@ impl Run<'_> {
         let said = fold(text);
         let is = |words: &[String]| words.iter().any(|w| fold(w) == said);
         let c = &self.flow.commands;
-        if is(&c.menu) {
+        // `/start` is what a chat app sends when a person opens (or restarts) a bot.
+        let restart = text.split_whitespace().next() == Some("/start");
+        if is(&c.menu) || restart {
             Some(Command::Menu)
         } else if is(&c.cancel) {
             Some(Command::Cancel)

@@ -88,6 +88,7 @@ pub async fn receive(
         at: now,
         // A visitor proves no phone: only the conversation's own link names a customer.
         customer_id: None,
+        proven_phone: None,
         about: About::default(),
     };
     let mut tx = db.begin().await?;

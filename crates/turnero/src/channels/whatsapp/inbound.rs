@@ -14,7 +14,7 @@ use super::store;
 use crate::agenda::{customers, events};
 use crate::chat::inbox::{self, About, Inbound};
 use crate::chat::Channel;
-use crate::db::{Db, Tx};
+use crate::db::Db;
 use crate::error::{Error, Result};
 
 /// Message types that carry nothing for a booking conversation (Chatwoot skips them too).
@@ -157,6 +157,7 @@ pub async fn receive(db: &Db, channel: &store::Channel, body: &[u8], now: i64) -
                 is_button,
                 at: timestamp(m),
                 customer_id: None,
+                proven_phone: None,
                 about: About {
                     contact_user_id: user_id,
                     customer_name: contact.and_then(|c| text(c, &["profile", "name"])),
@@ -213,23 +214,6 @@ fn status_rank(status: &str) -> Option<i64> {
     }
 }
 
-/// Whether `seen_id` is new for the tenant's number; marks it seen in the same transaction
-/// as what it leads to, so a redelivery finds it whatever process it reaches.
-async fn first_time(tx: &mut Tx, tenant: &TenantId, seen_id: &str, now: i64) -> Result<bool> {
-    let fresh = sqlx::query(
-        "INSERT INTO inbound_seen (tenant_id, channel, external_id, seen_at) \
-         VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
-    )
-    .bind(tenant.as_str())
-    .bind(Channel::WhatsApp.as_str())
-    .bind(seen_id)
-    .bind(now)
-    .execute(&mut **tx)
-    .await?
-    .rows_affected();
-    Ok(fresh > 0)
-}
-
 /// Hands a message not seen before to the bot's inbox, with the customer whose number sent
 /// it (WhatsApp proves the number). `None` for a redelivery; otherwise the conversation to
 /// answer, if the message says anything the bot can read.
@@ -240,7 +224,7 @@ async fn record_message(
     now: i64,
 ) -> Result<Option<Option<String>>> {
     let mut tx = db.begin().await?;
-    if !first_time(&mut tx, &message.tenant, &message.message_id, now).await? {
+    if !inbox::first_time_in(&mut tx, &message.tenant, Channel::WhatsApp, &message.message_id, now).await? {
         return Ok(None);
     }
     if let Some(phone) = phone_digits.and_then(|d| Channel::WhatsApp.proven_phone(d)) {
@@ -262,7 +246,7 @@ async fn record_status(
     now: i64,
 ) -> Result<bool> {
     let mut tx = db.begin().await?;
-    if !first_time(&mut tx, tenant, seen_id, now).await? {
+    if !inbox::first_time_in(&mut tx, tenant, Channel::WhatsApp, seen_id, now).await? {
         return Ok(false);
     }
     if let Some((message_id, rank)) = progress {

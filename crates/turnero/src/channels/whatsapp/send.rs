@@ -5,9 +5,9 @@
 use futures_util::future::BoxFuture;
 use serde_json::Value;
 use turnero_core::chat::Output;
-use turnero_core::ids::TenantId;
 
 use super::{render, store};
+use crate::chat::conversations::Conversation;
 use crate::chat::outbox::{Delivery, Sender};
 use crate::db::Db;
 use crate::error::Result;
@@ -21,17 +21,16 @@ pub struct WhatsAppSender {
 impl Sender for WhatsAppSender {
     fn send<'a>(
         &'a self,
-        tenant: &'a TenantId,
-        to: &'a str,
+        to: &'a Conversation,
         output: &'a Output,
     ) -> BoxFuture<'a, Result<Delivery>> {
         Box::pin(async move {
-            let Some(ch) = store::get(&self.db, tenant).await? else {
+            let Some(ch) = store::get(&self.db, &to.tenant).await? else {
                 return Ok(Delivery::Refused(
                     "the WhatsApp channel is not configured".into(),
                 ));
             };
-            Ok(self.post(&ch, to, output).await)
+            Ok(self.post(&ch, &to.contact, output).await)
         })
     }
 }
@@ -40,6 +39,11 @@ impl WhatsAppSender {
     /// Posts one output (one or more Cloud API messages) to the Graph API.
     async fn post(&self, ch: &store::Channel, to: &str, output: &Output) -> Delivery {
         let url = format!("{}/{}/messages", ch.graph_api_url, ch.phone_number_id);
+        // At send time, not only when saved: the allow-list may have changed since, and an
+        // IP literal never reaches the guarded resolver.
+        if let Err(e) = self.outbound.check_url(&url) {
+            return Delivery::Refused(format!("the Graph API URL is refused: {e}"));
+        }
         let mut ids = Vec::new();
         for body in render::messages(to, output, None) {
             let sent = self
@@ -52,7 +56,7 @@ impl WhatsAppSender {
                 .await;
             let resp = match sent {
                 Ok(r) => r,
-                Err(e) => return Delivery::Later(e.to_string()),
+                Err(e) => return Delivery::later(e.without_url().to_string()),
             };
             let status = resp.status();
             let answer: Value = resp.json().await.unwrap_or(Value::Null);
@@ -66,7 +70,7 @@ impl WhatsAppSender {
                     answer["error"]["message"].as_str().unwrap_or("")
                 );
                 return if status.is_server_error() || status.as_u16() == 429 {
-                    Delivery::Later(why)
+                    Delivery::later(why)
                 } else {
                     Delivery::Refused(why)
                 };

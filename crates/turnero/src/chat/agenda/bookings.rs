@@ -101,7 +101,7 @@ pub(super) async fn book(
         made = bookings::create(cx.db, cx.tenant, new(None)?, Some(idem()), cx.now).await;
     }
     match made {
-        Ok(b) if !cx.verified_phone => {
+        Ok(b) if !cx.proves(customer.get("phone")) => {
             // The booking is remembered by this conversation only, not the customer it was
             // matched to by a typed phone.
             let mut vars = booking_vars(cx, &b).await?;
@@ -211,7 +211,7 @@ pub(super) async fn my_bookings(
     cx: &Ctx<'_>,
     customer: &BTreeMap<String, String>,
 ) -> Result<Reply> {
-    if !cx.verified_phone {
+    if !cx.proves(customer.get("phone")) {
         return this_conversations_bookings(cx, customer).await;
     }
     let id = match (customer.get("id"), customer.get("phone")) {

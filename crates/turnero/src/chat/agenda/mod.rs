@@ -30,10 +30,13 @@ pub struct Ctx<'a> {
     pub db: &'a Db,
     pub tenant: &'a TenantId,
     pub source: &'a str,
-    /// Whether the channel proves the person's phone (WhatsApp: the number is the sender).
-    /// A phone typed into the web chat proves nothing: it never unlocks what the agenda
-    /// knows about that number's customer, nor their bookings.
-    pub verified_phone: bool,
+    /// The phone the person proved (WhatsApp: the number is the sender; Telegram: a contact
+    /// they shared of themselves). A phone typed into a chat proves nothing: it never
+    /// unlocks what the agenda knows about that number's customer, nor their bookings.
+    pub proven_phone: Option<E164>,
+    /// The person in the channel's terms (a WhatsApp number, a Telegram chat id), kept on
+    /// the customer whose phone they proved.
+    pub contact: &'a str,
     pub language: &'a str,
     pub now: i64,
     /// For the slot search: its cache, and the client that asks another agenda.
@@ -42,6 +45,16 @@ pub struct Ctx<'a> {
     /// The message this turn answers: a booking made for it is keyed by it, so the turn
     /// run again after a crash finds that booking instead of making another.
     pub message: &'a str,
+}
+
+impl Ctx<'_> {
+    /// Whether `phone` (as the conversation holds it) is the one the person proved.
+    pub fn proves(&self, phone: Option<&String>) -> bool {
+        let (Some(proven), Some(phone)) = (&self.proven_phone, phone) else {
+            return false;
+        };
+        E164::parse(phone, None).is_ok_and(|p| &p == proven)
+    }
 }
 
 /// An agenda refusal becomes something the flow can say; an internal failure stays one.
@@ -118,11 +131,13 @@ pub async fn perform(cx: &Ctx<'_>, request: Request) -> Result<Reply> {
                 Err(e) => refused(e),
             }
         }
-        Request::Identify { .. } if !cx.verified_phone => Ok(Reply::Done(BTreeMap::new())),
+        Request::Identify { phone } if !cx.proves(Some(&phone)) => Ok(Reply::Done(BTreeMap::new())),
         Request::Identify { phone } => {
             let phone = E164::parse(&phone, None).map_err(|e| anyhow::anyhow!("{e}"))?;
             let known = customers::find_by_phone(cx.db, cx.tenant, &phone).await?;
-            Ok(Reply::Done(known.map(customer_vars).unwrap_or_default()))
+            let mut vars = known.map(customer_vars).unwrap_or_default();
+            vars.insert("customer.external_id".into(), cx.contact.to_string());
+            Ok(Reply::Done(vars))
         }
         Request::Book {
             hold,
