@@ -304,3 +304,16 @@ fn a_page_with_earlier_and_later_leaves_room_for_another_day_within_ten_rows() {
         p.need
     );
 }
+
+#[test]
+fn a_greeting_at_the_first_question_shows_it_again_without_a_welcome_back() {
+    let flow = default_flow("es");
+    let mut state = State::default();
+    let first = say(&flow, &mut state, "hola");
+    let again = say(&flow, &mut state, "hola");
+    assert_eq!(
+        texts(&again),
+        texts(&first),
+        "the menu greets by itself; '¡Hola de nuevo!' before '¡Hola!' reads twice"
+    );
+}

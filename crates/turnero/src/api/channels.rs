@@ -68,11 +68,7 @@ pub struct WhatsAppOut {
 
 fn out(c: Channel, base: &str) -> WhatsAppOut {
     WhatsAppOut {
-        webhook_url: format!(
-            "{}/channels/whatsapp/{}/webhook",
-            base,
-            c.path_key
-        ),
+        webhook_url: format!("{}/channels/whatsapp/{}/webhook", base, c.path_key),
         phone_number_id: c.phone_number_id,
         graph_api_url: c.graph_api_url,
         templates: c.templates,

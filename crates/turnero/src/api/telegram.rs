@@ -223,7 +223,10 @@ async fn delete_telegram(State(s): State<AppState>, auth: Auth) -> Result<Status
     .await;
     if let Err(f) = gone {
         // Removed here anyway: its updates now get a 404 and Telegram gives up on them.
-        tracing::warn!(error = f.describe(), "Telegram's webhook could not be removed");
+        tracing::warn!(
+            error = f.describe(),
+            "Telegram's webhook could not be removed"
+        );
     }
     store::delete(&s.db, &auth.tenant).await?;
     Ok(StatusCode::NO_CONTENT)

@@ -83,7 +83,11 @@ async fn put_webchat(
 ) -> Result<axum::Json<WebChatOut>> {
     let title = super::parse::text(&input.title, "title", 80)?;
     let saved = webchat::put(&s.db, &auth.tenant, &title, s.clock.now_secs()).await?;
-    Ok(axum::Json(out(saved, &auth.tenant, &s.public_base(&headers))))
+    Ok(axum::Json(out(
+        saved,
+        &auth.tenant,
+        &s.public_base(&headers),
+    )))
 }
 
 #[utoipa::path(get, path = "/channels/webchat", tag = "channels",
@@ -96,7 +100,11 @@ async fn get_webchat(
     let found = webchat::get(&s.db, &auth.tenant)
         .await?
         .ok_or_else(|| Error::not_found("channel"))?;
-    Ok(axum::Json(out(found, &auth.tenant, &s.public_base(&headers))))
+    Ok(axum::Json(out(
+        found,
+        &auth.tenant,
+        &s.public_base(&headers),
+    )))
 }
 
 #[utoipa::path(delete, path = "/channels/webchat", tag = "channels", responses((status = 204)))]

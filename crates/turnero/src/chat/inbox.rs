@@ -101,7 +101,8 @@ pub async fn receive_in(tx: &mut Tx, m: &Inbound, now: i64) -> Result<Option<Str
             &m.contact,
             m.proven_phone.as_ref(),
             now,
-        ).await?;
+        )
+        .await?;
         push(
             tx,
             &m.tenant,
@@ -121,8 +122,7 @@ pub async fn receive_in(tx: &mut Tx, m: &Inbound, now: i64) -> Result<Option<Str
         contact_user_id: &m.about.contact_user_id,
         // A channel that proves the phone names the customer with that phone (or none); on
         // one that does not, only the conversation's own link to a customer counts.
-        customer_id: if m.channel.proven_phone(&m.contact).is_some() || m.proven_phone.is_some()
-        {
+        customer_id: if m.channel.proven_phone(&m.contact).is_some() || m.proven_phone.is_some() {
             m.customer_id.clone()
         } else {
             linked

@@ -117,7 +117,10 @@ fn limits(method: &str, body: &Value, problems: &mut Vec<String>) {
         }
         "answerCallbackQuery" => {
             check(body["callback_query_id"].is_string(), "callback_query_id");
-            check(utf16(&body["text"]) <= 200, "text is at most 200 characters");
+            check(
+                utf16(&body["text"]) <= 200,
+                "text is at most 200 characters",
+            );
         }
         "setWebhook" => {
             let secret = body["secret_token"].as_str().unwrap_or("");
@@ -138,10 +141,17 @@ fn limits(method: &str, body: &Value, problems: &mut Vec<String>) {
 }
 
 fn ok(result: Value) -> (StatusCode, axum::Json<Value>) {
-    (StatusCode::OK, axum::Json(json!({"ok": true, "result": result})))
+    (
+        StatusCode::OK,
+        axum::Json(json!({"ok": true, "result": result})),
+    )
 }
 
-fn error(status: u16, description: &str, retry_after: Option<i64>) -> (StatusCode, axum::Json<Value>) {
+fn error(
+    status: u16,
+    description: &str,
+    retry_after: Option<i64>,
+) -> (StatusCode, axum::Json<Value>) {
     let mut body = json!({"ok": false, "error_code": status, "description": description});
     if let Some(r) = retry_after {
         body["parameters"] = json!({"retry_after": r});
@@ -180,11 +190,16 @@ async fn method(
     };
     match method.as_str() {
         "getMe" if *inner.refuse_token.lock().unwrap() => error(401, "Unauthorized", None),
-        "getMe" => ok(json!({"id": BOT_ID, "is_bot": true, "first_name": "Clínica Test",
-            "username": "clinica_test_bot"})),
+        "getMe" => ok(
+            json!({"id": BOT_ID, "is_bot": true, "first_name": "Clínica Test",
+            "username": "clinica_test_bot"}),
+        ),
         "setWebhook" => {
             let url = body["url"].as_str().unwrap_or_default().to_string();
-            let secret = body["secret_token"].as_str().unwrap_or_default().to_string();
+            let secret = body["secret_token"]
+                .as_str()
+                .unwrap_or_default()
+                .to_string();
             *inner.webhook.lock().unwrap() = Some((url, secret));
             ok(json!(true))
         }
@@ -194,15 +209,19 @@ async fn method(
         }
         "getWebhookInfo" => {
             let url = inner.webhook.lock().unwrap().clone().map(|w| w.0);
-            ok(json!({"url": url.unwrap_or_default(), "has_custom_certificate": false,
-                "pending_update_count": 0, "max_connections": 40}))
+            ok(
+                json!({"url": url.unwrap_or_default(), "has_custom_certificate": false,
+                "pending_update_count": 0, "max_connections": 40}),
+            )
         }
         "sendMessage" => {
             if let Some((status, description, retry)) = inner.fail_sends.lock().unwrap().clone() {
                 return error(status, &description, retry);
             }
-            ok(json!({"message_id": 1000 + n, "chat": {"id": body["chat_id"], "type": "private"},
-                "date": 1776693900, "text": body["text"]}))
+            ok(
+                json!({"message_id": 1000 + n, "chat": {"id": body["chat_id"], "type": "private"},
+                "date": 1776693900, "text": body["text"]}),
+            )
         }
         _ => ok(json!(true)),
     }

@@ -132,7 +132,10 @@ impl Run<'_> {
             }
         }
         if said::is_greeting(text) {
-            self.say_builtin("welcome_back");
+            // At the first question the question itself greets; further on, say where we are.
+            if at != self.flow.start {
+                self.say_builtin("welcome_back");
+            }
             return self.ask_again(&step);
         }
         if let Some((validator, var)) = free {

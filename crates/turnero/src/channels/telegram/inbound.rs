@@ -190,8 +190,7 @@ async fn callback(db: &Db, tenant: &TenantId, q: &Value) -> Result<Option<(Inbou
         Some(m) => private_chat(m),
         None => from["id"].as_i64(),
     };
-    let (Some(chat_id), Some(data), Some(query_id)) =
-        (chat_id, text(q, "data"), text(q, "id"))
+    let (Some(chat_id), Some(data), Some(query_id)) = (chat_id, text(q, "data"), text(q, "id"))
     else {
         return Ok(None);
     };
@@ -205,7 +204,9 @@ async fn callback(db: &Db, tenant: &TenantId, q: &Value) -> Result<Option<(Inbou
         .and_then(|b| text(b, "text"))
         .unwrap_or_else(|| data.clone());
     let reply_id = if data.starts_with('#') {
-        digested_option(db, tenant, chat_id, &data).await?.unwrap_or(data)
+        digested_option(db, tenant, chat_id, &data)
+            .await?
+            .unwrap_or(data)
     } else {
         data
     };
@@ -233,8 +234,7 @@ async fn digested_option(
     data: &str,
 ) -> Result<Option<String>> {
     let contact = chat_id.to_string();
-    let Some(conversation) =
-        conversations::find(db, tenant, Channel::Telegram, &contact).await?
+    let Some(conversation) = conversations::find(db, tenant, Channel::Telegram, &contact).await?
     else {
         return Ok(None);
     };

@@ -54,10 +54,14 @@ fn share_label(language: &str) -> &'static str {
 
 fn question_text(q: &Question) -> String {
     let mut text = String::new();
-    for part in [q.header.as_deref(), Some(q.body.as_str()), q.footer.as_deref()]
-        .into_iter()
-        .flatten()
-        .filter(|p| !p.trim().is_empty())
+    for part in [
+        q.header.as_deref(),
+        Some(q.body.as_str()),
+        q.footer.as_deref(),
+    ]
+    .into_iter()
+    .flatten()
+    .filter(|p| !p.trim().is_empty())
     {
         if !text.is_empty() {
             text.push_str("\n\n");
@@ -67,14 +71,28 @@ fn question_text(q: &Question) -> String {
     text
 }
 
+/// A keyboard has no headings: an option under a section that names something (a day's
+/// slots under the day) carries the section's name ("mar 08/01 · 09:00").
+fn button_text(section: Option<&str>, title: &str) -> String {
+    match section.filter(|t| t.chars().any(char::is_alphanumeric)) {
+        Some(heading) => format!("{heading} · {title}"),
+        None => title.to_string(),
+    }
+}
+
 fn keyboard(q: &Question) -> Value {
     let buttons: Vec<Value> = q
-        .options()
-        .map(|c| json!({"text": c.title, "callback_data": callback_data(&c.id)}))
+        .sections
+        .iter()
+        .flat_map(|s| s.options.iter().map(move |c| (s.title.as_deref(), c)))
+        .map(|(heading, c)| {
+            json!({"text": button_text(heading, &c.title), "callback_data": callback_data(&c.id)})
+        })
         .collect();
     let one_row = buttons.len() <= 3
-        && q.options()
-            .all(|c| c.title.chars().count() <= SHORT_TITLE);
+        && buttons
+            .iter()
+            .all(|b| b["text"].as_str().unwrap_or("").chars().count() <= SHORT_TITLE);
     let rows: Vec<Value> = if one_row {
         vec![Value::Array(buttons)]
     } else {
@@ -181,7 +199,9 @@ mod tests {
             ..Question::default()
         };
         let sent = messages(1, &Output::Choose(q), "es");
-        let rows = sent[0]["reply_markup"]["inline_keyboard"].as_array().unwrap();
+        let rows = sent[0]["reply_markup"]["inline_keyboard"]
+            .as_array()
+            .unwrap();
         assert_eq!(rows.len(), 1, "two short options, one row");
         let data = rows[0][1]["callback_data"].as_str().unwrap();
         assert!(data.starts_with('#') && data.len() <= 64, "{data}");

@@ -36,12 +36,21 @@ impl Sender for TelegramSender {
                 return Ok(Delivery::Refused("the person blocked the bot".into()));
             }
             let Ok(chat_id) = to.contact.parse::<i64>() else {
-                return Ok(Delivery::Refused(format!("`{}` is not a chat id", to.contact)));
+                return Ok(Delivery::Refused(format!(
+                    "`{}` is not a chat id",
+                    to.contact
+                )));
             };
             let mut ids = Vec::new();
             for body in render::messages(chat_id, output, &to.language) {
-                match bot_api::call(&self.outbound, &ch.api_url, &ch.bot_token, "sendMessage", &body)
-                    .await
+                match bot_api::call(
+                    &self.outbound,
+                    &ch.api_url,
+                    &ch.bot_token,
+                    "sendMessage",
+                    &body,
+                )
+                .await
                 {
                     Ok(sent) => {
                         if let Some(id) = sent["message_id"].as_i64() {
@@ -94,10 +103,10 @@ pub struct Tap {
 /// failure here loses nothing of the conversation.
 pub async fn acknowledge(outbound: &Outbound, ch: &store::Channel, tap: &Tap) {
     let toast: String = format!("✅ {}", tap.title).chars().take(200).collect();
-    let answer = json!({"callback_query_id": tap.callback_query_id, "text": toast, "show_alert": false});
+    let answer =
+        json!({"callback_query_id": tap.callback_query_id, "text": toast, "show_alert": false});
     let call = |method: &'static str, body: Value| async move {
-        if let Err(f) = bot_api::call(outbound, &ch.api_url, &ch.bot_token, method, &body).await
-        {
+        if let Err(f) = bot_api::call(outbound, &ch.api_url, &ch.bot_token, method, &body).await {
             tracing::warn!(method, error = f.describe(), "a Telegram call failed");
         }
     };

@@ -224,7 +224,15 @@ async fn record_message(
     now: i64,
 ) -> Result<Option<Option<String>>> {
     let mut tx = db.begin().await?;
-    if !inbox::first_time_in(&mut tx, &message.tenant, Channel::WhatsApp, &message.message_id, now).await? {
+    if !inbox::first_time_in(
+        &mut tx,
+        &message.tenant,
+        Channel::WhatsApp,
+        &message.message_id,
+        now,
+    )
+    .await?
+    {
         return Ok(None);
     }
     if let Some(phone) = phone_digits.and_then(|d| Channel::WhatsApp.proven_phone(d)) {
