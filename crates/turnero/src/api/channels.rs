@@ -129,20 +129,12 @@ async fn put_whatsapp(
             "digits only, as Meta shows it",
         ));
     }
-    let graph_api_url = input
-        .graph_api_url
-        .as_deref()
-        .map(str::trim)
-        .unwrap_or(DEFAULT_GRAPH_API_URL)
-        .trim_end_matches('/')
-        .to_string();
-    s.hub.outbound.check_url(&graph_api_url).map_err(|e| {
-        Error::invalid(
-            "url_refused",
-            "graph_api_url",
-            format!("`{graph_api_url}` cannot be used: {e}"),
-        )
-    })?;
+    let graph_api_url = super::parse::vendor_url(
+        &s.hub.outbound,
+        input.graph_api_url.as_deref(),
+        DEFAULT_GRAPH_API_URL,
+        "graph_api_url",
+    )?;
     let def = ChannelDef {
         phone_number_id,
         access_token: required(&input.access_token, "access_token", 1000)?,

@@ -85,3 +85,23 @@ pub fn custom_fields(
     }
     Ok(map)
 }
+
+/// The base URL of a vendor's API (`graph_api_url`, `api_url`): the default when not given,
+/// without a trailing slash, and one the outbound guard lets through (checked again at every
+/// call: the allow-list may change).
+pub fn vendor_url(
+    outbound: &crate::outbound::Outbound,
+    raw: Option<&str>,
+    default: &str,
+    field: &str,
+) -> Result<String> {
+    let url = raw
+        .map(str::trim)
+        .unwrap_or(default)
+        .trim_end_matches('/')
+        .to_string();
+    outbound.check_url(&url).map_err(|e| {
+        Error::invalid("url_refused", field, format!("`{url}` cannot be used: {e}"))
+    })?;
+    Ok(url)
+}

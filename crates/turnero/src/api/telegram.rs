@@ -152,20 +152,12 @@ async fn put_telegram(
             "the token @BotFather gave, like 123456789:AAH…",
         ));
     }
-    let api_url = input
-        .api_url
-        .as_deref()
-        .map(str::trim)
-        .unwrap_or(DEFAULT_API_URL)
-        .trim_end_matches('/')
-        .to_string();
-    s.chat.outbound.check_url(&api_url).map_err(|e| {
-        Error::invalid(
-            "url_refused",
-            "api_url",
-            format!("`{api_url}` cannot be used: {e}"),
-        )
-    })?;
+    let api_url = super::parse::vendor_url(
+        &s.chat.outbound,
+        input.api_url.as_deref(),
+        DEFAULT_API_URL,
+        "api_url",
+    )?;
     let outbound = &s.chat.outbound;
     let me = bot_api::call(outbound, &api_url, &bot_token, "getMe", &json!({}))
         .await

@@ -1,9 +1,10 @@
-//! `turnero bench chat`: the booking bot's reply latency. Signed WhatsApp webhooks go in at
-//! a fixed rate (open loop: a slow answer does not slow the sender) across many
-//! conversations; the time measured is from just before a webhook is posted to the moment
-//! the bot's reply reaches a Graph API stand-in in this process. Each conversation cycles
-//! through "hola" (the menu), the "book" button (free slots computed and listed) and
-//! "cancelar" (back to idle): every message gets exactly one reply.
+//! `turnero bench chat`: the booking bot's reply latency. Signed WhatsApp webhooks (or
+//! Telegram updates, `--channel telegram`) go in at a fixed rate (open loop: a slow answer
+//! does not slow the sender) across many conversations; the time measured is from just
+//! before a webhook is posted to the moment the bot's reply reaches the vendor's stand-in in
+//! this process (Graph API, Bot API). Each conversation cycles through "hola" (the menu),
+//! the "book" button (free slots computed and listed) and "cancelar" (back to idle): every
+//! message gets exactly one reply.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -20,20 +21,27 @@ const APP_SECRET: &str = "bench-app-secret";
 
 type Sent = Arc<Mutex<HashMap<String, Instant>>>;
 
-struct StandIn {
+pub(super) struct StandIn {
     sent: Sent,
     report: Mutex<Report>,
 }
 
+impl StandIn {
+    /// A reply to `to` arrived: the time since its message was posted.
+    pub(super) fn arrived(&self, to: &str) {
+        let arrived = Instant::now();
+        if let Some(at) = self.sent.lock().expect("sent map").remove(to) {
+            let mut r = self.report.lock().expect("report");
+            r.ok += 1;
+            r.latencies.push(arrived - at);
+        }
+    }
+}
+
 async fn graph_api(State(s): State<Arc<StandIn>>, body: axum::body::Bytes) -> axum::Json<Value> {
-    let arrived = Instant::now();
     let v: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
     let to = v["to"].as_str().unwrap_or_default().to_string();
-    if let Some(at) = s.sent.lock().expect("sent map").remove(&to) {
-        let mut r = s.report.lock().expect("report");
-        r.ok += 1;
-        r.latencies.push(arrived - at);
-    }
+    s.arrived(&to);
     axum::Json(
         json!({"messaging_product": "whatsapp", "messages": [{"id": format!("wamid.bench.{to}")}]}),
     )
@@ -70,21 +78,26 @@ fn sign(body: &[u8]) -> String {
     format!("sha256={}", hex::encode(mac.finalize().into_bytes()))
 }
 
-pub async fn run(
-    rate: u32,
-    seconds: u64,
+/// One message ready to post: whose reply to wait for, the body, and its authenticating
+/// header's value.
+pub(super) type Prepared = (String, Vec<u8>, String);
+
+/// Where the load goes: the webhook URL, the authenticating header, and each message.
+pub(super) struct Wired {
+    pub webhook: String,
+    pub header: &'static str,
+    pub messages: Vec<Prepared>,
+}
+
+async fn whatsapp(
+    s: &super::Setup,
+    stand_in: Arc<StandIn>,
+    total: usize,
     conversations: usize,
-    database_url: Option<String>,
-) -> anyhow::Result<()> {
-    let s = setup_with(database_url, |c| c.outbound_allow = "127.0.0.0/8".into()).await?;
-    s.busy_week().await?;
-    let stand_in = Arc::new(StandIn {
-        sent: Sent::default(),
-        report: Mutex::new(Report::empty()),
-    });
+) -> anyhow::Result<Wired> {
     let app = axum::Router::new()
         .fallback(axum::routing::post(graph_api))
-        .with_state(stand_in.clone());
+        .with_state(stand_in);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let graph_url = format!("http://{}/v24.0", listener.local_addr()?);
     tokio::spawn(async move { axum::serve(listener, app).await });
@@ -104,11 +117,8 @@ pub async fn run(
         .as_str()
         .ok_or_else(|| anyhow::anyhow!("no webhook_url: {wired}"))?
         .to_string();
-
-    let total = (u64::from(rate) * seconds) as usize;
-    let conversations = conversations.max(1);
     // Bodies and signatures made up front: the load generator only posts.
-    let bodies: Vec<(String, Vec<u8>, String)> = (0..total)
+    let messages = (0..total)
         .map(|i| {
             let wa_id = format!("54911{:08}", i % conversations);
             let body = webhook_body(&wa_id, i, (i / conversations) % 3);
@@ -116,21 +126,53 @@ pub async fn run(
             (wa_id, body, sig)
         })
         .collect();
-    println!("chat: {total} messages at {rate}/s over {conversations} conversations ({seconds}s)");
+    Ok(Wired {
+        webhook,
+        header: "x-hub-signature-256",
+        messages,
+    })
+}
+
+pub async fn run(
+    rate: u32,
+    seconds: u64,
+    conversations: usize,
+    channel: &str,
+    database_url: Option<String>,
+) -> anyhow::Result<()> {
+    let s = setup_with(database_url, |c| c.outbound_allow = "127.0.0.0/8".into()).await?;
+    s.busy_week().await?;
+    let stand_in = Arc::new(StandIn {
+        sent: Sent::default(),
+        report: Mutex::new(Report::empty()),
+    });
+    let total = (u64::from(rate) * seconds) as usize;
+    let conversations = conversations.max(1);
+    let wired = match channel {
+        "whatsapp" => whatsapp(&s, stand_in.clone(), total, conversations).await?,
+        "telegram" => super::telegram::wire(&s, stand_in.clone(), total, conversations).await?,
+        other => anyhow::bail!("unknown channel `{other}`: whatsapp or telegram"),
+    };
+    println!("chat ({channel}): {total} messages at {rate}/s over {conversations} conversations ({seconds}s)");
     let gap = Duration::from_secs_f64(1.0 / f64::from(rate.max(1)));
     let mut posted = Report::empty();
     let started = Instant::now();
     let mut tasks = Vec::with_capacity(total);
-    for (i, (wa_id, body, sig)) in bodies.into_iter().enumerate() {
+    let header = wired.header;
+    for (i, (to, body, auth)) in wired.messages.into_iter().enumerate() {
         tokio::time::sleep_until((started + gap * i as u32).into()).await;
-        let (client, url, sent) = (s.client.clone(), webhook.clone(), stand_in.sent.clone());
+        let (client, url, sent) = (
+            s.client.clone(),
+            wired.webhook.clone(),
+            stand_in.sent.clone(),
+        );
         tasks.push(tokio::spawn(async move {
             let t = Instant::now();
-            sent.lock().expect("sent map").insert(wa_id, t);
+            sent.lock().expect("sent map").insert(to, t);
             let ok = client
                 .post(&url)
                 .header("content-type", "application/json")
-                .header("x-hub-signature-256", sig)
+                .header(header, auth)
                 .body(body)
                 .send()
                 .await

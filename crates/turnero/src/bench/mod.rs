@@ -14,6 +14,7 @@ use crate::config::Config;
 
 mod asisteclick;
 mod chat;
+mod telegram;
 mod webhooks;
 
 #[derive(Subcommand)]
@@ -50,8 +51,9 @@ pub enum BenchCommand {
         #[arg(long)]
         database_url: Option<String>,
     },
-    /// The booking bot's reply latency: signed WhatsApp webhooks at a fixed rate across
-    /// many conversations, timed until each reply reaches a local Graph API stand-in.
+    /// The booking bot's reply latency: signed WhatsApp webhooks (or Telegram updates) at a
+    /// fixed rate across many conversations, timed until each reply reaches a local stand-in
+    /// of the vendor's API.
     Chat {
         /// Messages per second.
         #[arg(long, default_value_t = 200)]
@@ -60,6 +62,9 @@ pub enum BenchCommand {
         seconds: u64,
         #[arg(long, default_value_t = 1000)]
         conversations: usize,
+        /// `whatsapp` or `telegram`.
+        #[arg(long, default_value = "whatsapp")]
+        channel: String,
         #[arg(long)]
         database_url: Option<String>,
     },
@@ -104,8 +109,9 @@ pub async fn run(cmd: BenchCommand) -> anyhow::Result<()> {
             rate,
             seconds,
             conversations,
+            channel,
             database_url,
-        } => chat::run(rate, seconds, conversations, database_url).await,
+        } => chat::run(rate, seconds, conversations, &channel, database_url).await,
     }
 }
 

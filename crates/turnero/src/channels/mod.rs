@@ -38,3 +38,13 @@ pub fn senders(db: &Db, outbound: &Outbound, clock: &Clock) -> Senders {
     );
     senders
 }
+
+/// A recorded vendor payload from `../shared/fixtures/channels/`, for the adapters' tests.
+#[cfg(test)]
+pub(crate) fn fixture(name: &str) -> serde_json::Value {
+    let path = format!(
+        "{}/../../../shared/fixtures/channels/{name}",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}

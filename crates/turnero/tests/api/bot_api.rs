@@ -11,7 +11,7 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use serde_json::{json, Value};
 
-use crate::graph::fixture;
+use crate::graph::{fixture, same_shape};
 
 pub const BOT_TOKEN: &str = "7012345678:AAH4x9Lr2QpT_vW8-zKq1mNbCdEfGhIjKlM";
 pub const BOT_ID: i64 = 7012345678;
@@ -34,31 +34,6 @@ pub struct BotApi {
     /// What the channel's `api_url` is set to.
     pub base: String,
     inner: Arc<Inner>,
-}
-
-/// Every field of `body` must exist in `documented` with the same kind of value.
-fn same_shape(body: &Value, documented: &Value, at: &str, problems: &mut Vec<String>) {
-    match (body, documented) {
-        (Value::Object(b), Value::Object(d)) => {
-            for (k, v) in b {
-                match d.get(k) {
-                    Some(dv) => same_shape(v, dv, &format!("{at}.{k}"), problems),
-                    None => problems.push(format!("{at}.{k} is not a documented field")),
-                }
-            }
-        }
-        (Value::Array(b), Value::Array(d)) => {
-            if let Some(first) = d.first() {
-                for (i, v) in b.iter().enumerate() {
-                    same_shape(v, first, &format!("{at}[{i}]"), problems);
-                }
-            }
-        }
-        (Value::String(_), Value::String(_))
-        | (Value::Number(_), Value::Number(_))
-        | (Value::Bool(_), Value::Bool(_)) => {}
-        _ => problems.push(format!("{at} has the wrong kind of value")),
-    }
 }
 
 /// The documented body of each method turnero calls. A text without a keyboard carries

@@ -39,8 +39,9 @@ pub struct GraphApi {
     inner: Arc<Inner>,
 }
 
-/// Every field of `body` must exist in `documented` with the same kind of value.
-fn same_shape(body: &Value, documented: &Value, at: &str, problems: &mut Vec<String>) {
+/// Every field of `body` must exist in `documented` with the same kind of value (the Graph
+/// API and Bot API stand-ins both check requests this way).
+pub fn same_shape(body: &Value, documented: &Value, at: &str, problems: &mut Vec<String>) {
     match (body, documented) {
         (Value::Object(b), Value::Object(d)) => {
             for (k, v) in b {

@@ -403,3 +403,23 @@ crate::on_both_backends!(
     a_person_who_blocked_the_bot_gets_nothing_more_until_they_write_again,
     connecting_checks_the_token_with_telegram_and_keeps_nothing_it_refuses,
 );
+
+async fn the_webhook_registered_with_telegram_is_at_the_configured_public_url(
+    backend: crate::common::Backend,
+) {
+    let app = TestApp::start_with(backend, |c| {
+        c.public_url = Some("https://turnos.example.com/".into());
+    })
+    .await;
+    let api = crate::bot_api::BotApi::start().await;
+    let out = connect(&app, &api).await;
+    let (url, _) = api.webhook().unwrap();
+    assert!(
+        url.starts_with("https://turnos.example.com/channels/telegram/"),
+        "{url}"
+    );
+    assert_eq!(out["webhook_url"], url.as_str());
+    app.finish().await;
+}
+
+crate::with_each_backend!(the_webhook_registered_with_telegram_is_at_the_configured_public_url);

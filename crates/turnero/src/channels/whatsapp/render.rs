@@ -181,14 +181,7 @@ mod tests {
     use turnero_core::chat::{Choice, Section};
 
     use super::*;
-
-    fn fixture(name: &str) -> Value {
-        let path = format!(
-            "{}/../../../shared/fixtures/channels/{name}",
-            env!("CARGO_MANIFEST_DIR")
-        );
-        serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
-    }
+    use crate::channels::fixture;
 
     fn choice(id: &str, title: &str, description: Option<&str>) -> Choice {
         Choice {
