@@ -77,6 +77,11 @@ fn refused(f: Failure, doing: &str) -> Error {
             "telegram_unreachable",
             format!("Telegram could not be reached to {doing}: {why}"),
         ),
+        Failure::NotAllowed(why) => Error::invalid(
+            "url_refused",
+            "api_url",
+            format!("Telegram's address cannot be used: {why}"),
+        ),
         Failure::Refused { description, .. } => Error::invalid(
             "telegram_refused",
             "bot_token",
@@ -85,7 +90,7 @@ fn refused(f: Failure, doing: &str) -> Error {
     }
 }
 
-async fn out(s: &AppState, c: Channel) -> Result<TelegramOut> {
+async fn out(s: &AppState, c: Channel, headers: &HeaderMap) -> Result<TelegramOut> {
     let info = bot_api::call(
         &s.chat.outbound,
         &c.api_url,
@@ -109,7 +114,7 @@ async fn out(s: &AppState, c: Channel) -> Result<TelegramOut> {
     };
     Ok(TelegramOut {
         blocked_chats: store::blocked_count(&s.db, &c.tenant).await?,
-        webhook_url: c.webhook_url,
+        webhook_url: webhook_url(s, headers, &c.path_key),
         bot_id: c.bot_id,
         bot_username: c.bot_username,
         api_url: c.api_url,
@@ -118,6 +123,10 @@ async fn out(s: &AppState, c: Channel) -> Result<TelegramOut> {
         created_at: fmt_ts(c.created_at),
         updated_at: fmt_ts(c.updated_at),
     })
+}
+
+fn webhook_url(s: &AppState, headers: &HeaderMap, key: &str) -> String {
+    format!("{}/channels/telegram/{key}/webhook", s.public_base(headers))
 }
 
 /// `123456789:AA…`: digits, a colon, then letters, digits, `_` and `-`.
@@ -136,8 +145,8 @@ fn token_ok(token: &str) -> bool {
 /// Checks the token with `getMe`, registers turnero's webhook with a fresh secret token,
 /// and keeps the bot. Nothing is kept if Telegram refuses.
 #[utoipa::path(put, path = "/channels/telegram", tag = "channels", request_body = TelegramIn,
-    responses((status = 200, body = TelegramOut), (status = 422, body = crate::error::Problem),
-        (status = 502, body = crate::error::Problem)))]
+    responses((status = 200, body = TelegramOut), (status = 409, body = crate::error::Problem),
+        (status = 422, body = crate::error::Problem), (status = 502, body = crate::error::Problem)))]
 async fn put_telegram(
     State(s): State<AppState>,
     auth: Auth,
@@ -162,40 +171,49 @@ async fn put_telegram(
     let me = bot_api::call(outbound, &api_url, &bot_token, "getMe", &json!({}))
         .await
         .map_err(|f| refused(f, "check the token"))?;
-    let key = store::path_key(&s.db, &auth.tenant).await?;
-    let webhook_url = format!(
-        "{}/channels/telegram/{key}/webhook",
-        s.public_base(&headers)
-    );
+    let bot_id = me["id"].as_i64().unwrap_or_default();
+    if store::held_elsewhere(&s.db, &auth.tenant, bot_id).await? {
+        return Err(Error::conflict(
+            "bot_in_use",
+            "this bot is connected to another account; disconnect it there first",
+        ));
+    }
+    // Kept before Telegram is told, so the first update with the new secret finds it; put
+    // back as it was if Telegram refuses.
+    let before = store::get(&s.db, &auth.tenant).await?;
     let secret = secrets::random_hex(32);
+    let def = ChannelDef {
+        bot_token: bot_token.clone(),
+        api_url: api_url.clone(),
+        secret: secret.clone(),
+        bot_id,
+        bot_username: me["username"].as_str().map(str::to_string),
+    };
+    let saved = store::put(&s.db, &auth.tenant, def, s.clock.now_secs()).await?;
     let hook = json!({
-        "url": webhook_url,
+        "url": webhook_url(&s, &headers, &saved.path_key),
         "secret_token": secret,
         "allowed_updates": ["message", "callback_query"],
         "max_connections": 40,
     });
-    bot_api::call(outbound, &api_url, &bot_token, "setWebhook", &hook)
-        .await
-        .map_err(|f| refused(f, "set the webhook"))?;
-    let def = ChannelDef {
-        bot_token,
-        api_url,
-        secret,
-        bot_id: me["id"].as_i64().unwrap_or_default(),
-        bot_username: me["username"].as_str().map(str::to_string),
-        webhook_url,
-    };
-    let saved = store::put(&s.db, &auth.tenant, &key, def, s.clock.now_secs()).await?;
-    Ok(axum::Json(out(&s, saved).await?))
+    if let Err(f) = bot_api::call(outbound, &api_url, &bot_token, "setWebhook", &hook).await {
+        store::restore(&s.db, &auth.tenant, before).await?;
+        return Err(refused(f, "set the webhook"));
+    }
+    Ok(axum::Json(out(&s, saved, &headers).await?))
 }
 
 #[utoipa::path(get, path = "/channels/telegram", tag = "channels",
     responses((status = 200, body = TelegramOut), (status = 404, body = crate::error::Problem)))]
-async fn get_telegram(State(s): State<AppState>, auth: Auth) -> Result<axum::Json<TelegramOut>> {
+async fn get_telegram(
+    State(s): State<AppState>,
+    auth: Auth,
+    headers: HeaderMap,
+) -> Result<axum::Json<TelegramOut>> {
     let found = store::get(&s.db, &auth.tenant)
         .await?
         .ok_or_else(|| Error::not_found("channel"))?;
-    Ok(axum::Json(out(&s, found).await?))
+    Ok(axum::Json(out(&s, found, &headers).await?))
 }
 
 /// Removes the webhook at Telegram (when it can be reached) and the bot here.

@@ -27,6 +27,8 @@ struct Inner {
     fail_sends: Mutex<Option<(u16, String, Option<i64>)>>,
     /// When set, `getMe` refuses the token as Telegram does.
     refuse_token: Mutex<bool>,
+    /// Each message sent, with the id Telegram gave it.
+    sent_ids: Mutex<Vec<(i64, Value)>>,
 }
 
 #[derive(Clone)]
@@ -140,9 +142,15 @@ async fn method(
     headers: HeaderMap,
     body: axum::body::Bytes,
 ) -> (StatusCode, axum::Json<Value>) {
-    if bot != format!("bot{BOT_TOKEN}") {
+    // Any well-formed token is a bot (its id is the number before the colon), as long as
+    // the stand-in is not told to refuse it.
+    let Some(bot_id) = bot
+        .strip_prefix("bot")
+        .and_then(|t| t.split_once(':'))
+        .and_then(|(id, _)| id.parse::<i64>().ok())
+    else {
         return error(401, "Unauthorized", None);
-    }
+    };
     let mut problems = Vec::new();
     let ct = headers
         .get("content-type")
@@ -165,10 +173,17 @@ async fn method(
     };
     match method.as_str() {
         "getMe" if *inner.refuse_token.lock().unwrap() => error(401, "Unauthorized", None),
-        "getMe" => ok(
-            json!({"id": BOT_ID, "is_bot": true, "first_name": "Clínica Test",
-            "username": "clinica_test_bot"}),
-        ),
+        "getMe" => {
+            let username = if bot_id == BOT_ID {
+                "clinica_test_bot"
+            } else {
+                "otra_bot"
+            };
+            ok(
+                json!({"id": bot_id, "is_bot": true, "first_name": "Clínica Test",
+                "username": username}),
+            )
+        }
         "setWebhook" => {
             let url = body["url"].as_str().unwrap_or_default().to_string();
             let secret = body["secret_token"]
@@ -193,8 +208,11 @@ async fn method(
             if let Some((status, description, retry)) = inner.fail_sends.lock().unwrap().clone() {
                 return error(status, &description, retry);
             }
+            let message_id = 1000 + n;
+            let sent = (message_id, body.clone());
+            inner.sent_ids.lock().unwrap().push(sent);
             ok(
-                json!({"message_id": 1000 + n, "chat": {"id": body["chat_id"], "type": "private"},
+                json!({"message_id": message_id, "chat": {"id": body["chat_id"], "type": "private"},
                 "date": 1776693900, "text": body["text"]}),
             )
         }
@@ -228,6 +246,11 @@ impl BotApi {
             .filter(|(m, _)| m == method)
             .map(|(_, b)| b)
             .collect()
+    }
+
+    /// The messages sent, each with the `message_id` the stand-in gave it.
+    pub fn sent(&self) -> Vec<(i64, Value)> {
+        self.inner.sent_ids.lock().unwrap().clone()
     }
 
     /// What did not match the documented shape or limits, over every call so far.

@@ -34,17 +34,23 @@ async fn a_patient_books_by_tapping_and_proves_their_number_by_sharing_their_con
     let name_q = p.shares_contact("5511987654321", Some(CHAT_ID)).await;
     assert!(
         text(&name_q[0]).starts_with("¿A nombre de quién"),
-        "{name_q:?}"
+        "the name on file is not told to whoever types the number: {name_q:?}"
     );
     assert_eq!(name_q[0]["reply_markup"]["remove_keyboard"], true);
     let confirm = p.says("Maria Silva").await;
     assert_eq!(callback_datas(&confirm[0]), ["yes", "no"]);
-    let done = p.taps("yes").await;
+    let yes = p.tap_update("yes");
+    let done = p.deliver(yes.clone()).await;
     assert!(text(&done[0]).starts_with("¡Listo!"), "{done:?}");
     assert_eq!(
         p.update_id - 839201200,
         6,
         "six messages: one more than WhatsApp, the phone"
+    );
+    let again = p.deliver(yes).await;
+    assert!(
+        again.is_empty(),
+        "a redelivered tap is answered once: {again:?}"
     );
 
     assert_eq!(
@@ -57,8 +63,9 @@ async fn a_patient_books_by_tapping_and_proves_their_number_by_sharing_their_con
         1,
         "booked for the proven number, the chat kept on the customer"
     );
-    // Every tap is acknowledged (no spinner left) and its keyboard turned into the choice.
-    let acks = p.api.wait_for("answerCallbackQuery", 3, 5).await;
+    // Every tap is acknowledged (no spinner left) and its keyboard turned into the choice,
+    // the redelivered tap too (its first acknowledgement may have been lost).
+    let acks = p.api.wait_for("answerCallbackQuery", 4, 5).await;
     assert!(acks.iter().all(|a| a["callback_query_id"].is_string()));
     let edits = p.api.wait_for("editMessageText", 3, 5).await;
     assert_eq!(edits[0]["reply_markup"], json!({"inline_keyboard": []}));
@@ -68,6 +75,11 @@ async fn a_patient_books_by_tapping_and_proves_their_number_by_sharing_their_con
         edits[0]
     );
     assert_eq!(edits[0]["chat_id"], CHAT_ID);
+    assert_eq!(
+        edits[0]["message_id"],
+        p.api.sent()[0].0,
+        "the menu's own message is the one edited"
+    );
     assert_eq!(p.api.problems(), Vec::<String>::new());
 
     let (_, received) = app
@@ -91,7 +103,12 @@ async fn a_patient_books_by_tapping_and_proves_their_number_by_sharing_their_con
 }
 
 async fn a_patient_books_by_typing_only_and_a_typed_number_unlocks_nothing(app: &TestApp) {
-    app.clinic().await;
+    let (cal, svc) = app.clinic().await;
+    // The number typed below belongs to a customer on file.
+    let (status, b) = app
+        .book(&cal, &svc, "2030-01-09T12:00:00Z", "+5491155550001")
+        .await;
+    assert_eq!(status, reqwest::StatusCode::CREATED, "{b}");
     let mut p = TgPerson::new(app).await;
     let list = p.says("quiero turno mañana a las 10").await;
     let slots = callback_datas(list.last().unwrap());
@@ -104,7 +121,7 @@ async fn a_patient_books_by_typing_only_and_a_typed_number_unlocks_nothing(app: 
     let name_q = p.says("+54 9 11 5555-0001").await;
     assert!(
         text(&name_q[0]).starts_with("¿A nombre de quién"),
-        "{name_q:?}"
+        "the name on file is not told to whoever types the number: {name_q:?}"
     );
     p.says("María Gómez").await;
     let done = p.says("dale").await;
@@ -393,7 +410,74 @@ async fn connecting_checks_the_token_with_telegram_and_keeps_nothing_it_refuses(
     assert_eq!(api.problems(), Vec::<String>::new());
 }
 
+async fn each_tenant_hears_only_its_own_bot_and_a_bot_serves_one_tenant(app: &TestApp) {
+    app.clinic().await;
+    let other_key = app.new_tenant("Otra clínica").await;
+    let mut a = TgPerson::new(app).await;
+    let b = TgPerson::new_as(app, &other_key, "7099999999:BBH4x9Lr2QpT_vW8-zKq1mNbCdEf").await;
+    // The same bot for the other tenant: refused, so it cannot take the first one's patients.
+    let (status, problem) = app
+        .call_as(
+            &other_key,
+            reqwest::Method::PUT,
+            "/api/v1/channels/telegram",
+            Some(json!({"bot_token": crate::bot_api::BOT_TOKEN, "api_url": a.api.base})),
+        )
+        .await;
+    assert_eq!(status, reqwest::StatusCode::CONFLICT, "{problem}");
+    assert_eq!(problem["code"], "bot_in_use");
+    // The other tenant's secret does not open this tenant's webhook.
+    let update = a.message(json!({"text": "hola"}));
+    assert_eq!(
+        a.post_with(&update, Some(&b.secret)).await,
+        reqwest::StatusCode::UNAUTHORIZED
+    );
+    // The same update_id from two bots is two messages.
+    let mut b_update = update.clone();
+    b_update["message"]["chat"]["id"] = json!(777);
+    b_update["message"]["from"]["id"] = json!(777);
+    b.post(&b_update).await;
+    let replies = a.deliver(update).await;
+    assert_eq!(replies.len(), 1, "{replies:?}");
+    crate::patient::settle(app).await;
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM events WHERE type = 'message.received'")
+            .await,
+        2
+    );
+    assert_eq!(
+        app.count("SELECT COUNT(DISTINCT tenant_id) FROM conversations WHERE channel = 'telegram'")
+            .await,
+        2
+    );
+}
+
+async fn an_option_id_longer_than_telegram_allows_still_comes_back_whole(app: &TestApp) {
+    app.clinic().await;
+    let (_, mut flow) = app.get("/api/v1/flows/main").await;
+    let long = format!("book_{}", "x".repeat(70));
+    let options = flow["steps"]["menu"]["options"].as_array_mut().unwrap();
+    assert_eq!(options[0]["id"], "book", "{options:?}");
+    options[0]["id"] = json!(long);
+    let (status, out) = app
+        .call(reqwest::Method::PUT, "/api/v1/flows/main", Some(flow))
+        .await;
+    assert!(status.is_success(), "{status} {out}");
+    let mut p = TgPerson::new(app).await;
+    let menu = p.says("hola").await;
+    let data = callback_datas(&menu[0])[0].clone();
+    assert!(data.starts_with('#') && data.len() <= 64, "{data}");
+    let list = p.taps(&data).await;
+    assert!(
+        callback_datas(&list[0])[0].starts_with("slot:"),
+        "the digest led to the long option: {list:?}"
+    );
+    assert_eq!(p.api.problems(), Vec::<String>::new());
+}
+
 crate::on_both_backends!(
+    each_tenant_hears_only_its_own_bot_and_a_bot_serves_one_tenant,
+    an_option_id_longer_than_telegram_allows_still_comes_back_whole,
     a_patient_books_by_tapping_and_proves_their_number_by_sharing_their_contact,
     a_patient_books_by_typing_only_and_a_typed_number_unlocks_nothing,
     someone_elses_contact_proves_nothing_and_ones_own_unlocks_their_bookings,

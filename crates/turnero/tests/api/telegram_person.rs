@@ -24,11 +24,17 @@ pub struct TgPerson<'a> {
 
 /// Connects the bot through the API; answers what `PUT /channels/telegram` answered.
 pub async fn connect(app: &TestApp, api: &BotApi) -> Value {
+    connect_as(app, &app.key, api, BOT_TOKEN).await
+}
+
+/// Connects a bot for the tenant of `key`.
+pub async fn connect_as(app: &TestApp, key: &str, api: &BotApi, token: &str) -> Value {
     let (status, out) = app
-        .call(
+        .call_as(
+            key,
             Method::PUT,
             "/api/v1/channels/telegram",
-            Some(json!({"bot_token": BOT_TOKEN, "api_url": api.base})),
+            Some(json!({"bot_token": token, "api_url": api.base})),
         )
         .await;
     assert_eq!(status, StatusCode::OK, "{out}");
@@ -37,8 +43,13 @@ pub async fn connect(app: &TestApp, api: &BotApi) -> Value {
 
 impl<'a> TgPerson<'a> {
     pub async fn new(app: &'a TestApp) -> TgPerson<'a> {
+        Self::new_as(app, &app.key, BOT_TOKEN).await
+    }
+
+    /// A person writing to the bot of the tenant of `key`.
+    pub async fn new_as(app: &'a TestApp, key: &str, token: &str) -> TgPerson<'a> {
         let api = BotApi::start().await;
-        connect(app, &api).await;
+        connect_as(app, key, &api, token).await;
         let (webhook, secret) = api.webhook().expect("setWebhook was called");
         TgPerson {
             app,
@@ -138,10 +149,10 @@ impl<'a> TgPerson<'a> {
     }
 
     pub fn tap_update(&mut self, data: &str) -> Value {
-        let sent = self.api.bodies("sendMessage");
-        let (index, shown) = sent
-            .iter()
-            .enumerate()
+        let (message_id, shown) = self
+            .api
+            .sent()
+            .into_iter()
             .rev()
             .find(|(_, b)| {
                 b["chat_id"] == self.chat_id && callback_datas(b).iter().any(|d| d == data)
@@ -155,7 +166,7 @@ impl<'a> TgPerson<'a> {
         q["from"]["id"] = json!(self.chat_id);
         q["data"] = json!(data);
         let m = &mut q["message"];
-        m["message_id"] = json!(index);
+        m["message_id"] = json!(message_id);
         m["chat"]["id"] = json!(self.chat_id);
         m["text"] = shown["text"].clone();
         m["reply_markup"] = shown["reply_markup"].clone();

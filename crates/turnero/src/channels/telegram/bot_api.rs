@@ -18,6 +18,9 @@ pub enum Failure {
     /// Nothing usable came back (connection refused, timeout, a body that is not Telegram's);
     /// worth trying again.
     Unreachable(String),
+    /// The outbound guard refuses the API's address: no retry will get through until the
+    /// settings change.
+    NotAllowed(String),
     /// Telegram answered with an error.
     Refused {
         code: u16,
@@ -32,6 +35,7 @@ impl Failure {
     pub fn is_temporary(&self) -> bool {
         match self {
             Failure::Unreachable(_) => true,
+            Failure::NotAllowed(_) => false,
             Failure::Refused { code, .. } => *code == 429 || *code >= 500,
         }
     }
@@ -39,6 +43,7 @@ impl Failure {
     pub fn describe(&self) -> String {
         match self {
             Failure::Unreachable(why) => format!("the Bot API could not be reached: {why}"),
+            Failure::NotAllowed(why) => format!("the Bot API's address is refused: {why}"),
             Failure::Refused {
                 code, description, ..
             } => format!("{code}: {description}"),
@@ -59,14 +64,20 @@ pub async fn call(
     // literal never reaches the guarded resolver.
     outbound
         .check_url(&url)
-        .map_err(|e| Failure::Unreachable(format!("the API URL is refused: {e}")))?;
+        .map_err(|e| Failure::NotAllowed(e.to_string()))?;
     let resp = outbound
         .client
         .post(&url)
         .json(body)
         .send()
         .await
-        .map_err(|e| Failure::Unreachable(e.without_url().to_string()))?;
+        .map_err(|e| {
+            if crate::outbound::is_refused(&e) {
+                Failure::NotAllowed(e.without_url().to_string())
+            } else {
+                Failure::Unreachable(e.without_url().to_string())
+            }
+        })?;
     let status = resp.status();
     let answer: Value = resp
         .json()

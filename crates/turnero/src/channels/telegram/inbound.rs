@@ -82,9 +82,13 @@ pub async fn receive(db: &Db, ch: &store::Channel, body: &[u8], now: i64) -> Res
     let (message, tap) = if let Some(m) = update.get("message") {
         (message(db, ch, m).await?, None)
     } else if let Some(q) = update.get("callback_query") {
-        match callback(db, &ch.tenant, q).await? {
+        match callback(db, &ch.tenant, q, now).await? {
             Some((m, tap)) => (Some(m), Some(tap)),
-            None => (None, None),
+            // A tap the bot does not act on (a group chat, no data) still stops the spinner.
+            None => {
+                receipt.tap = text(q, "id").map(Tap::bare);
+                (None, None)
+            }
         }
     } else {
         (None, None)
@@ -98,7 +102,11 @@ pub async fn receive(db: &Db, ch: &store::Channel, body: &[u8], now: i64) -> Res
         "message"
     };
     let mut tx = db.begin().await?;
-    let seen = format!("update:{update_id}");
+    // `update_id` is unique per bot only (and Telegram may restart its count after a quiet
+    // week): the key names the bot.
+    let seen = format!("update:{}:{update_id}", ch.bot_id);
+    // A tap is acknowledged even when redelivered: the first acknowledgement may be lost.
+    receipt.tap = tap;
     if !inbox::first_time_in(&mut tx, &ch.tenant, Channel::Telegram, &seen, now).await? {
         receipt.duplicate = true;
         return Ok(receipt);
@@ -110,7 +118,6 @@ pub async fn receive(db: &Db, ch: &store::Channel, body: &[u8], now: i64) -> Res
     store::unblock_in(&mut tx, &ch.tenant, &message.contact).await?;
     receipt.to_answer = inbox::receive_in(&mut tx, &message, now).await?;
     db.commit_events(tx).await?;
-    receipt.tap = tap;
     Ok(receipt)
 }
 
@@ -183,7 +190,12 @@ async fn message(db: &Db, ch: &store::Channel, m: &Value) -> Result<Option<Inbou
 
 /// A tap on an inline keyboard button: what the bot reads (the option's id and title) and
 /// what to acknowledge.
-async fn callback(db: &Db, tenant: &TenantId, q: &Value) -> Result<Option<(Inbound, Tap)>> {
+async fn callback(
+    db: &Db,
+    tenant: &TenantId,
+    q: &Value,
+    now: i64,
+) -> Result<Option<(Inbound, Tap)>> {
     let from = &q["from"];
     let message = q.get("message").filter(|m| m["date"].as_i64() != Some(0));
     let chat_id = match message {
@@ -210,8 +222,8 @@ async fn callback(db: &Db, tenant: &TenantId, q: &Value) -> Result<Option<(Inbou
     } else {
         data
     };
-    let at = message.and_then(|m| m["date"].as_i64()).unwrap_or_default();
-    let mut msg = inbound(tenant, chat_id, format!("cbq:{query_id}"), from, at);
+    // A tap carries no time of its own (the message's `date` is the question's).
+    let mut msg = inbound(tenant, chat_id, format!("cbq:{query_id}"), from, now);
     msg.kind = "callback_query".into();
     msg.text = Some(title.clone());
     msg.reply_id = Some(reply_id);

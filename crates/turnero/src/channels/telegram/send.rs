@@ -71,7 +71,7 @@ impl TelegramSender {
         if f.is_temporary() {
             let retry_after = match f {
                 Failure::Refused { retry_after, .. } => retry_after,
-                Failure::Unreachable(_) => None,
+                Failure::Unreachable(_) | Failure::NotAllowed(_) => None,
             };
             return Ok(Delivery::Later {
                 error: why,
@@ -81,7 +81,15 @@ impl TelegramSender {
         if matches!(f, Failure::Refused { code: 403, .. }) {
             // The person blocked the bot: nothing more goes to them until they write again.
             let now = self.clock.now_secs();
-            store::block(&self.db, &to.tenant, &to.contact, &why, now).await?;
+            store::block(
+                &self.db,
+                &to.tenant,
+                &to.contact,
+                to.last_inbound_at,
+                &why,
+                now,
+            )
+            .await?;
         }
         Ok(Delivery::Refused(why))
     }
@@ -98,6 +106,18 @@ pub struct Tap {
     pub title: String,
 }
 
+impl Tap {
+    /// A tap acknowledged and nothing more.
+    pub fn bare(callback_query_id: String) -> Self {
+        Tap {
+            callback_query_id,
+            chat_id: 0,
+            message: None,
+            title: String::new(),
+        }
+    }
+}
+
 /// Stops the tapping person's spinner and turns the question into a record of the choice
 /// (its keyboard gone, so an old list cannot be tapped again by mistake). Best effort: a
 /// failure here loses nothing of the conversation.
@@ -111,7 +131,7 @@ pub async fn acknowledge(outbound: &Outbound, ch: &store::Channel, tap: &Tap) {
         }
     };
     call("answerCallbackQuery", answer).await;
-    if let Some((message_id, text)) = &tap.message {
+    if let (Some((message_id, text)), false) = (&tap.message, tap.title.is_empty()) {
         let chosen = format!("\n\n✅ {}", tap.title);
         let room = 4096usize.saturating_sub(chosen.encode_utf16().count());
         let mut units = 0;
