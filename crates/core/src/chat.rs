@@ -17,6 +17,10 @@ pub enum Output {
     /// A message template approved with the channel (WhatsApp: the only thing that may be
     /// sent outside the 24-hour window).
     Template(Template),
+    /// The conversation goes to the channel's own agents (Chatwoot: its status becomes
+    /// `open`, into their queue), in order after what the bot said. Channels without agents of
+    /// their own send nothing for it.
+    HandOff,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -61,6 +65,7 @@ impl Output {
             Output::Text(t) | Output::AskContact(t) => t.clone(),
             Output::Choose(q) => q.numbered_text(),
             Output::Template(t) => format!("[{}] {}", t.name, t.parameters.join(" · ")),
+            Output::HandOff => String::new(),
         }
     }
 }

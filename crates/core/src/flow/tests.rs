@@ -56,6 +56,7 @@ pub(super) fn texts(p: &Progress) -> Vec<String> {
             Output::Text(t) | Output::AskContact(t) => t.clone(),
             Output::Choose(q) => q.body.clone(),
             Output::Template(t) => t.name.clone(),
+            Output::HandOff => String::new(),
         })
         .collect()
 }

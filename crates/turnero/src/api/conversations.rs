@@ -158,7 +158,7 @@ async fn send_message(
         (None, Some(t)) => {
             let channel = match c.channel {
                 Channel::WhatsApp => store::get(&s.db, &auth.tenant).await?,
-                Channel::WebChat | Channel::Telegram => None,
+                Channel::WebChat | Channel::Telegram | Channel::Chatwoot => None,
             };
             let approved = channel.is_some_and(|ch| {
                 ch.templates

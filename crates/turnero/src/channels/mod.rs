@@ -6,11 +6,15 @@
 //! (`telegram`), and the web chat served by turnero (`webchat`, whose page reads its
 //! replies itself).
 
+pub mod chatwoot;
 pub mod telegram;
+pub mod vendor;
 pub mod webchat;
 pub mod whatsapp;
 
 use std::sync::Arc;
+
+use turnero_core::chat::{Choice, Question};
 
 use crate::chat::outbox::Senders;
 use crate::chat::Channel;
@@ -29,6 +33,13 @@ pub fn senders(db: &Db, outbound: &Outbound, clock: &Clock) -> Senders {
         }),
     );
     senders.insert(
+        Channel::Chatwoot,
+        Arc::new(chatwoot::send::ChatwootSender {
+            db: db.clone(),
+            outbound: outbound.clone(),
+        }),
+    );
+    senders.insert(
         Channel::Telegram,
         Arc::new(telegram::send::TelegramSender {
             db: db.clone(),
@@ -37,6 +48,25 @@ pub fn senders(db: &Db, outbound: &Outbound, clock: &Clock) -> Senders {
         }),
     );
     senders
+}
+
+/// A question's options as a channel without headings shows them (Telegram's keyboards,
+/// Chatwoot's `input_select`): an option under a section that names something (a day's slots
+/// under the day) carries the section's name ("mar 08/01 · 09:00").
+pub fn headed_options(q: &Question) -> Vec<(String, &Choice)> {
+    q.sections
+        .iter()
+        .flat_map(|s| {
+            let heading = s
+                .title
+                .as_deref()
+                .filter(|t| t.chars().any(char::is_alphanumeric));
+            s.options.iter().map(move |c| match heading {
+                Some(h) => (format!("{h} · {}", c.title), c),
+                None => (c.title.clone(), c),
+            })
+        })
+        .collect()
 }
 
 /// A recorded vendor payload from `../shared/fixtures/channels/`, for the adapters' tests.

@@ -17,16 +17,25 @@ pub enum Channel {
     /// A Telegram bot: the contact is the private chat's id. Telegram never tells the
     /// phone; a contact the person shares of themselves proves it for the conversation.
     Telegram,
+    /// A conversation in the clinic's Chatwoot, the bot answering as its agent bot: the
+    /// contact is Chatwoot's conversation id. Its agents take over in Chatwoot itself.
+    Chatwoot,
 }
 
 impl Channel {
-    pub const ALL: [Channel; 3] = [Channel::WhatsApp, Channel::WebChat, Channel::Telegram];
+    pub const ALL: [Channel; 4] = [
+        Channel::WhatsApp,
+        Channel::WebChat,
+        Channel::Telegram,
+        Channel::Chatwoot,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
             Channel::WhatsApp => "whatsapp",
             Channel::WebChat => "webchat",
             Channel::Telegram => "telegram",
+            Channel::Chatwoot => "chatwoot",
         }
     }
 
@@ -36,14 +45,23 @@ impl Channel {
     pub fn proven_phone(self, contact: &str) -> Option<E164> {
         match self {
             Channel::WhatsApp => E164::parse(&format!("+{contact}"), None).ok(),
-            Channel::WebChat | Channel::Telegram => None,
+            Channel::WebChat | Channel::Telegram | Channel::Chatwoot => None,
         }
     }
 
     /// Whether replies are pushed to the person by a sender (queued until it has sent them)
     /// rather than read by the person's own page (sent once written).
     pub fn pushes_replies(self) -> bool {
-        matches!(self, Channel::WhatsApp | Channel::Telegram)
+        matches!(
+            self,
+            Channel::WhatsApp | Channel::Telegram | Channel::Chatwoot
+        )
+    }
+
+    /// Whether the channel has agents of its own who take a handed-off conversation there
+    /// (the bot then queues `Output::HandOff` for the sender).
+    pub fn has_own_agents(self) -> bool {
+        matches!(self, Channel::Chatwoot)
     }
 
     /// Whether messages outside the 24-hour window need an approved template (WhatsApp).
@@ -55,7 +73,7 @@ impl Channel {
     /// them (a number), `visitor` where it is a secret (a session token's hash).
     pub fn public_contact(self, contact: &str) -> &str {
         match self {
-            Channel::WhatsApp | Channel::Telegram => contact,
+            Channel::WhatsApp | Channel::Telegram | Channel::Chatwoot => contact,
             Channel::WebChat => "visitor",
         }
     }

@@ -124,11 +124,25 @@ pub async fn find(
 
 /// Gives a handed-off conversation back to the bot: its next message starts the flow anew.
 pub async fn release(db: &Db, tenant: &TenantId, id: &str, now: i64) -> Result<()> {
+    set_handoff(db, tenant, id, false, now).await
+}
+
+/// Hands the conversation to staff (`true`: the bot stops answering) or back to the bot
+/// (`false`: its next message starts the flow anew).
+pub async fn set_handoff(
+    db: &Db,
+    tenant: &TenantId,
+    id: &str,
+    handoff: bool,
+    now: i64,
+) -> Result<()> {
     let mut c = get(db, tenant, id).await?;
-    c.handoff = false;
-    c.state.handoff = false;
-    c.state.at = None;
-    c.state.question = None;
+    c.handoff = handoff;
+    c.state.handoff = handoff;
+    if !handoff {
+        c.state.at = None;
+        c.state.question = None;
+    }
     let mut tx = db.begin().await?;
     if !save_in(&mut tx, &c, now).await? {
         return Err(Error::conflict(

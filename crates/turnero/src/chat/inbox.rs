@@ -36,6 +36,9 @@ pub struct Inbound {
     pub at: i64,
     /// The customer whose phone the channel proves, matched by the adapter.
     pub customer_id: Option<String>,
+    /// Someone else answers it in the channel itself (a Chatwoot conversation its agents
+    /// hold): an event only, the bot does not read it.
+    pub silent: bool,
     /// A phone this message proves for the conversation from now on (a Telegram contact the
     /// person shared of themselves); the adapter has checked that it is theirs.
     pub proven_phone: Option<E164>,
@@ -91,8 +94,8 @@ struct ReceivedMessage<'a> {
 pub async fn receive_in(tx: &mut Tx, m: &Inbound, now: i64) -> Result<Option<String>> {
     // Media without a caption reaches the bot as an empty text: it answers that it reads
     // text, and asks its question again (a reaction or a system notice gets no answer).
-    let for_bot =
-        m.text.is_some() || m.reply_id.is_some() || MEDIA_KINDS.contains(&m.kind.as_str());
+    let for_bot = !m.silent
+        && (m.text.is_some() || m.reply_id.is_some() || MEDIA_KINDS.contains(&m.kind.as_str()));
     let (conversation, linked) = if for_bot {
         let (id, linked) = touch_in(
             tx,

@@ -143,6 +143,9 @@ async fn turn(chat: &Chat, id: &str, msg: &Pending) -> Result<()> {
                 }
             }
             c.handoff = c.state.handoff;
+            if handed && c.channel.has_own_agents() {
+                outputs.push(turnero_core::chat::Output::HandOff);
+            }
             if let Some(customer) = c.state.vars.get("customer.id") {
                 c.customer_id = Some(customer.clone());
             }

@@ -7,49 +7,11 @@
 
 use serde_json::Value;
 
+pub use crate::channels::vendor::Failure;
 use crate::outbound::Outbound;
 
 /// Telegram's own Bot API server.
 pub const DEFAULT_API_URL: &str = "https://api.telegram.org";
-
-/// Why a call did not succeed.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Failure {
-    /// Nothing usable came back (connection refused, timeout, a body that is not Telegram's);
-    /// worth trying again.
-    Unreachable(String),
-    /// The outbound guard refuses the API's address: no retry will get through until the
-    /// settings change.
-    NotAllowed(String),
-    /// Telegram answered with an error.
-    Refused {
-        code: u16,
-        description: String,
-        /// Seconds to wait, when Telegram says (429).
-        retry_after: Option<i64>,
-    },
-}
-
-impl Failure {
-    /// Whether trying again later may work (Telegram down, a 5xx, 429).
-    pub fn is_temporary(&self) -> bool {
-        match self {
-            Failure::Unreachable(_) => true,
-            Failure::NotAllowed(_) => false,
-            Failure::Refused { code, .. } => *code == 429 || *code >= 500,
-        }
-    }
-
-    pub fn describe(&self) -> String {
-        match self {
-            Failure::Unreachable(why) => format!("the Bot API could not be reached: {why}"),
-            Failure::NotAllowed(why) => format!("the Bot API's address is refused: {why}"),
-            Failure::Refused {
-                code, description, ..
-            } => format!("{code}: {description}"),
-        }
-    }
-}
 
 /// One Bot API call; answers its `result`.
 pub async fn call(
@@ -71,13 +33,7 @@ pub async fn call(
         .json(body)
         .send()
         .await
-        .map_err(|e| {
-            if crate::outbound::is_refused(&e) {
-                Failure::NotAllowed(e.without_url().to_string())
-            } else {
-                Failure::Unreachable(e.without_url().to_string())
-            }
-        })?;
+        .map_err(Failure::from_reqwest)?;
     let status = resp.status();
     let answer: Value = resp
         .json()

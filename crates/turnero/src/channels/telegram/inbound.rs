@@ -134,6 +134,7 @@ fn inbound(tenant: &TenantId, chat_id: i64, id: String, from: &Value, at: i64) -
         at,
         customer_id: None,
         proven_phone: None,
+        silent: false,
         about: About {
             contact_user_id: text(from, "username").map(|u| format!("@{u}")),
             customer_name: full_name(from),

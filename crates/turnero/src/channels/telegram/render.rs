@@ -71,23 +71,10 @@ fn question_text(q: &Question) -> String {
     text
 }
 
-/// A keyboard has no headings: an option under a section that names something (a day's
-/// slots under the day) carries the section's name ("mar 08/01 · 09:00").
-fn button_text(section: Option<&str>, title: &str) -> String {
-    match section.filter(|t| t.chars().any(char::is_alphanumeric)) {
-        Some(heading) => format!("{heading} · {title}"),
-        None => title.to_string(),
-    }
-}
-
 fn keyboard(q: &Question) -> Value {
-    let buttons: Vec<Value> = q
-        .sections
-        .iter()
-        .flat_map(|s| s.options.iter().map(move |c| (s.title.as_deref(), c)))
-        .map(|(heading, c)| {
-            json!({"text": button_text(heading, &c.title), "callback_data": callback_data(&c.id)})
-        })
+    let buttons: Vec<Value> = crate::channels::headed_options(q)
+        .into_iter()
+        .map(|(text, c)| json!({"text": text, "callback_data": callback_data(&c.id)}))
         .collect();
     let one_row = buttons.len() <= 3
         && buttons
@@ -133,6 +120,7 @@ pub fn messages(chat_id: i64, out: &Output, language: &str) -> Vec<Value> {
         Output::Choose(q) => with_markup(question_text(q), json!({"remove_keyboard": true})),
         // Templates are WhatsApp's; should one reach Telegram, its words go as text.
         Output::Template(_) => with_markup(out.as_text(), json!({"remove_keyboard": true})),
+        Output::HandOff => vec![],
     }
 }
 

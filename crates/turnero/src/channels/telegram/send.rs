@@ -67,17 +67,6 @@ impl Sender for TelegramSender {
 
 impl TelegramSender {
     async fn failed(&self, to: &Conversation, f: Failure) -> Result<Delivery> {
-        let why = f.describe();
-        if f.is_temporary() {
-            let retry_after = match f {
-                Failure::Refused { retry_after, .. } => retry_after,
-                Failure::Unreachable(_) | Failure::NotAllowed(_) => None,
-            };
-            return Ok(Delivery::Later {
-                error: why,
-                retry_after,
-            });
-        }
         if matches!(f, Failure::Refused { code: 403, .. }) {
             // The person blocked the bot: nothing more goes to them until they write again.
             let now = self.clock.now_secs();
@@ -86,12 +75,12 @@ impl TelegramSender {
                 &to.tenant,
                 &to.contact,
                 to.last_inbound_at,
-                &why,
+                &f.describe(),
                 now,
             )
             .await?;
         }
-        Ok(Delivery::Refused(why))
+        Ok(f.delivery())
     }
 }
 

@@ -89,6 +89,7 @@ pub async fn receive(
         // A visitor proves no phone: only the conversation's own link names a customer.
         customer_id: None,
         proven_phone: None,
+        silent: false,
         about: About::default(),
     };
     let mut tx = db.begin().await?;

@@ -158,6 +158,7 @@ pub async fn receive(db: &Db, channel: &store::Channel, body: &[u8], now: i64) -
                 at: timestamp(m),
                 customer_id: None,
                 proven_phone: None,
+                silent: false,
                 about: About {
                     contact_user_id: user_id,
                     customer_name: contact.and_then(|c| text(c, &["profile", "name"])),

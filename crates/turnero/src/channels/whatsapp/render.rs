@@ -158,6 +158,7 @@ pub fn messages(to: &str, out: &Output, reply_to: Option<&str>) -> Vec<Value> {
             Some(interactive) => vec![envelope(to, reply_to, "interactive", interactive)],
             None => text(&q.numbered_text()),
         },
+        Output::HandOff => vec![],
         Output::Template(t) => {
             let mut template = json!({
                 "name": t.name,
