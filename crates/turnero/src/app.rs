@@ -26,6 +26,7 @@ pub struct Running {
     sweeper: tokio::task::JoinHandle<()>,
     deliveries: tokio::task::JoinHandle<()>,
     chat_sweeper: tokio::task::JoinHandle<()>,
+    chatwoot_jobs: tokio::task::JoinHandle<()>,
     stop: tokio::sync::oneshot::Sender<()>,
 }
 
@@ -40,6 +41,7 @@ impl Running {
         self.sweeper.abort();
         self.deliveries.abort();
         self.chat_sweeper.abort();
+        self.chatwoot_jobs.abort();
         self.db.close().await;
     }
 
@@ -56,6 +58,7 @@ impl Running {
         // Messages not yet answered stay in `chat_inbox` for the next sweep (here or in
         // another process).
         self.chat_sweeper.abort();
+        self.chatwoot_jobs.abort();
         self.db.close().await;
         Ok(())
     }
@@ -89,6 +92,12 @@ pub async fn start(config: &Config, clock: Clock) -> anyhow::Result<Running> {
         senders,
     );
     let chat_sweeper = chat.spawn_sweeper(Duration::from_secs(1));
+    let chatwoot_jobs = crate::channels::chatwoot::jobs::spawn(
+        db.clone(),
+        clock.clone(),
+        chat.outbound.clone(),
+        Duration::from_secs(1),
+    );
     let app = crate::api::router(
         db.clone(),
         clock.clone(),
@@ -121,6 +130,7 @@ pub async fn start(config: &Config, clock: Clock) -> anyhow::Result<Running> {
         sweeper,
         deliveries,
         chat_sweeper,
+        chatwoot_jobs,
         stop,
     })
 }

@@ -317,3 +317,11 @@ fn a_greeting_at_the_first_question_shows_it_again_without_a_welcome_back() {
         "the menu greets by itself; '¡Hola de nuevo!' before '¡Hola!' reads twice"
     );
 }
+
+#[test]
+fn asking_for_a_person_as_the_first_message_hands_over_at_once() {
+    let flow = default_flow("es");
+    let mut state = State::default();
+    let p = say(&flow, &mut state, "agente");
+    assert!(p.handoff, "{:?}", texts(&p));
+}

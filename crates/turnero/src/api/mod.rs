@@ -8,6 +8,7 @@ mod availability_api;
 mod bookings;
 mod calendars;
 mod channels;
+mod chatwoot;
 mod compat;
 mod conversations;
 mod customers;
@@ -110,6 +111,7 @@ pub fn router(
         .merge(availability_api::routes())
         .merge(channels::routes())
         .merge(telegram::routes())
+        .merge(chatwoot::routes())
         .merge(flows::routes())
         .merge(conversations::routes())
         .merge(webchat::routes())
@@ -133,6 +135,7 @@ pub fn router(
         .merge(compat::routes())
         .merge(channels::webhook_routes())
         .merge(telegram::webhook_routes())
+        .merge(chatwoot::webhook_routes())
         .merge(webchat::visitor_routes())
         // After routing, so the route template (not the raw path) labels the metrics and the
         // request's span.

@@ -37,7 +37,11 @@ impl Run<'_> {
             };
         }
         let Some((at, step)) = self.current() else {
-            // A new run: a task or a time named in the first message starts it at once.
+            // A new run: asking for a person, or a task or a time named in the first message,
+            // starts it at once.
+            if let Some(Command::Agent) = self.command(text) {
+                return self.obey(Command::Agent);
+            }
             if let Some((intent, wish)) = self.intent_in(text, true) {
                 return self.follow(intent, wish);
             }

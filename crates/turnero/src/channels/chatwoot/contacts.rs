@@ -63,7 +63,15 @@ pub async fn push(
 ) -> std::result::Result<(), Failure> {
     let body = json!({"custom_attributes": attributes});
     let path = format!("/contacts/{contact}");
-    client::call(outbound, ch, &ch.api_access_token, Method::PUT, &path, &body).await?;
+    client::call(
+        outbound,
+        ch,
+        &ch.api_access_token,
+        Method::PUT,
+        &path,
+        &body,
+    )
+    .await?;
     Ok(())
 }
 
@@ -99,7 +107,14 @@ pub async fn link(
 /// Links the customer a contact wrote as and brings the contact's attributes up to date.
 /// Best effort, after the message is stored: a failure is logged and the next message or
 /// booking change tries again.
-pub async fn detected(db: &Db, outbound: &Outbound, ch: &Channel, customer: &str, contact: i64, now: i64) {
+pub async fn detected(
+    db: &Db,
+    outbound: &Outbound,
+    ch: &Channel,
+    customer: &str,
+    contact: i64,
+    now: i64,
+) {
     let done = async {
         link(db, &ch.tenant, customer, contact, now).await?;
         let attrs = attributes(db, &ch.tenant, customer, now).await?;

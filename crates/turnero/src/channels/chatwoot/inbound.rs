@@ -48,7 +48,10 @@ pub fn signature_ok(
     ) else {
         return false;
     };
-    if ts.parse::<i64>().map_or(true, |t| (now - t).abs() > SIGNATURE_WINDOW_SECS) {
+    if ts
+        .parse::<i64>()
+        .map_or(true, |t| (now - t).abs() > SIGNATURE_WINDOW_SECS)
+    {
         return false;
     }
     let Ok(mut mac) = Hmac::<Sha256>::new_from_slice(secret.as_bytes()) else {
@@ -95,13 +98,7 @@ pub async fn receive(db: &Db, ch: &Account, body: &[u8], now: i64) -> Result<Rec
     Ok(receipt)
 }
 
-async fn message(
-    db: &Db,
-    ch: &Account,
-    p: &Value,
-    now: i64,
-    receipt: &mut Receipt,
-) -> Result<()> {
+async fn message(db: &Db, ch: &Account, p: &Value, now: i64, receipt: &mut Receipt) -> Result<()> {
     let conversation = &p["conversation"];
     let (Some(id), Some(chat)) = (p["id"].as_i64(), conversation["id"].as_i64()) else {
         return Ok(());
@@ -240,11 +237,17 @@ mod tests {
         let now: i64 = ts.parse().unwrap();
         assert!(signature_ok(secret, Some(ts), body, sig, now));
         assert!(signature_ok(secret, Some(ts), body, sig, now + 299));
-        assert!(!signature_ok(secret, Some(ts), body, sig, now + 301), "replayed later");
+        assert!(
+            !signature_ok(secret, Some(ts), body, sig, now + 301),
+            "replayed later"
+        );
         let mut tampered = body.to_vec();
         tampered[3] ^= 1;
         assert!(!signature_ok(secret, Some(ts), &tampered, sig, now));
-        assert!(!signature_ok(secret, Some("1776693792"), body, sig, now), "timestamp signed");
+        assert!(
+            !signature_ok(secret, Some("1776693792"), body, sig, now),
+            "timestamp signed"
+        );
         assert!(!signature_ok(secret, None, body, sig, now));
         assert!(!signature_ok(secret, Some(ts), body, None, now));
         assert!(!signature_ok("other", Some(ts), body, sig, now));

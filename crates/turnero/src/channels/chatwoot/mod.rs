@@ -6,7 +6,10 @@
 
 pub mod client;
 pub mod contacts;
+pub mod follow;
 pub mod inbound;
+pub mod jobs;
 pub mod render;
 pub mod send;
 pub mod store;
+pub mod sync;

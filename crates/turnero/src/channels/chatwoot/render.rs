@@ -24,12 +24,16 @@ fn message(content: &str, content_type: &str, attributes: Value) -> Value {
 }
 
 fn question_text(q: &Question) -> String {
-    [q.header.as_deref(), Some(q.body.as_str()), q.footer.as_deref()]
-        .into_iter()
-        .flatten()
-        .filter(|p| !p.trim().is_empty())
-        .collect::<Vec<_>>()
-        .join("\n\n")
+    [
+        q.header.as_deref(),
+        Some(q.body.as_str()),
+        q.footer.as_deref(),
+    ]
+    .into_iter()
+    .flatten()
+    .filter(|p| !p.trim().is_empty())
+    .collect::<Vec<_>>()
+    .join("\n\n")
 }
 
 /// The options as Chatwoot shows them, (title, id), when they fit: at most 10, unique
@@ -140,12 +144,10 @@ mod tests {
     fn titles_that_repeat_or_run_long_become_a_numbered_text() {
         let same = Question {
             body: "¿Cuál?".into(),
-            sections: vec![
-                Section {
-                    title: None,
-                    options: vec![choice("a", "09:00"), choice("b", "09:00")],
-                },
-            ],
+            sections: vec![Section {
+                title: None,
+                options: vec![choice("a", "09:00"), choice("b", "09:00")],
+            }],
             ..Question::default()
         };
         let sent = messages(&Output::Choose(same));
@@ -166,7 +168,10 @@ mod tests {
             ..Question::default()
         };
         let sent = messages(&Output::Choose(days));
-        assert_eq!(sent[0]["content_type"], "input_select", "the day tells them apart");
+        assert_eq!(
+            sent[0]["content_type"], "input_select",
+            "the day tells them apart"
+        );
         assert_eq!(
             sent[0]["content_attributes"]["items"][1]["title"],
             "mar 08/01 · 09:00"

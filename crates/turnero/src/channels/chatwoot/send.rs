@@ -37,8 +37,7 @@ impl Sender for ChatwootSender {
                 let path = format!("{conversation}/toggle_status");
                 let body = json!({"status": "open"});
                 return Ok(
-                    match client::call(&self.outbound, &ch, token, Method::POST, &path, &body)
-                        .await
+                    match client::call(&self.outbound, &ch, token, Method::POST, &path, &body).await
                     {
                         Ok(_) => Delivery::Sent(vec![]),
                         Err(f) => f.delivery(),

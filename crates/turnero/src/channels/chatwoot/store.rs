@@ -38,7 +38,10 @@ impl Channel {
 
     /// `{base_url}/api/v1/accounts/{account_id}{path}`.
     pub fn url(&self, path: &str) -> String {
-        format!("{}/api/v1/accounts/{}{path}", self.base_url, self.account_id)
+        format!(
+            "{}/api/v1/accounts/{}{path}",
+            self.base_url, self.account_id
+        )
     }
 }
 

@@ -1,0 +1,238 @@
+//! `PUT/GET/DELETE /channels/chatwoot` (the clinic's Chatwoot account; tokens write-only),
+//! `POST /channels/chatwoot/syncs` (copy the customers into Chatwoot's contacts) with its
+//! progress at `GET /channels/chatwoot/syncs/{id}`, and Chatwoot's webhook, outside
+//! `/api/v1`: `POST /channels/chatwoot/{key}/webhook`, with a health `GET` on the same URL.
+
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::routing::get;
+use axum::Router;
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use super::extract::{Auth, Json};
+use super::AppState;
+use crate::channels::chatwoot::inbound::{self, Receipt};
+use crate::channels::chatwoot::store::{self, Channel, ChannelDef};
+use crate::channels::chatwoot::{contacts, sync};
+use crate::error::{Error, Result};
+use turnero_core::ids::next_ulid;
+use turnero_core::time::fmt_ts;
+
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(put_chatwoot, get_chatwoot, delete_chatwoot))
+        .routes(routes!(start_sync))
+        .routes(routes!(get_sync))
+}
+
+/// Chatwoot's side, with no API key: the tenant is named by the key in the URL.
+pub fn webhook_routes() -> Router<AppState> {
+    Router::new().route(
+        "/channels/chatwoot/{key}/webhook",
+        get(health).post(receive),
+    )
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ChatwootIn {
+    /// Where Chatwoot runs, e.g. `https://chatwoot.example.com`.
+    pub base_url: String,
+    pub account_id: i64,
+    /// The inbox new contacts are created in (the sync).
+    pub inbox_id: Option<i64>,
+    /// An agent's or admin's access token (Profile → Access Token): contacts need one.
+    /// Write-only.
+    pub api_access_token: String,
+    /// The agent bot's token, for its replies and handoffs. Write-only.
+    pub agent_bot_token: Option<String>,
+    /// The agent bot's (or webhook's) secret, when your Chatwoot signs webhooks (4.11+);
+    /// then unsigned or badly signed webhooks are refused. Write-only.
+    pub hmac_secret: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ChatwootOut {
+    /// The agent bot's `outgoing_url` (or an account webhook's URL) in Chatwoot.
+    pub webhook_url: String,
+    pub base_url: String,
+    pub account_id: i64,
+    pub inbox_id: Option<i64>,
+    /// Whether replies go with an agent bot token of their own.
+    pub agent_bot_token_set: bool,
+    /// Whether webhooks must be signed.
+    pub signed: bool,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+fn out(s: &AppState, headers: &HeaderMap, c: Channel) -> ChatwootOut {
+    ChatwootOut {
+        webhook_url: format!(
+            "{}/channels/chatwoot/{}/webhook",
+            s.public_base(headers),
+            c.path_key
+        ),
+        agent_bot_token_set: c.agent_bot_token.is_some(),
+        signed: c.hmac_secret.is_some(),
+        base_url: c.base_url,
+        account_id: c.account_id,
+        inbox_id: c.inbox_id,
+        created_at: fmt_ts(c.created_at),
+        updated_at: fmt_ts(c.updated_at),
+    }
+}
+
+fn token(raw: Option<&str>, field: &str) -> Result<Option<String>> {
+    match raw.map(str::trim) {
+        None => Ok(None),
+        Some(t) if (1..=500).contains(&t.len()) && !t.chars().any(char::is_control) => {
+            Ok(Some(t.to_string()))
+        }
+        Some(_) => Err(Error::invalid(
+            "invalid_field",
+            field,
+            "1 to 500 characters, no control characters",
+        )),
+    }
+}
+
+fn positive(v: Option<i64>, field: &str) -> Result<Option<i64>> {
+    match v {
+        Some(n) if n < 1 => Err(Error::invalid("invalid_field", field, "a positive id")),
+        other => Ok(other),
+    }
+}
+
+#[utoipa::path(put, path = "/channels/chatwoot", tag = "channels", request_body = ChatwootIn,
+    responses((status = 200, body = ChatwootOut), (status = 422, body = crate::error::Problem)))]
+async fn put_chatwoot(
+    State(s): State<AppState>,
+    auth: Auth,
+    headers: HeaderMap,
+    Json(input): Json<ChatwootIn>,
+) -> Result<axum::Json<ChatwootOut>> {
+    let base_url =
+        super::parse::vendor_url(&s.chat.outbound, Some(&input.base_url), "", "base_url")?;
+    let def = ChannelDef {
+        base_url,
+        account_id: positive(Some(input.account_id), "account_id")?.unwrap_or_default(),
+        inbox_id: positive(input.inbox_id, "inbox_id")?,
+        api_access_token: token(Some(&input.api_access_token), "api_access_token")?
+            .unwrap_or_default(),
+        agent_bot_token: token(input.agent_bot_token.as_deref(), "agent_bot_token")?,
+        hmac_secret: token(input.hmac_secret.as_deref(), "hmac_secret")?,
+    };
+    let saved = store::put(&s.db, &auth.tenant, def, s.clock.now_secs()).await?;
+    Ok(axum::Json(out(&s, &headers, saved)))
+}
+
+#[utoipa::path(get, path = "/channels/chatwoot", tag = "channels",
+    responses((status = 200, body = ChatwootOut), (status = 404, body = crate::error::Problem)))]
+async fn get_chatwoot(
+    State(s): State<AppState>,
+    auth: Auth,
+    headers: HeaderMap,
+) -> Result<axum::Json<ChatwootOut>> {
+    let found = store::get(&s.db, &auth.tenant)
+        .await?
+        .ok_or_else(|| Error::not_found("channel"))?;
+    Ok(axum::Json(out(&s, &headers, found)))
+}
+
+#[utoipa::path(delete, path = "/channels/chatwoot", tag = "channels", responses((status = 204),
+    (status = 404, body = crate::error::Problem)))]
+async fn delete_chatwoot(State(s): State<AppState>, auth: Auth) -> Result<StatusCode> {
+    if !store::delete(&s.db, &auth.tenant).await? {
+        return Err(Error::not_found("channel"));
+    }
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Starts copying every customer with a phone into Chatwoot's contacts; 202 with the run,
+/// whose progress and report `GET /channels/chatwoot/syncs/{id}` answers.
+#[utoipa::path(post, path = "/channels/chatwoot/syncs", tag = "channels",
+    responses((status = 202, body = sync::Run), (status = 404, body = crate::error::Problem),
+        (status = 409, body = crate::error::Problem)))]
+async fn start_sync(
+    State(s): State<AppState>,
+    auth: Auth,
+) -> Result<(StatusCode, axum::Json<sync::Run>)> {
+    store::get(&s.db, &auth.tenant)
+        .await?
+        .ok_or_else(|| Error::not_found("channel"))?;
+    let run = sync::start(&s.db, &auth.tenant, s.clock.now_secs()).await?;
+    let (db, clock, outbound) = (s.db.clone(), s.clock.clone(), s.chat.outbound.clone());
+    let (tenant, id) = (auth.tenant.clone(), run.id.clone());
+    tokio::spawn(async move {
+        let owner = next_ulid().to_string();
+        if let Err(e) = sync::run(&db, &outbound, &clock, &tenant, &id, &owner).await {
+            tracing::warn!(error = ?e, run = id, "a Chatwoot sync stopped; another round takes it up");
+        }
+    });
+    Ok((StatusCode::ACCEPTED, axum::Json(run)))
+}
+
+#[utoipa::path(get, path = "/channels/chatwoot/syncs/{id}", tag = "channels",
+    responses((status = 200, body = sync::Run), (status = 404, body = crate::error::Problem)))]
+async fn get_sync(
+    State(s): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+) -> Result<axum::Json<sync::Run>> {
+    Ok(axum::Json(sync::get(&s.db, &auth.tenant, &id).await?))
+}
+
+async fn channel(s: &AppState, key: &str) -> Result<Channel> {
+    store::by_key(&s.db, key)
+        .await?
+        .ok_or_else(|| Error::not_found("channel"))
+}
+
+/// The health answer integrators know from seed 002.
+async fn health(State(s): State<AppState>, Path(key): Path<String>) -> Result<axum::Json<Value>> {
+    channel(&s, &key).await?;
+    Ok(axum::Json(json!({
+        "success": true,
+        "message": "turnero's Chatwoot webhook is up",
+        "timestamp": fmt_ts(s.clock.now_secs()),
+    })))
+}
+
+async fn receive(
+    State(s): State<AppState>,
+    Path(key): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<axum::Json<Receipt>> {
+    let c = channel(&s, &key).await?;
+    let now = s.clock.now_secs();
+    if let Some(secret) = &c.hmac_secret {
+        let h = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+        let ts = h("x-chatwoot-timestamp");
+        if !inbound::signature_ok(secret, ts, &body, h("x-chatwoot-signature"), now) {
+            return Err(Error::new(
+                StatusCode::UNAUTHORIZED,
+                "invalid_signature",
+                "X-Chatwoot-Signature does not match the timestamp and body, or is too old",
+            ));
+        }
+    }
+    let receipt = inbound::receive(&s.db, &c, &body, now).await?;
+    // Chatwoot gets its 200 now (a slow bot makes Chatwoot hand the conversation to people).
+    if let Some(conversation) = &receipt.to_answer {
+        s.chat.answer_soon(conversation.clone());
+    }
+    if let Some((customer, contact)) = receipt.detected.clone() {
+        let (db, outbound) = (s.db.clone(), s.chat.outbound.clone());
+        tokio::spawn(async move {
+            contacts::detected(&db, &outbound, &c, &customer, contact, now).await;
+        });
+    }
+    Ok(axum::Json(receipt))
+}

@@ -1,0 +1,88 @@
+//! Keeps linked contacts current as bookings change: every process looks, each second, at
+//! each Chatwoot account's booking events after its cursor (one process at a time per
+//! account, under a lease), and writes the attributes of every linked customer they touch.
+//! The cursor moves only past what was written, so a restart or Chatwoot being down loses
+//! nothing: the same events are looked at again.
+
+use std::collections::HashSet;
+
+use serde_json::Value;
+use sqlx::Row;
+use turnero_core::ids::CustomerId;
+
+use super::{contacts, store};
+use crate::agenda::customers;
+use crate::channels::vendor::Failure;
+use crate::db::Db;
+use crate::error::Result;
+use crate::outbound::Outbound;
+
+/// How long a process follows an account's events before another may take over.
+const LEASE_SECS: i64 = 30;
+
+/// Events looked at per account and round.
+const BATCH: i64 = 200;
+
+/// One round over every account.
+pub async fn follow_once(db: &Db, outbound: &Outbound, owner: &str, now: i64) -> Result<()> {
+    for ch in store::all(db).await? {
+        let Some(cursor) = store::claim_follow(db, &ch.tenant, owner, now, LEASE_SECS).await?
+        else {
+            continue;
+        };
+        let rows = sqlx::query(
+            "SELECT id, data FROM events WHERE tenant_id = $1 AND id > $2 \
+             AND type LIKE 'booking.%' ORDER BY id LIMIT $3",
+        )
+        .bind(ch.tenant.as_str())
+        .bind(&cursor)
+        .bind(BATCH)
+        .fetch_all(&db.read)
+        .await?;
+        let mut done_to = cursor.clone();
+        let mut seen = HashSet::new();
+        for r in &rows {
+            let (id, data): (String, String) = (r.get(0), r.get(1));
+            let data: Value = serde_json::from_str(&data).unwrap_or(Value::Null);
+            if let Some(customer) = data["customer"]["id"].as_str() {
+                if seen.insert(customer.to_string()) {
+                    match refresh(db, outbound, &ch, customer, now).await? {
+                        Err(f) if f.is_temporary() => break, // from this event, next round
+                        Err(f) => {
+                            tracing::warn!(
+                                customer,
+                                error = f.describe(),
+                                "Chatwoot refused a contact's attributes"
+                            );
+                        }
+                        Ok(()) => {}
+                    }
+                }
+            }
+            done_to = id;
+        }
+        if done_to != cursor {
+            store::advance(db, &ch.tenant, owner, &done_to).await?;
+        }
+    }
+    Ok(())
+}
+
+/// Writes a customer's attributes on their contact, if they have one.
+async fn refresh(
+    db: &Db,
+    outbound: &Outbound,
+    ch: &store::Channel,
+    customer: &str,
+    now: i64,
+) -> Result<std::result::Result<(), Failure>> {
+    let id = CustomerId::from_trusted(customer.to_string());
+    let Ok(known) = customers::get(db, &ch.tenant, &id).await else {
+        return Ok(Ok(())); // erased since
+    };
+    let Some(contact) = contacts::linked(&known.external_ids) else {
+        return Ok(Ok(()));
+    };
+    let attrs = contacts::attributes(db, &ch.tenant, customer, now).await?;
+    Ok(contacts::push(outbound, ch, contact, &attrs).await)
+}
