@@ -21,6 +21,8 @@ pub const MESSAGE_SENT: &str = "message.sent";
 pub const MESSAGE_STATUS: &str = "message.status";
 pub const CONVERSATION_VARIABLES_CHANGED: &str = "conversation.variables_changed";
 pub const CONVERSATION_HANDOFF: &str = "conversation.handoff";
+/// A customer's details written to their contact in a chat platform (Chatwoot).
+pub const CONTACT_SYNCED: &str = "contact.synced";
 /// Sent only by `POST /webhooks/{id}/test`; never stored in the outbox.
 pub const WEBHOOK_TEST: &str = "webhook.test";
 
@@ -46,6 +48,7 @@ pub const ALL: &[&str] = &[
     MESSAGE_STATUS,
     CONVERSATION_VARIABLES_CHANGED,
     CONVERSATION_HANDOFF,
+    CONTACT_SYNCED,
 ];
 
 /// Whether a subscription pattern is valid: `*`, a known type, or `<category>.*` for a

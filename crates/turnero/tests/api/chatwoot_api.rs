@@ -75,11 +75,7 @@ fn input_select_limits(body: &Value, problems: &mut Vec<String>) {
 
 /// Only these keys, and `custom_attributes` an object of plain values.
 fn contact_body(body: &Value, allowed: &[&str], problems: &mut Vec<String>) {
-    for k in body
-        .as_object()
-        .map(|o| o.keys().collect())
-        .unwrap_or(Vec::new())
-    {
+    for k in body.as_object().into_iter().flat_map(|o| o.keys()) {
         if !allowed.contains(&k.as_str()) {
             problems.push(format!("contact body has undocumented `{k}`"));
         }
@@ -272,12 +268,6 @@ impl ChatwootApi {
 
     pub fn contacts(&self) -> usize {
         self.inner.contacts.lock().unwrap().len()
-    }
-
-    /// Adds a contact Chatwoot already has.
-    pub fn add_contact(&self, id: i64, phone: &str) {
-        let mut contacts = self.inner.contacts.lock().unwrap();
-        contacts.insert(id, (phone.to_string(), json!({})));
     }
 
     pub fn fail_with(&self, status: Option<u16>) {

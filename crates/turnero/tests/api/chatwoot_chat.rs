@@ -118,16 +118,7 @@ async fn a_bad_or_missing_signature_is_refused_and_a_redelivery_is_answered_once
     );
     assert_eq!(p.deliver(m.clone()).await.len(), 1);
     assert!(p.deliver(m).await.is_empty(), "the same message id again");
-    let (status, health) = app
-        .client
-        .get(&p.webhook)
-        .send()
-        .await
-        .map(|r| r.status())
-        .map(|s| (s, ()))
-        .unwrap();
-    assert_eq!(status, StatusCode::OK);
-    let _ = health;
+    // The health check integrators know from seed 002.
     let health: serde_json::Value = app
         .client
         .get(&p.webhook)
@@ -141,7 +132,183 @@ async fn a_bad_or_missing_signature_is_refused_and_a_redelivery_is_answered_once
     assert!(health["timestamp"].is_string() && health["message"].is_string());
 }
 
+async fn a_known_customer_is_found_by_any_spelling_of_their_phone_and_nobody_new_is_made(
+    app: &TestApp,
+) {
+    // A clinic in Mexico City: its customers' numbers are written the local way.
+    let (_, key) = turnero::agenda::tenants::create(
+        &app.server.db,
+        turnero::agenda::tenants::NewTenant {
+            name: "Consultorio CDMX".into(),
+            timezone: "America/Mexico_City".into(),
+            phone_region: "MX".into(),
+            locale: "es".into(),
+        },
+        app.clock().now_secs(),
+    )
+    .await
+    .unwrap();
+    let (status, customer) = app
+        .call_as(
+            &key,
+            reqwest::Method::POST,
+            "/api/v1/customers",
+            Some(json!({"name": "Lucía Ramírez", "phone": "55 1234 5678"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{customer}");
+    let customer_id = customer["id"].as_str().unwrap().to_string();
+    let api = crate::chatwoot_api::ChatwootApi::start().await;
+    let out = connect(app, &key, &api).await;
+    let mut p = CwPerson::new_on(app, api.clone(), &out);
+    // Three contacts on a web widget, each with the number as they typed it.
+    for (conversation, contact, phone) in [
+        (501, 31, "55 1234 5678"),
+        (502, 32, "+52 55 1234 5678"),
+        (503, 33, "(555) 123-4567"),
+    ] {
+        p.conversation = conversation;
+        p.contact = contact;
+        p.phone = phone.into();
+        p.inbox_channel = "Channel::WebWidget";
+        p.says("hola").await;
+    }
+    api.wait_until("both contacts of Lucía's number updated", |r| {
+        ["contacts/31", "contacts/32"]
+            .iter()
+            .all(|c| r.iter().any(|(m, path, _)| m == "PUT" && path == c))
+    })
+    .await;
+    let (_, attrs) = api.contact(31).unwrap();
+    assert_eq!(attrs["turnero_customer_id"], customer_id.as_str());
+    assert_eq!(attrs["total_appointments"], 0);
+    assert!(
+        api.contact(33).is_none(),
+        "(555) 123-4567 is another number"
+    );
+    let (_, list) = app
+        .call_as(&key, reqwest::Method::GET, "/api/v1/customers", None)
+        .await;
+    assert_eq!(
+        list["data"].as_array().unwrap().len(),
+        1,
+        "an unknown contact makes no customer"
+    );
+    let (_, c) = app
+        .call_as(
+            &key,
+            reqwest::Method::GET,
+            &format!("/api/v1/customers/{customer_id}"),
+            None,
+        )
+        .await;
+    assert!(
+        ["31", "32"].contains(&c["external_ids"]["chatwoot"].as_str().unwrap()),
+        "linked: {c}"
+    );
+    assert_eq!(p.api.problems(), Vec::<String>::new());
+}
+
+async fn a_linked_contact_follows_the_customers_bookings(app: &TestApp) {
+    let (cal, svc) = app.clinic().await;
+    let (status, b) = app
+        .book(&cal, &svc, "2030-01-09T12:00:00Z", "+5511987654321")
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{b}");
+    let mut p = CwPerson::new(app).await;
+    p.says("hola").await;
+    let attrs = |api: &crate::chatwoot_api::ChatwootApi| {
+        api.contact(CONTACT).map(|c| c.1).unwrap_or_default()
+    };
+    p.api
+        .wait_until("the contact's attributes", |_| {
+            attrs(&p.api)["next_appointment"] == "2030-01-09T09:00:00-03:00"
+        })
+        .await;
+    assert_eq!(attrs(&p.api)["total_appointments"], 1);
+    let id = b["id"].as_str().unwrap();
+    let (status, _) = app
+        .post(&format!("/api/v1/bookings/{id}/cancel"), json!({}))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    p.api
+        .wait_until("the canceled booking gone from the contact", |_| {
+            attrs(&p.api)["total_appointments"] == 0 && attrs(&p.api)["next_appointment"].is_null()
+        })
+        .await;
+    app.book(&cal, &svc, "2030-01-10T13:00:00Z", "+5511987654321")
+        .await;
+    p.api
+        .wait_until("the new booking on the contact", |_| {
+            attrs(&p.api)["next_appointment"] == "2030-01-10T10:00:00-03:00"
+        })
+        .await;
+    assert_eq!(p.api.problems(), Vec::<String>::new());
+    // Each write to the contact is an event in the hub, with what caused it.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    loop {
+        let (_, events) = app.get("/api/v1/events?type=contact.synced").await;
+        let causes: Vec<String> = events["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["data"]["cause"].as_str().unwrap().to_string())
+            .collect();
+        if causes.contains(&"message".to_string())
+            && causes.iter().filter(|c| *c == "booking").count() >= 2
+        {
+            assert_eq!(events["data"][0]["data"]["contact_id"], CONTACT);
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "{causes:?}");
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+}
+
+async fn replies_wait_while_chatwoot_is_down_and_a_refusal_is_kept_with_its_reason(app: &TestApp) {
+    app.clinic().await;
+    let mut p = CwPerson::new(app).await;
+    p.api.fail_with(Some(503));
+    let hello = p.message("hola", json!({}));
+    assert_eq!(p.post_signed(&hello).await, StatusCode::OK);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    while app
+        .count("SELECT COUNT(*) FROM chat_outbox WHERE status = 'queued' AND error LIKE '503%'")
+        .await
+        == 0
+    {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the failed send was not recorded"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    p.api.fail_with(None);
+    app.advance_to("2030-01-07T12:01:00Z");
+    app.server.chat.sweep_once().await.unwrap();
+    crate::patient::settle(app).await;
+    let sent = p.api.messages(CONVERSATION);
+    assert_eq!(sent.len(), 2, "the failed try and the one that went");
+    assert_eq!(sent[0], sent[1]);
+    p.api.fail_with(Some(422));
+    let book = p.message("Sacar un turno", json!({}));
+    assert_eq!(p.post_signed(&book).await, StatusCode::OK);
+    crate::patient::settle(app).await;
+    assert_eq!(
+        app.count(
+            "SELECT COUNT(*) FROM chat_outbox WHERE status = 'failed' \
+             AND error = '422: stand-in answering 422'"
+        )
+        .await,
+        1,
+        "kept as failed with Chatwoot's reason"
+    );
+}
+
 crate::on_both_backends!(
+    a_known_customer_is_found_by_any_spelling_of_their_phone_and_nobody_new_is_made,
+    a_linked_contact_follows_the_customers_bookings,
+    replies_wait_while_chatwoot_is_down_and_a_refusal_is_kept_with_its_reason,
     a_patient_books_in_chatwoot_then_the_agents_take_over_and_hand_back,
     a_bad_or_missing_signature_is_refused_and_a_redelivery_is_answered_once,
 );

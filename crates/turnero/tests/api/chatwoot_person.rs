@@ -61,6 +61,11 @@ impl<'a> CwPerson<'a> {
     pub async fn new(app: &'a TestApp) -> CwPerson<'a> {
         let api = ChatwootApi::start().await;
         let out = connect(app, &app.key, &api).await;
+        Self::new_on(app, api, &out)
+    }
+
+    /// A person writing to an account already connected (`out`: what the PUT answered).
+    pub fn new_on(app: &'a TestApp, api: ChatwootApi, out: &Value) -> CwPerson<'a> {
         CwPerson {
             app,
             api,

@@ -60,7 +60,8 @@ pub fn same_shape(body: &Value, documented: &Value, at: &str, problems: &mut Vec
         }
         (Value::String(_), Value::String(_))
         | (Value::Number(_), Value::Number(_))
-        | (Value::Bool(_), Value::Bool(_)) => {}
+        | (Value::Bool(_), Value::Bool(_))
+        | (Value::Null, Value::Null) => {}
         _ => problems.push(format!("{at} has the wrong kind of value")),
     }
 }

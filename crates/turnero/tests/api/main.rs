@@ -13,6 +13,7 @@ mod calendars;
 mod chatwoot_api;
 mod chatwoot_chat;
 mod chatwoot_person;
+mod chatwoot_sync;
 mod concurrency;
 mod customers;
 mod delivery_processes;

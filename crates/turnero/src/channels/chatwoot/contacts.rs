@@ -54,6 +54,49 @@ pub async fn attributes(db: &Db, tenant: &TenantId, customer: &str, now: i64) ->
     }))
 }
 
+/// `contact.synced` data.
+#[derive(serde::Serialize)]
+struct Synced<'a> {
+    channel: &'static str,
+    customer_id: &'a str,
+    contact_id: i64,
+    attributes: &'a Value,
+    /// `message` (the contact wrote), `booking` (a booking of theirs changed) or `sync`.
+    cause: &'a str,
+}
+
+/// Records that a contact got a customer's attributes (an event in the hub).
+pub async fn synced(
+    db: &Db,
+    tenant: &TenantId,
+    customer: &str,
+    contact: i64,
+    attributes: &Value,
+    cause: &str,
+    now: i64,
+) -> Result<()> {
+    let data = Synced {
+        channel: "chatwoot",
+        customer_id: customer,
+        contact_id: contact,
+        attributes,
+        cause,
+    };
+    let mut tx = db.begin().await?;
+    let subject = format!("{customer}:{contact}");
+    crate::agenda::events::record(
+        &mut tx,
+        tenant,
+        turnero_core::event::CONTACT_SYNCED,
+        &subject,
+        &data,
+        now,
+    )
+    .await?;
+    db.commit_events(tx).await?;
+    Ok(())
+}
+
 /// Writes the attributes on the contact (Chatwoot merges them into the ones it has).
 pub async fn push(
     outbound: &Outbound,
@@ -121,6 +164,7 @@ pub async fn detected(
         push(outbound, ch, contact, &attrs)
             .await
             .map_err(|f| anyhow::anyhow!(f.describe()))?;
+        synced(db, &ch.tenant, customer, contact, &attrs, "message", now).await?;
         Ok::<_, crate::error::Error>(())
     };
     if let Err(e) = done.await {

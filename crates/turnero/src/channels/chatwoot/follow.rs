@@ -84,5 +84,9 @@ async fn refresh(
         return Ok(Ok(()));
     };
     let attrs = contacts::attributes(db, &ch.tenant, customer, now).await?;
-    Ok(contacts::push(outbound, ch, contact, &attrs).await)
+    if let Err(f) = contacts::push(outbound, ch, contact, &attrs).await {
+        return Ok(Err(f));
+    }
+    contacts::synced(db, &ch.tenant, customer, contact, &attrs, "booking", now).await?;
+    Ok(Ok(()))
 }

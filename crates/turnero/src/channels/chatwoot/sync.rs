@@ -273,6 +273,7 @@ async fn one(
         }
     };
     contacts::link(db, &ch.tenant, customer, contact, now).await?;
+    contacts::synced(db, &ch.tenant, customer, contact, &attrs, "sync", now).await?;
     Ok(Ok(outcome))
 }
 
