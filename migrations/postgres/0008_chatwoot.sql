@@ -40,3 +40,6 @@ CREATE TABLE chatwoot_sync_runs (
     finished_at   BIGINT
 );
 CREATE INDEX chatwoot_sync_runs_tenant ON chatwoot_sync_runs (tenant_id, id);
+-- One run at a time per tenant, whatever the number of processes.
+CREATE UNIQUE INDEX chatwoot_sync_runs_one_running ON chatwoot_sync_runs (tenant_id)
+    WHERE status = 'running';

@@ -228,11 +228,12 @@ async fn receive(
     if let Some(conversation) = &receipt.to_answer {
         s.chat.answer_soon(conversation.clone());
     }
-    if let Some((customer, contact)) = receipt.detected.clone() {
-        let (db, outbound) = (s.db.clone(), s.chat.outbound.clone());
-        tokio::spawn(async move {
-            contacts::detected(&db, &outbound, &c, &customer, contact, now).await;
-        });
+    if let Some((customer, contact)) = &receipt.detected {
+        // A plain write: the follower brings the contact's attributes from its event, and
+        // retries while Chatwoot is down.
+        if let Err(e) = contacts::link(&s.db, &c, customer, *contact, false, now).await {
+            tracing::warn!(error = ?e, customer, "linking a Chatwoot contact failed");
+        }
     }
     Ok(axum::Json(receipt))
 }

@@ -79,13 +79,12 @@ fn sign(body: &[u8]) -> String {
 }
 
 /// One message ready to post: whose reply to wait for, the body, and its authenticating
-/// header's value.
-pub(super) type Prepared = (String, Vec<u8>, String);
+/// headers.
+pub(super) type Prepared = (String, Vec<u8>, Vec<(&'static str, String)>);
 
-/// Where the load goes: the webhook URL, the authenticating header, and each message.
+/// Where the load goes: the webhook URL and each message.
 pub(super) struct Wired {
     pub webhook: String,
-    pub header: &'static str,
     pub messages: Vec<Prepared>,
 }
 
@@ -123,14 +122,10 @@ async fn whatsapp(
             let wa_id = format!("54911{:08}", i % conversations);
             let body = webhook_body(&wa_id, i, (i / conversations) % 3);
             let sig = sign(&body);
-            (wa_id, body, sig)
+            (wa_id, body, vec![("x-hub-signature-256", sig)])
         })
         .collect();
-    Ok(Wired {
-        webhook,
-        header: "x-hub-signature-256",
-        messages,
-    })
+    Ok(Wired { webhook, messages })
 }
 
 pub async fn run(
@@ -151,14 +146,14 @@ pub async fn run(
     let wired = match channel {
         "whatsapp" => whatsapp(&s, stand_in.clone(), total, conversations).await?,
         "telegram" => super::telegram::wire(&s, stand_in.clone(), total, conversations).await?,
-        other => anyhow::bail!("unknown channel `{other}`: whatsapp or telegram"),
+        "chatwoot" => super::chatwoot::wire(&s, stand_in.clone(), total, conversations).await?,
+        other => anyhow::bail!("unknown channel `{other}`: whatsapp, telegram or chatwoot"),
     };
     println!("chat ({channel}): {total} messages at {rate}/s over {conversations} conversations ({seconds}s)");
     let gap = Duration::from_secs_f64(1.0 / f64::from(rate.max(1)));
     let mut posted = Report::empty();
     let started = Instant::now();
     let mut tasks = Vec::with_capacity(total);
-    let header = wired.header;
     for (i, (to, body, auth)) in wired.messages.into_iter().enumerate() {
         tokio::time::sleep_until((started + gap * i as u32).into()).await;
         let (client, url, sent) = (
@@ -169,10 +164,11 @@ pub async fn run(
         tasks.push(tokio::spawn(async move {
             let t = Instant::now();
             sent.lock().expect("sent map").insert(to, t);
-            let ok = client
-                .post(&url)
-                .header("content-type", "application/json")
-                .header(header, auth)
+            let mut req = client.post(&url).header("content-type", "application/json");
+            for (name, value) in auth {
+                req = req.header(name, value);
+            }
+            let ok = req
                 .body(body)
                 .send()
                 .await

@@ -14,6 +14,7 @@ use crate::config::Config;
 
 mod asisteclick;
 mod chat;
+mod chatwoot;
 mod telegram;
 mod webhooks;
 
@@ -62,9 +63,19 @@ pub enum BenchCommand {
         seconds: u64,
         #[arg(long, default_value_t = 1000)]
         conversations: usize,
-        /// `whatsapp` or `telegram`.
+        /// `whatsapp`, `telegram` or `chatwoot`.
         #[arg(long, default_value = "whatsapp")]
         channel: String,
+        #[arg(long)]
+        database_url: Option<String>,
+    },
+    /// A Chatwoot sync of N customers against a stand-in answering each call after
+    /// `--delay-ms`, beside the stand-in's own answering time.
+    ChatwootSync {
+        #[arg(long, default_value_t = 10_000)]
+        customers: usize,
+        #[arg(long, default_value_t = 1)]
+        delay_ms: u64,
         #[arg(long)]
         database_url: Option<String>,
     },
@@ -112,6 +123,11 @@ pub async fn run(cmd: BenchCommand) -> anyhow::Result<()> {
             channel,
             database_url,
         } => chat::run(rate, seconds, conversations, &channel, database_url).await,
+        BenchCommand::ChatwootSync {
+            customers,
+            delay_ms,
+            database_url,
+        } => chatwoot::sync(customers, delay_ms, database_url).await,
     }
 }
 
@@ -231,6 +247,24 @@ impl Setup {
             r.text().await?
         );
         Ok(r.json().await?)
+    }
+
+    /// `n` customers with phones, through the API (as a clinic's import would make them).
+    async fn customers(&self, n: usize) -> anyhow::Result<()> {
+        let ids: Vec<usize> = (0..n).collect();
+        for chunk in ids.chunks(32) {
+            let made = futures_util::future::join_all(chunk.iter().map(|i| {
+                self.post(
+                    "/customers",
+                    json!({"name": format!("Paciente {i}"), "phone": format!("+54911{:08}", 30_000_000 + i)}),
+                )
+            }))
+            .await;
+            for m in made {
+                m?;
+            }
+        }
+        Ok(())
     }
 
     /// A calendar open weekday mornings and afternoons in Buenos Aires with a 30-minute

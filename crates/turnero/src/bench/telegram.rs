@@ -100,12 +100,9 @@ pub(super) async fn wire(
         .map(|i| {
             let chat_id = 6_000_000_000 + (i % conversations) as i64;
             let body = update(chat_id, i + 1, (i / conversations) % 3);
-            (chat_id.to_string(), body, secret.clone())
+            let auth = vec![("x-telegram-bot-api-secret-token", secret.clone())];
+            (chat_id.to_string(), body, auth)
         })
         .collect();
-    Ok(Wired {
-        webhook,
-        header: "x-telegram-bot-api-secret-token",
-        messages,
-    })
+    Ok(Wired { webhook, messages })
 }

@@ -171,16 +171,17 @@ async fn api(
                 "filter",
                 &mut problems,
             );
-            let phone = body["payload"][0]["values"][0]
+            let value = body["payload"][0]["values"][0]
                 .as_str()
                 .unwrap_or("")
                 .to_string();
+            let contains = body["payload"][0]["filter_operator"] == "contains";
             let found: Vec<Value> = inner
                 .contacts
                 .lock()
                 .unwrap()
                 .iter()
-                .filter(|(_, (p, _))| *p == phone)
+                .filter(|(_, (p, _))| if contains { p.contains(&value) } else { *p == value })
                 .map(|(id, (p, attrs))| json!({"id": id, "phone_number": p, "custom_attributes": attrs}))
                 .collect();
             json!({"meta": {"count": found.len(), "current_page": 1}, "payload": found})

@@ -61,7 +61,7 @@ struct Synced<'a> {
     customer_id: &'a str,
     contact_id: i64,
     attributes: &'a Value,
-    /// `message` (the contact wrote), `booking` (a booking of theirs changed) or `sync`.
+    /// `customer` (linked or changed), `booking` (a booking of theirs changed) or `sync`.
     cause: &'a str,
 }
 
@@ -118,56 +118,46 @@ pub async fn push(
     Ok(())
 }
 
-/// The Chatwoot contact a customer is linked to.
-pub fn linked(external_ids: &Map<String, Value>) -> Option<i64> {
+/// The contact a customer is linked to in this account (`external_ids.chatwoot`, with the
+/// account it belongs to in `chatwoot_account`: an id means nothing in another account).
+pub fn linked(external_ids: &Map<String, Value>, ch: &Channel) -> Option<i64> {
+    let account = external_ids.get("chatwoot_account")?;
+    let account = account
+        .as_i64()
+        .or_else(|| account.as_str()?.parse().ok())?;
+    if account != ch.account_id {
+        return None;
+    }
     let v = external_ids.get("chatwoot")?;
     v.as_i64().or_else(|| v.as_str()?.parse().ok())
 }
 
-/// Links the customer to the contact, unless it already is.
+/// Links the customer to the contact, unless they are linked to a contact of this account
+/// already (the first link stays: a second contact with the same number is not the one
+/// agents know them by). Linking is a `customer.updated` event, which the follower turns into
+/// the contact's attributes. Answers whether it linked.
 pub async fn link(
     db: &Db,
-    tenant: &TenantId,
+    ch: &Channel,
     customer: &str,
     contact: i64,
+    replace: bool,
     now: i64,
-) -> Result<()> {
+) -> Result<bool> {
     let id = CustomerId::from_trusted(customer.to_string());
-    let known = customers::get(db, tenant, &id).await?;
-    if linked(&known.external_ids) == Some(contact) {
-        return Ok(());
+    let known = customers::get(db, &ch.tenant, &id).await?;
+    match linked(&known.external_ids, ch) {
+        Some(c) if c == contact => return Ok(false),
+        Some(_) if !replace => return Ok(false),
+        _ => {}
     }
     let mut external_ids = Map::new();
     external_ids.insert("chatwoot".into(), json!(contact.to_string()));
+    external_ids.insert("chatwoot_account".into(), json!(ch.account_id.to_string()));
     let patch = CustomerDef {
         external_ids,
         ..CustomerDef::default()
     };
-    customers::update(db, tenant, &id, patch, now).await?;
-    Ok(())
-}
-
-/// Links the customer a contact wrote as and brings the contact's attributes up to date.
-/// Best effort, after the message is stored: a failure is logged and the next message or
-/// booking change tries again.
-pub async fn detected(
-    db: &Db,
-    outbound: &Outbound,
-    ch: &Channel,
-    customer: &str,
-    contact: i64,
-    now: i64,
-) {
-    let done = async {
-        link(db, &ch.tenant, customer, contact, now).await?;
-        let attrs = attributes(db, &ch.tenant, customer, now).await?;
-        push(outbound, ch, contact, &attrs)
-            .await
-            .map_err(|f| anyhow::anyhow!(f.describe()))?;
-        synced(db, &ch.tenant, customer, contact, &attrs, "message", now).await?;
-        Ok::<_, crate::error::Error>(())
-    };
-    if let Err(e) = done.await {
-        tracing::warn!(error = ?e, customer, "a Chatwoot contact could not be brought up to date");
-    }
+    customers::update(db, &ch.tenant, &id, patch, now).await?;
+    Ok(true)
 }

@@ -1,8 +1,11 @@
-//! Keeps linked contacts current as bookings change: every process looks, each second, at
-//! each Chatwoot account's booking events after its cursor (one process at a time per
-//! account, under a lease), and writes the attributes of every linked customer they touch.
-//! The cursor moves only past what was written, so a restart or Chatwoot being down loses
-//! nothing: the same events are looked at again.
+//! Keeps linked contacts current as bookings and customers change: every process looks,
+//! each second, at each Chatwoot account's `booking.*` and `customer.updated` events after
+//! its cursor (one process at a time per account, under a lease renewed as it goes), and
+//! writes the attributes of every linked customer they touch. The cursor moves only past what
+//! was written, so a restart or Chatwoot being down loses nothing: the same events are looked
+//! at again. It also stays `LAG_SECS` behind the newest events: event ids are made before
+//! their transaction commits, so on PostgreSQL a slower transaction can commit an earlier id
+//! after a later one was read; waiting lets it land before the cursor passes it.
 
 use std::collections::HashSet;
 
@@ -23,6 +26,9 @@ const LEASE_SECS: i64 = 30;
 /// Events looked at per account and round.
 const BATCH: i64 = 200;
 
+/// How far behind the newest events the cursor stays.
+pub const LAG_SECS: i64 = 2;
+
 /// One round over every account.
 pub async fn follow_once(db: &Db, outbound: &Outbound, owner: &str, now: i64) -> Result<()> {
     for ch in store::all(db).await? {
@@ -32,21 +38,29 @@ pub async fn follow_once(db: &Db, outbound: &Outbound, owner: &str, now: i64) ->
         };
         let rows = sqlx::query(
             "SELECT id, data FROM events WHERE tenant_id = $1 AND id > $2 \
-             AND type LIKE 'booking.%' ORDER BY id LIMIT $3",
+             AND (type LIKE 'booking.%' OR type = 'customer.updated' \
+             OR type = 'customer.created') AND created_at <= $3 ORDER BY id LIMIT $4",
         )
         .bind(ch.tenant.as_str())
         .bind(&cursor)
+        .bind(now - LAG_SECS)
         .bind(BATCH)
         .fetch_all(&db.read)
         .await?;
-        let mut done_to = cursor.clone();
         let mut seen = HashSet::new();
         for r in &rows {
             let (id, data): (String, String) = (r.get(0), r.get(1));
             let data: Value = serde_json::from_str(&data).unwrap_or(Value::Null);
-            if let Some(customer) = data["customer"]["id"].as_str() {
+            // A booking names its customer; a customer event is the customer.
+            let customer = data["customer"]["id"].as_str().or(data["id"].as_str());
+            let cause = if data["customer"].is_object() {
+                "booking"
+            } else {
+                "customer"
+            };
+            if let Some(customer) = customer.filter(|c| c.starts_with("cus_")) {
                 if seen.insert(customer.to_string()) {
-                    match refresh(db, outbound, &ch, customer, now).await? {
+                    match refresh(db, outbound, &ch, customer, cause, now).await? {
                         Err(f) if f.is_temporary() => break, // from this event, next round
                         Err(f) => {
                             tracing::warn!(
@@ -59,10 +73,8 @@ pub async fn follow_once(db: &Db, outbound: &Outbound, owner: &str, now: i64) ->
                     }
                 }
             }
-            done_to = id;
-        }
-        if done_to != cursor {
-            store::advance(db, &ch.tenant, owner, &done_to).await?;
+            // Moved on (and the lease renewed) as it goes, so a long round is not taken over.
+            store::advance(db, &ch.tenant, owner, &id, now + LEASE_SECS).await?;
         }
     }
     Ok(())
@@ -74,19 +86,20 @@ async fn refresh(
     outbound: &Outbound,
     ch: &store::Channel,
     customer: &str,
+    cause: &str,
     now: i64,
 ) -> Result<std::result::Result<(), Failure>> {
     let id = CustomerId::from_trusted(customer.to_string());
     let Ok(known) = customers::get(db, &ch.tenant, &id).await else {
         return Ok(Ok(())); // erased since
     };
-    let Some(contact) = contacts::linked(&known.external_ids) else {
+    let Some(contact) = contacts::linked(&known.external_ids, ch) else {
         return Ok(Ok(()));
     };
     let attrs = contacts::attributes(db, &ch.tenant, customer, now).await?;
     if let Err(f) = contacts::push(outbound, ch, contact, &attrs).await {
         return Ok(Err(f));
     }
-    contacts::synced(db, &ch.tenant, customer, contact, &attrs, "booking", now).await?;
+    contacts::synced(db, &ch.tenant, customer, contact, &attrs, cause, now).await?;
     Ok(Ok(()))
 }

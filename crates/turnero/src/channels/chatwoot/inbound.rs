@@ -11,7 +11,7 @@ use hmac::{Hmac, Mac};
 use serde::Serialize;
 use serde_json::Value;
 use sha2::Sha256;
-use turnero_core::chat::Output;
+use turnero_core::chat::Question;
 use turnero_core::ids::TenantId;
 use turnero_core::phone::{parse_region, E164};
 
@@ -19,7 +19,7 @@ use super::render;
 use super::store::Channel as Account;
 use crate::agenda::{customers, tenants};
 use crate::chat::inbox::{self, About, Inbound};
-use crate::chat::{conversations, outbox, Channel};
+use crate::chat::{conversations, Channel};
 use crate::db::Db;
 use crate::error::{Error, Result};
 
@@ -71,7 +71,7 @@ pub struct Receipt {
     pub duplicate: bool,
     #[serde(skip)]
     pub to_answer: Option<String>,
-    /// A customer found by the contact's phone, and the contact: to link and bring up to date.
+    /// A customer whose number the messaging network proved, and the contact: to link.
     #[serde(skip)]
     pub detected: Option<(String, i64)>,
 }
@@ -90,12 +90,18 @@ pub async fn receive(db: &Db, ch: &Account, body: &[u8], now: i64) -> Result<Rec
     };
     match receipt.event.as_str() {
         "message_created" => message(db, ch, &payload, now, &mut receipt).await?,
-        "conversation_status_changed" | "conversation_updated" => {
-            status(db, &ch.tenant, &payload, now, &mut receipt).await?
-        }
+        "conversation_status_changed"
+        | "conversation_updated"
+        | "conversation_opened"
+        | "conversation_resolved" => status(db, &ch.tenant, &payload, now, &mut receipt).await?,
         _ => {}
     }
     Ok(receipt)
+}
+
+/// Whether the bot has the conversation: Chatwoot's `pending`, or assigned to an agent bot.
+fn bots_turn(conversation: &Value) -> bool {
+    conversation["status"] == "pending" || conversation["meta"]["assignee_type"] == "AgentBot"
 }
 
 async fn message(db: &Db, ch: &Account, p: &Value, now: i64, receipt: &mut Receipt) -> Result<()> {
@@ -113,10 +119,13 @@ async fn message(db: &Db, ch: &Account, p: &Value, now: i64, receipt: &mut Recei
         .await
         .ok()
         .and_then(|t| parse_region(&t.phone_region).ok());
-    let phone = text(sender, "phone_number").and_then(|ph| E164::parse(&ph, region).ok());
+    // Only a number the messaging network gives (the WhatsApp inbox's `source_id`, the
+    // sender's number) proves anything; a widget's or an agent-edited phone does not.
     let network_phone = conversation["channel"]
         .as_str()
         .is_some_and(|c| PHONE_CHANNELS.contains(&c));
+    let phone = text(sender, "phone_number").and_then(|ph| E164::parse(&ph, region).ok());
+    let proven = phone.clone().filter(|_| network_phone);
     let said = text(p, "content").filter(|t| !t.trim().is_empty());
     let kind = match (&said, p["attachments"][0]["file_type"].as_str()) {
         (None, Some("image")) => "image",
@@ -127,11 +136,20 @@ async fn message(db: &Db, ch: &Account, p: &Value, now: i64, receipt: &mut Recei
         _ => "text",
     };
     let contact_key = chat.to_string();
-    let reply_id = match &said {
-        Some(t) => option_titled(db, &ch.tenant, &contact_key, t).await?,
-        None => None,
-    };
-    let mut m = Inbound {
+    let ours = conversations::find(db, &ch.tenant, Channel::Chatwoot, &contact_key).await?;
+    let bots_turn = bots_turn(conversation);
+    let mut reply_id = None;
+    if let Some(c) = &ours {
+        let c = conversations::get(db, &ch.tenant, c).await?;
+        if bots_turn && c.handoff {
+            // Back with the bot (an agent set it `pending`), whether or not the status
+            // webhook came first: this message starts the flow anew.
+            set_handoff(db, &ch.tenant, &c.id, false, now).await?;
+        } else if let (Some(t), Some(q)) = (&said, &c.state.question) {
+            reply_id = option_titled(q, t);
+        }
+    }
+    let m = Inbound {
         channel: Channel::Chatwoot,
         tenant: ch.tenant.clone(),
         contact: contact_key,
@@ -142,9 +160,8 @@ async fn message(db: &Db, ch: &Account, p: &Value, now: i64, receipt: &mut Recei
         reply_id,
         at: now,
         customer_id: None,
-        proven_phone: phone.clone().filter(|_| network_phone),
-        // Chatwoot's "the bot has it": otherwise the clinic's agents are answering.
-        silent: conversation["status"] != "pending",
+        proven_phone: proven.clone(),
+        silent: !bots_turn,
         about: About {
             contact_user_id: contact.map(|c| format!("chatwoot:{c}")),
             customer_name: text(sender, "name"),
@@ -157,46 +174,36 @@ async fn message(db: &Db, ch: &Account, p: &Value, now: i64, receipt: &mut Recei
         receipt.duplicate = true;
         return Ok(());
     }
-    let customer = match &phone {
-        Some(ph) => customers::id_by_phone_in(&mut tx, &ch.tenant, ph).await?,
-        None => None,
-    };
-    if m.proven_phone.is_some() {
-        m.customer_id = customer.clone();
+    let mut m = m;
+    if let Some(ph) = &proven {
+        m.customer_id = customers::id_by_phone_in(&mut tx, &ch.tenant, ph).await?;
     }
     receipt.to_answer = inbox::receive_in(&mut tx, &m, now).await?;
     db.commit_events(tx).await?;
-    receipt.detected = customer.zip(contact);
+    receipt.detected = m.customer_id.clone().zip(contact);
     Ok(())
 }
 
-/// The option whose title (as Chatwoot showed it) the person's message is: Chatwoot sends
-/// back only the title of a tapped button or row.
-async fn option_titled(
-    db: &Db,
-    tenant: &TenantId,
-    chat: &str,
-    said: &str,
-) -> Result<Option<String>> {
-    let Some(conversation) = conversations::find(db, tenant, Channel::Chatwoot, chat).await? else {
-        return Ok(None);
-    };
+/// The option of the question on show whose title (as Chatwoot showed it) the message is:
+/// Chatwoot sends back only the title of a tapped button or row.
+fn option_titled(q: &Question, said: &str) -> Option<String> {
     let said = said.trim().to_lowercase();
-    let last_question = outbox::recent(db, &conversation, 10)
-        .await?
+    render::options(q)?
         .into_iter()
-        .find_map(|o| match o {
-            Output::Choose(q) => Some(q),
-            _ => None,
-        });
-    Ok(last_question
-        .and_then(|q| render::options(&q))
-        .and_then(|items| {
-            items
-                .into_iter()
-                .find(|(title, _)| title.to_lowercase() == said)
-                .map(|(_, id)| id)
-        }))
+        .find(|(title, _)| title.to_lowercase() == said)
+        .map(|(_, id)| id)
+}
+
+/// Hands the conversation to the agents or back to the bot, trying again if a turn wrote it
+/// meanwhile (Chatwoot must get its 200 either way).
+async fn set_handoff(db: &Db, tenant: &TenantId, id: &str, handoff: bool, now: i64) -> Result<()> {
+    let mut tries = 0;
+    loop {
+        match conversations::set_handoff(db, tenant, id, handoff, now).await {
+            Err(e) if e.code() == Some("concurrent_change") && tries < 5 => tries += 1,
+            done => return done,
+        }
+    }
 }
 
 async fn status(
@@ -206,7 +213,7 @@ async fn status(
     now: i64,
     receipt: &mut Receipt,
 ) -> Result<()> {
-    let (Some(chat), Some(status)) = (p["id"].as_i64(), p["status"].as_str()) else {
+    let Some(chat) = p["id"].as_i64() else {
         return Ok(());
     };
     receipt.kind = "status";
@@ -215,9 +222,32 @@ async fn status(
         return Ok(());
     };
     let c = conversations::get(db, tenant, &id).await?;
-    let with_staff = status != "pending";
-    if c.handoff != with_staff {
-        conversations::set_handoff(db, tenant, &id, with_staff, now).await?;
+    let with_staff = !bots_turn(p);
+    if c.handoff == with_staff {
+        return Ok(());
+    }
+    set_handoff(db, tenant, &id, with_staff, now).await?;
+    if with_staff {
+        // Taken over in Chatwoot (not through the bot's own handoff, which has its event).
+        let data = serde_json::json!({
+            "channel": Channel::Chatwoot.as_str(),
+            "conversation_id": c.id,
+            "contact_id": c.contact,
+            "customer_id": c.customer_id,
+            "step": c.state.at,
+            "by": "chatwoot",
+        });
+        let mut tx = db.begin().await?;
+        crate::agenda::events::record(
+            &mut tx,
+            tenant,
+            turnero_core::event::CONVERSATION_HANDOFF,
+            &c.id,
+            &data,
+            now,
+        )
+        .await?;
+        db.commit_events(tx).await?;
     }
     Ok(())
 }

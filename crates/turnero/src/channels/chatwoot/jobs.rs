@@ -19,10 +19,15 @@ pub async fn once(db: &Db, clock: &Clock, outbound: &Outbound, owner: &str) {
     }
     match sync::unowned(db, clock.now_secs()).await {
         Ok(runs) => {
+            // Each in its own task, so a long run does not hold up the follower.
             for (tenant, id) in runs {
-                if let Err(e) = sync::run(db, outbound, clock, &tenant, &id, owner).await {
-                    tracing::warn!(error = ?e, run = id, "a Chatwoot sync round failed");
-                }
+                let (db, clock, outbound) = (db.clone(), clock.clone(), outbound.clone());
+                let owner = owner.to_string();
+                tokio::spawn(async move {
+                    if let Err(e) = sync::run(&db, &outbound, &clock, &tenant, &id, &owner).await {
+                        tracing::warn!(error = ?e, run = id, "a Chatwoot sync round failed");
+                    }
+                });
             }
         }
         Err(e) => tracing::warn!(error = ?e, "looking for Chatwoot syncs failed"),

@@ -161,15 +161,23 @@ pub async fn claim_follow(
     Ok(row.map(|r| r.get(0)))
 }
 
-/// Records that the events up to `cursor` are done (only while still the follower).
-pub async fn advance(db: &Db, tenant: &TenantId, owner: &str, cursor: &str) -> Result<()> {
+/// Records that the events up to `cursor` are done and keeps the lease to `until` (only
+/// while still the follower).
+pub async fn advance(
+    db: &Db,
+    tenant: &TenantId,
+    owner: &str,
+    cursor: &str,
+    until: i64,
+) -> Result<()> {
     sqlx::query(
-        "UPDATE chatwoot_channels SET events_cursor = $1 WHERE tenant_id = $2 \
-         AND follow_owner = $3",
+        "UPDATE chatwoot_channels SET events_cursor = $1, follow_until = $4 \
+         WHERE tenant_id = $2 AND follow_owner = $3",
     )
     .bind(cursor)
     .bind(tenant.as_str())
     .bind(owner)
+    .bind(until)
     .execute(&db.write)
     .await?;
     Ok(())

@@ -14,6 +14,7 @@ use serde::Serialize;
 use serde_json::{json, Value};
 use sqlx::Row;
 use turnero_core::ids::{next_ulid, TenantId};
+use turnero_core::phone::E164;
 
 use super::{client, contacts, store};
 use crate::channels::vendor::Failure;
@@ -21,10 +22,11 @@ use crate::db::Db;
 use crate::error::{Error, Result};
 use crate::outbound::Outbound;
 
-/// How long a process owns a run without renewing; after that another takes it up.
-pub const LEASE_SECS: i64 = 5;
+/// How long a process owns a run without renewing (it renews with every customer, whose
+/// two or three calls to Chatwoot take well under this); after that another takes it up.
+pub const LEASE_SECS: i64 = 10;
 
-/// Customers per lease renewal.
+/// Customers read at a time.
 const BATCH: i64 = 50;
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -83,7 +85,12 @@ pub async fn start(db: &Db, tenant: &TenantId, now: i64) -> Result<Run> {
     .bind(tenant.as_str())
     .bind(now)
     .fetch_optional(&db.write)
-    .await?;
+    .await;
+    // Two starts at once: the partial unique index lets one run be `running` per tenant.
+    let row = match row {
+        Err(e) if crate::db::is_unique_violation(&e) => None,
+        other => other?,
+    };
     row.as_ref().map(from_row).ok_or_else(|| {
         Error::conflict(
             "sync_running",
@@ -195,7 +202,8 @@ pub async fn run(
                     _ => "refused_address".into(),
                 }),
             };
-            if !record(db, id, owner, &customer, outcome).await? {
+            let now = clock.now_secs();
+            if !record(db, id, owner, &customer, outcome, now + LEASE_SECS).await? {
                 return Ok(()); // the lease was lost to another process
             }
         }
@@ -219,8 +227,14 @@ async fn one(
     };
     let attrs = contacts::attributes(db, &ch.tenant, customer, now).await?;
     let token = &ch.api_access_token;
-    let filter = json!({"payload": [{"attribute_key": "phone_number", "filter_operator": "equal_to",
-        "values": [phone], "query_operator": null}]});
+    // Chatwoot keeps the number as its channel gave it (`+521…` for some Mexican WhatsApp
+    // contacts, where the customer has `+52…`): look up by the last digits, then compare the
+    // numbers as E.164.
+    let digits: String = phone.chars().filter(char::is_ascii_digit).collect();
+    let tail = &digits[digits.len().saturating_sub(10)..];
+    let filter = json!({"payload": [{"attribute_key": "phone_number", "filter_operator": "contains",
+        "values": [tail], "query_operator": null}]});
+    let wanted = E164::parse(phone, None).ok();
     let found = match client::call(
         outbound,
         ch,
@@ -231,9 +245,16 @@ async fn one(
     )
     .await
     {
-        Ok(v) => v["payload"]
-            .as_array()
-            .and_then(|l| l.iter().find(|c| c["phone_number"] == phone).cloned()),
+        Ok(v) => v["payload"].as_array().and_then(|l| {
+            l.iter()
+                .find(|c| {
+                    c["phone_number"]
+                        .as_str()
+                        .and_then(|p| E164::parse(p, None).ok())
+                        .is_some_and(|p| Some(p) == wanted)
+                })
+                .cloned()
+        }),
         Err(f) => return Ok(Err(f)),
     };
     let external: serde_json::Map<String, Value> =
@@ -241,13 +262,13 @@ async fn one(
     let (contact, outcome) = match found {
         Some(c) => {
             let Some(contact) = c["id"].as_i64() else {
-                return Ok(Err(Failure::Unreachable("a contact without an id".into())));
+                return Ok(Err(unusable("a contact without an id")));
             };
             let current = &c["custom_attributes"];
             let same = attrs
                 .as_object()
                 .is_some_and(|a| a.iter().all(|(k, v)| &current[k] == v));
-            if same && contacts::linked(&external) == Some(contact) {
+            if same && contacts::linked(&external, ch) == Some(contact) {
                 return Ok(Ok(Outcome::Unchanged));
             }
             if !same {
@@ -266,19 +287,35 @@ async fn one(
             match client::call(outbound, ch, token, Method::POST, "/contacts", &body).await {
                 Ok(v) => match v["payload"]["contact"]["id"].as_i64() {
                     Some(id) => (id, Outcome::Created),
-                    None => return Ok(Err(Failure::Unreachable("no contact id".into()))),
+                    None => return Ok(Err(unusable("a created contact without an id"))),
                 },
                 Err(f) => return Ok(Err(f)),
             }
         }
     };
-    contacts::link(db, &ch.tenant, customer, contact, now).await?;
+    contacts::link(db, ch, customer, contact, false, now).await?;
     contacts::synced(db, &ch.tenant, customer, contact, &attrs, "sync", now).await?;
     Ok(Ok(outcome))
 }
 
+/// An answer turnero cannot use: failed for this customer, not retried for ever.
+fn unusable(why: &str) -> Failure {
+    Failure::Refused {
+        code: 0,
+        description: why.into(),
+        retry_after: None,
+    }
+}
+
 /// Counts one customer and moves the cursor past it, while `owner` holds the run.
-async fn record(db: &Db, id: &str, owner: &str, customer: &str, outcome: Outcome) -> Result<bool> {
+async fn record(
+    db: &Db,
+    id: &str,
+    owner: &str,
+    customer: &str,
+    outcome: Outcome,
+    lease_until: i64,
+) -> Result<bool> {
     let (column, reason) = match outcome {
         Outcome::Created => ("created", None),
         Outcome::Updated => ("updated", None),
@@ -301,12 +338,13 @@ async fn record(db: &Db, id: &str, owner: &str, customer: &str, outcome: Outcome
     };
     let done = sqlx::query(&format!(
         "UPDATE chatwoot_sync_runs SET cursor = $1, {column} = {column} + 1, \
-         reasons = COALESCE($2, reasons) WHERE id = $3 AND owner = $4"
+         reasons = COALESCE($2, reasons), lease_until = $5 WHERE id = $3 AND owner = $4"
     ))
     .bind(customer)
     .bind(reasons)
     .bind(id)
     .bind(owner)
+    .bind(lease_until)
     .execute(&db.write)
     .await?;
     Ok(done.rows_affected() == 1)
