@@ -18,7 +18,7 @@ use super::extract::{Auth, Json};
 use super::AppState;
 use crate::channels::chatwoot::inbound::{self, Receipt};
 use crate::channels::chatwoot::store::{self, Channel, ChannelDef};
-use crate::channels::chatwoot::{contacts, sync};
+use crate::channels::chatwoot::{contacts, outreach, sync};
 use crate::error::{Error, Result};
 use turnero_core::ids::next_ulid;
 use turnero_core::time::fmt_ts;
@@ -28,6 +28,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(put_chatwoot, get_chatwoot, delete_chatwoot))
         .routes(routes!(start_sync))
         .routes(routes!(get_sync))
+        .routes(routes!(write_first))
 }
 
 /// Chatwoot's side, with no API key: the tenant is named by the key in the URL.
@@ -186,6 +187,74 @@ async fn get_sync(
     Path(id): Path<String>,
 ) -> Result<axum::Json<sync::Run>> {
     Ok(axum::Json(sync::get(&s.db, &auth.tenant, &id).await?))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OutreachIn {
+    pub customer_id: String,
+    /// What to say: a text…
+    pub text: Option<String>,
+    /// …or a WhatsApp template by name (Chatwoot's WhatsApp inbox sends it as one).
+    pub template: Option<super::conversations::TemplateIn>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct OutreachOut {
+    /// The conversation here (`GET /conversations/{id}`); the person's answer goes on in it.
+    pub conversation_id: String,
+    /// The conversation in Chatwoot.
+    pub chatwoot_conversation_id: i64,
+    /// `queued` until Chatwoot accepts it (see the `message.sent` event).
+    pub status: &'static str,
+}
+
+/// Writes to a customer first, through Chatwoot: finds (or creates) their contact, opens a
+/// `pending` conversation in the account's inbox and sends the message there; the person's
+/// answer reaches the bot.
+#[utoipa::path(post, path = "/channels/chatwoot/conversations", tag = "channels",
+    request_body = OutreachIn,
+    responses((status = 201, body = OutreachOut), (status = 404, body = crate::error::Problem),
+        (status = 422, body = crate::error::Problem), (status = 502, body = crate::error::Problem)))]
+async fn write_first(
+    State(s): State<AppState>,
+    auth: Auth,
+    Json(input): Json<OutreachIn>,
+) -> Result<(StatusCode, axum::Json<OutreachOut>)> {
+    let ch = store::get(&s.db, &auth.tenant)
+        .await?
+        .ok_or_else(|| Error::not_found("channel"))?;
+    let id = super::parse::body_id(
+        &input.customer_id,
+        "customer_id",
+        turnero_core::ids::CustomerId::parse,
+    )?;
+    let customer = crate::agenda::customers::get(&s.db, &auth.tenant, &id).await?;
+    let now = s.clock.now_secs();
+    let opened = outreach::open(&s.db, &s.chat.outbound, &ch, &customer, now)
+        .await?
+        .map_err(|f| {
+            Error::new(
+                StatusCode::BAD_GATEWAY,
+                "chatwoot_refused",
+                format!("Chatwoot could not open the conversation: {}", f.describe()),
+            )
+        })?;
+    let message = super::conversations::MessageIn {
+        text: input.text,
+        template: input.template,
+    };
+    let output =
+        super::conversations::staff_output(&s, &auth.tenant, &opened, message, now).await?;
+    s.chat.say_as_staff(&opened, output, now).await?;
+    Ok((
+        StatusCode::CREATED,
+        axum::Json(OutreachOut {
+            chatwoot_conversation_id: opened.contact.parse().unwrap_or_default(),
+            conversation_id: opened.id,
+            status: "queued",
+        }),
+    ))
 }
 
 async fn channel(s: &AppState, key: &str) -> Result<Channel> {

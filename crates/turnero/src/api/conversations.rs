@@ -125,18 +125,16 @@ pub struct MessageQueued {
     pub status: &'static str,
 }
 
-/// A message from staff, sent on the conversation's channel.
-#[utoipa::path(post, path = "/conversations/{id}/messages", tag = "conversations", request_body = MessageIn,
-    responses((status = 202, body = MessageQueued), (status = 409, body = crate::error::Problem), (status = 422, body = crate::error::Problem)))]
-async fn send_message(
-    State(s): State<AppState>,
-    auth: Auth,
-    Path(id): Path<String>,
-    Json(input): Json<MessageIn>,
-) -> Result<(StatusCode, axum::Json<MessageQueued>)> {
-    let c = conversations::get(&s.db, &auth.tenant, &id).await?;
-    let now = s.clock.now_secs();
-    let output = match (input.text, input.template) {
+/// What staff want to send, checked against the conversation's channel: a text (on WhatsApp
+/// only within 24 hours of the person's last message) or a template.
+pub(super) async fn staff_output(
+    s: &AppState,
+    tenant: &turnero_core::ids::TenantId,
+    c: &conversations::Conversation,
+    input: MessageIn,
+    now: i64,
+) -> Result<Output> {
+    Ok(match (input.text, input.template) {
         (Some(text), None) => {
             let text = text.trim().to_string();
             if text.is_empty() || text.chars().count() > 4096 {
@@ -156,20 +154,29 @@ async fn send_message(
             Output::Text(text)
         }
         (None, Some(t)) => {
-            let channel = match c.channel {
-                Channel::WhatsApp => store::get(&s.db, &auth.tenant).await?,
-                Channel::WebChat | Channel::Telegram | Channel::Chatwoot => None,
+            let approved = match c.channel {
+                Channel::WhatsApp => store::get(&s.db, tenant).await?.is_some_and(|ch| {
+                    ch.templates
+                        .iter()
+                        .any(|a| a.name == t.name && a.language == t.language)
+                }),
+                // Chatwoot's WhatsApp inbox sends it as a template; Chatwoot and Meta check
+                // the name, so only its form is checked here.
+                Channel::Chatwoot => {
+                    !t.name.is_empty()
+                        && t.name.len() <= 512
+                        && t.name
+                            .chars()
+                            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+                        && (2..=16).contains(&t.language.len())
+                }
+                Channel::WebChat | Channel::Telegram => false,
             };
-            let approved = channel.is_some_and(|ch| {
-                ch.templates
-                    .iter()
-                    .any(|a| a.name == t.name && a.language == t.language)
-            });
             if !approved {
                 return Err(Error::invalid(
                     "unknown_template",
                     "template.name",
-                    "not one of the channel's approved templates (PUT /channels/whatsapp `templates`)",
+                    "not one of the channel's approved templates (PUT /channels/whatsapp `templates`; on Chatwoot, a template name and language)",
                 ));
             }
             if t.parameters.len() > 20
@@ -196,7 +203,21 @@ async fn send_message(
                 "send either `text` or `template`",
             ));
         }
-    };
+    })
+}
+
+/// A message from staff, sent on the conversation's channel.
+#[utoipa::path(post, path = "/conversations/{id}/messages", tag = "conversations", request_body = MessageIn,
+    responses((status = 202, body = MessageQueued), (status = 409, body = crate::error::Problem), (status = 422, body = crate::error::Problem)))]
+async fn send_message(
+    State(s): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+    Json(input): Json<MessageIn>,
+) -> Result<(StatusCode, axum::Json<MessageQueued>)> {
+    let c = conversations::get(&s.db, &auth.tenant, &id).await?;
+    let now = s.clock.now_secs();
+    let output = staff_output(&s, &auth.tenant, &c, input, now).await?;
     s.chat.say_as_staff(&c, output, now).await?;
     Ok((
         StatusCode::ACCEPTED,

@@ -104,6 +104,36 @@ pub async fn touch_in(
     Ok((row.get(0), row.get(1)))
 }
 
+/// The conversation with this contact on this channel, opened by the clinic (the person has
+/// not written yet: no 24-hour window counts), linked to the customer it is with. Answers it.
+pub async fn open(
+    db: &Db,
+    tenant: &TenantId,
+    channel: Channel,
+    contact: &str,
+    customer: &str,
+    now: i64,
+) -> Result<Conversation> {
+    sqlx::query(
+        "INSERT INTO conversations (id, tenant_id, channel, contact, customer_id, flow_version, \
+         language, state, created_at, updated_at) \
+         SELECT $1, $2, $3, $4, $5, 0, t.locale, '{}', $6, $6 FROM tenants t WHERE t.id = $2 \
+         ON CONFLICT (tenant_id, channel, contact) DO NOTHING",
+    )
+    .bind(format!("cnv_{}", next_ulid()))
+    .bind(tenant.as_str())
+    .bind(channel.as_str())
+    .bind(contact)
+    .bind(customer)
+    .bind(now)
+    .execute(&db.write)
+    .await?;
+    let id = find(db, tenant, channel, contact)
+        .await?
+        .ok_or_else(|| Error::not_found("conversation"))?;
+    get(db, tenant, &id).await
+}
+
 /// The conversation with this person on this channel, if they ever wrote.
 pub async fn find(
     db: &Db,

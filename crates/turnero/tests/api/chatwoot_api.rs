@@ -150,6 +150,17 @@ async fn api(
             a["payload"]["current_status"] = body["status"].clone();
             a
         }
+        ("POST", ["conversations"]) => {
+            token_is(&headers, USER_TOKEN, "a new conversation", &mut problems);
+            same_shape(
+                &body,
+                &fixture("chatwoot_api_create_conversation_request.json"),
+                "conversation",
+                &mut problems,
+            );
+            let id = 700 + inner.requests.lock().unwrap().len() as i64;
+            json!({"id": id, "inbox_id": body["inbox_id"], "status": body["status"]})
+        }
         ("PUT", ["contacts", id]) => {
             token_is(&headers, USER_TOKEN, "a contact update", &mut problems);
             contact_body(&body, &["custom_attributes"], &mut problems);

@@ -314,9 +314,55 @@ async fn replies_wait_while_chatwoot_is_down_and_a_refusal_is_kept_with_its_reas
 }
 
 crate::on_both_backends!(
+    the_clinic_writes_first_through_chatwoot_and_the_answer_reaches_the_bot,
     a_known_customer_is_found_by_any_spelling_of_their_phone_and_nobody_new_is_made,
     a_linked_contact_follows_the_customers_bookings,
     replies_wait_while_chatwoot_is_down_and_a_refusal_is_kept_with_its_reason,
     a_patient_books_in_chatwoot_then_the_agents_take_over_and_hand_back,
     a_bad_or_missing_signature_is_refused_and_a_redelivery_is_answered_once,
 );
+
+async fn the_clinic_writes_first_through_chatwoot_and_the_answer_reaches_the_bot(app: &TestApp) {
+    let (cal, svc) = app.clinic().await;
+    let (_, b) = app
+        .book(&cal, &svc, "2030-01-09T12:00:00Z", "+5511987654321")
+        .await;
+    let customer = b["customer"]["id"].as_str().unwrap().to_string();
+    let mut p = CwPerson::new(app).await;
+    let (status, out) = app
+        .post(
+            "/api/v1/channels/chatwoot/conversations",
+            json!({"customer_id": customer, "template": {"name": "appointment_reminder",
+                "language": "pt_BR", "parameters": ["Maria", "qua 09/01 09:00"]}}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{out}");
+    let chat = out["chatwoot_conversation_id"].as_i64().unwrap();
+    crate::patient::settle(app).await;
+    let sent = p.api.messages(chat);
+    assert_eq!(sent.len(), 1, "{:?}", p.api.requests());
+    assert_eq!(sent[0]["template_params"]["name"], "appointment_reminder");
+    assert_eq!(
+        sent[0]["template_params"]["processed_params"]["body"]["2"],
+        "qua 09/01 09:00"
+    );
+    // The contact was created in the inbox and linked; the person's answer reaches the bot.
+    let (_, c) = app.get(&format!("/api/v1/customers/{customer}")).await;
+    assert!(c["external_ids"]["chatwoot"].is_string(), "{c}");
+    p.conversation = chat;
+    p.contact = c["external_ids"]["chatwoot"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let menu = p.says("hola").await;
+    assert_eq!(titles(&menu[0])[0], "Sacar un turno", "{menu:?}");
+    let (status, problem) = app
+        .post(
+            "/api/v1/channels/chatwoot/conversations",
+            json!({"customer_id": customer}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{problem}");
+    assert_eq!(p.api.problems(), Vec::<String>::new());
+}

@@ -7,6 +7,7 @@ use reqwest::Method;
 use serde_json::{json, Map, Value};
 use sqlx::Row;
 use turnero_core::ids::{CustomerId, TenantId};
+use turnero_core::phone::E164;
 use turnero_core::time::{fmt_local, parse_time_zone};
 
 use super::{client, store::Channel};
@@ -116,6 +117,41 @@ pub async fn push(
     )
     .await?;
     Ok(())
+}
+
+/// The contact with this number, as Chatwoot holds it. Chatwoot keeps the number as its
+/// channel gave it (`+521…` for some Mexican WhatsApp contacts, where the customer has
+/// `+52…`): the search is by the last digits, and the numbers are compared as E.164.
+pub async fn find_by_phone(
+    outbound: &Outbound,
+    ch: &Channel,
+    phone: &str,
+) -> std::result::Result<Option<Value>, Failure> {
+    let digits: String = phone.chars().filter(char::is_ascii_digit).collect();
+    let tail = &digits[digits.len().saturating_sub(10)..];
+    let filter = json!({"payload": [{"attribute_key": "phone_number", "filter_operator": "contains",
+        "values": [tail], "query_operator": null}]});
+    let wanted = E164::parse(phone, None).ok();
+    let token = &ch.api_access_token;
+    let found = client::call(
+        outbound,
+        ch,
+        token,
+        Method::POST,
+        "/contacts/filter?page=1",
+        &filter,
+    )
+    .await?;
+    Ok(found["payload"].as_array().and_then(|l| {
+        l.iter()
+            .find(|c| {
+                c["phone_number"]
+                    .as_str()
+                    .and_then(|p| E164::parse(p, None).ok())
+                    .is_some_and(|p| Some(p) == wanted)
+            })
+            .cloned()
+    }))
 }
 
 /// The contact a customer is linked to in this account (`external_ids.chatwoot`, with the

@@ -9,6 +9,7 @@ pub mod contacts;
 pub mod follow;
 pub mod inbound;
 pub mod jobs;
+pub mod outreach;
 pub mod render;
 pub mod send;
 pub mod store;

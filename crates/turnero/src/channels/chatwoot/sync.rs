@@ -14,7 +14,6 @@ use serde::Serialize;
 use serde_json::{json, Value};
 use sqlx::Row;
 use turnero_core::ids::{next_ulid, TenantId};
-use turnero_core::phone::E164;
 
 use super::{client, contacts, store};
 use crate::channels::vendor::Failure;
@@ -227,34 +226,8 @@ async fn one(
     };
     let attrs = contacts::attributes(db, &ch.tenant, customer, now).await?;
     let token = &ch.api_access_token;
-    // Chatwoot keeps the number as its channel gave it (`+521…` for some Mexican WhatsApp
-    // contacts, where the customer has `+52…`): look up by the last digits, then compare the
-    // numbers as E.164.
-    let digits: String = phone.chars().filter(char::is_ascii_digit).collect();
-    let tail = &digits[digits.len().saturating_sub(10)..];
-    let filter = json!({"payload": [{"attribute_key": "phone_number", "filter_operator": "contains",
-        "values": [tail], "query_operator": null}]});
-    let wanted = E164::parse(phone, None).ok();
-    let found = match client::call(
-        outbound,
-        ch,
-        token,
-        Method::POST,
-        "/contacts/filter?page=1",
-        &filter,
-    )
-    .await
-    {
-        Ok(v) => v["payload"].as_array().and_then(|l| {
-            l.iter()
-                .find(|c| {
-                    c["phone_number"]
-                        .as_str()
-                        .and_then(|p| E164::parse(p, None).ok())
-                        .is_some_and(|p| Some(p) == wanted)
-                })
-                .cloned()
-        }),
+    let found = match contacts::find_by_phone(outbound, ch, phone).await {
+        Ok(found) => found,
         Err(f) => return Ok(Err(f)),
     };
     let external: serde_json::Map<String, Value> =
