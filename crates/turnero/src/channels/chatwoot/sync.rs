@@ -9,6 +9,7 @@
 
 use std::collections::BTreeMap;
 
+use futures_util::StreamExt;
 use reqwest::Method;
 use serde::Serialize;
 use serde_json::{json, Value};
@@ -26,7 +27,10 @@ use crate::outbound::Outbound;
 pub const LEASE_SECS: i64 = 10;
 
 /// Customers read at a time.
-const BATCH: i64 = 50;
+const BATCH: i64 = 16;
+
+/// Customers being looked up in Chatwoot at once.
+const IN_FLIGHT: usize = 4;
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Run {
@@ -176,30 +180,38 @@ pub async fn run(
         if batch.is_empty() {
             return finish(db, id, now).await;
         }
-        for r in &batch {
-            let (customer, name, phone, external): (String, String, Option<String>, String) =
-                (r.get(0), r.get(1), r.get(2), r.get(3));
-            let outcome = match one(
-                db,
-                outbound,
-                &ch,
-                &customer,
-                &name,
-                phone.as_deref(),
-                &external,
-                now,
-            )
-            .await?
-            {
+        // A few customers at a time (Chatwoot's answers overlap), recorded in order.
+        let rows: Vec<(String, String, Option<String>, String)> = batch
+            .iter()
+            .map(|r| (r.get(0), r.get(1), r.get(2), r.get(3)))
+            .collect();
+        // All of the batch first, then recorded: a lookup waiting on the database must not
+        // sit unpolled while a record waits for the same (SQLite: only) writer.
+        let outcomes: Vec<_> = futures_util::stream::iter(rows.into_iter().map(
+            |(customer, name, phone, external)| {
+                let ch = &ch;
+                async move {
+                    let done =
+                        one(db, outbound, ch, &customer, &name, phone.as_deref(), &external, now)
+                            .await;
+                    (customer, done)
+                }
+            },
+        ))
+        .buffered(IN_FLIGHT)
+        .collect()
+        .await;
+        for (customer, done) in outcomes {
+            let outcome = match done? {
                 Ok(o) => o,
                 Err(f) if f.is_temporary() => {
                     tracing::warn!(error = f.describe(), "Chatwoot sync paused");
                     return Ok(()); // this customer again once the lease runs out
                 }
-                Err(f) => Outcome::Failed(match f {
-                    Failure::Refused { code, .. } => format!("chatwoot_{code}"),
-                    _ => "refused_address".into(),
-                }),
+                Err(Failure::Refused {
+                    code, description, ..
+                }) => Outcome::Failed(format!("chatwoot_{code}: {description}")),
+                Err(other) => Outcome::Failed(other.describe()),
             };
             let now = clock.now_secs();
             if !record(db, id, owner, &customer, outcome, now + LEASE_SECS).await? {
