@@ -191,9 +191,17 @@ pub async fn run(
             |(customer, name, phone, external)| {
                 let ch = &ch;
                 async move {
-                    let done =
-                        one(db, outbound, ch, &customer, &name, phone.as_deref(), &external, now)
-                            .await;
+                    let done = one(
+                        db,
+                        outbound,
+                        ch,
+                        &customer,
+                        &name,
+                        phone.as_deref(),
+                        &external,
+                        now,
+                    )
+                    .await;
                     (customer, done)
                 }
             },
