@@ -69,6 +69,21 @@ pub fn headed_options(q: &Question) -> Vec<(String, &Choice)> {
         .collect()
 }
 
+/// A question as one text (header, body, footer) for a channel whose widgets carry only the
+/// options.
+pub fn question_text(q: &Question) -> String {
+    [
+        q.header.as_deref(),
+        Some(q.body.as_str()),
+        q.footer.as_deref(),
+    ]
+    .into_iter()
+    .flatten()
+    .filter(|p| !p.trim().is_empty())
+    .collect::<Vec<_>>()
+    .join("\n\n")
+}
+
 /// A recorded vendor payload from `../shared/fixtures/channels/`, for the adapters' tests.
 #[cfg(test)]
 pub(crate) fn fixture(name: &str) -> serde_json::Value {

@@ -10,7 +10,7 @@ use std::collections::HashSet;
 use serde_json::{json, Value};
 use turnero_core::chat::{Output, Question};
 
-use crate::channels::headed_options;
+use crate::channels::{headed_options, question_text};
 
 /// A message body as Chatwoot documents it.
 fn message(content: &str, content_type: &str, attributes: Value) -> Value {
@@ -21,19 +21,6 @@ fn message(content: &str, content_type: &str, attributes: Value) -> Value {
         "content_type": content_type,
         "content_attributes": attributes,
     })
-}
-
-fn question_text(q: &Question) -> String {
-    [
-        q.header.as_deref(),
-        Some(q.body.as_str()),
-        q.footer.as_deref(),
-    ]
-    .into_iter()
-    .flatten()
-    .filter(|p| !p.trim().is_empty())
-    .collect::<Vec<_>>()
-    .join("\n\n")
 }
 
 /// The options as Chatwoot shows them, (title, id), when they fit: at most 10, unique

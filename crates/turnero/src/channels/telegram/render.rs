@@ -7,6 +7,8 @@ use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 use turnero_core::chat::{Output, Question};
 
+use crate::channels::question_text;
+
 /// Telegram counts a message's length in UTF-16 code units.
 const TEXT_MAX: usize = 4096;
 
@@ -50,25 +52,6 @@ fn share_label(language: &str) -> &'static str {
         "en" => "📱 Share my number",
         _ => "📱 Compartir mi número",
     }
-}
-
-fn question_text(q: &Question) -> String {
-    let mut text = String::new();
-    for part in [
-        q.header.as_deref(),
-        Some(q.body.as_str()),
-        q.footer.as_deref(),
-    ]
-    .into_iter()
-    .flatten()
-    .filter(|p| !p.trim().is_empty())
-    {
-        if !text.is_empty() {
-            text.push_str("\n\n");
-        }
-        text.push_str(part);
-    }
-    text
 }
 
 fn keyboard(q: &Question) -> Value {
