@@ -148,12 +148,20 @@ impl IntoResponse for Error {
             Error::Problem(p) => {
                 let status = StatusCode::from_u16(p.status).unwrap_or(StatusCode::BAD_REQUEST);
                 let body = serde_json::to_vec(&p).unwrap_or_default();
-                (
+                let mut resp = (
                     status,
                     [(header::CONTENT_TYPE, "application/problem+json")],
                     body,
                 )
-                    .into_response()
+                    .into_response();
+                if status == StatusCode::UNAUTHORIZED && p.code == "unauthorized" {
+                    // RFC 6750: say which scheme the key goes in.
+                    resp.headers_mut().insert(
+                        header::WWW_AUTHENTICATE,
+                        header::HeaderValue::from_static("Bearer realm=\"turnero\""),
+                    );
+                }
+                resp
             }
             Error::Internal(e) => {
                 tracing::error!(error = format!("{e:#}"), "internal error");

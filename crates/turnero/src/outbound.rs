@@ -47,6 +47,8 @@ const BLOCKED: &[&str] = &[
     "240.0.0.0/4",
     "::/128",
     "::1/128",
+    "::/96",
+    "::ffff:0:0/96",
     "fc00::/7",
     "fe80::/10",
     "ff00::/8",
@@ -86,7 +88,10 @@ impl Guard {
         let ip = match ip {
             IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
                 Some(v4) => IpAddr::V4(v4),
-                None if v6.segments()[..6] == [0x64, 0xff9b, 0, 0, 0, 0] => {
+                // NAT64 (64:ff9b::/96) and the old IPv4-compatible form (::a.b.c.d, ::/96).
+                None if v6.segments()[..6] == [0x64, 0xff9b, 0, 0, 0, 0]
+                    || (v6.segments()[..6] == [0; 6] && v6.segments()[6] != 0) =>
+                {
                     let o = v6.octets();
                     IpAddr::V4([o[12], o[13], o[14], o[15]].into())
                 }
@@ -223,6 +228,24 @@ mod tests {
         for good in ["8.8.8.8", "200.45.1.1", "2800:3f0:4001:80b::200e"] {
             assert!(g.check_ip(ip(good)).is_ok(), "{good} should pass");
         }
+    }
+
+    #[test]
+    fn the_old_ipv4_compatible_form_of_a_private_address_is_refused_too() {
+        let g = Guard::new("").unwrap();
+        for bad in [
+            "::7f00:1",
+            "::a00:1",
+            "::c0a8:101",
+            "::a9fe:a9fe",
+            "::ffff:a9fe:a9fe",
+        ] {
+            assert!(g.check_ip(ip(bad)).is_err(), "{bad} should be refused");
+        }
+        // And written into a URL, where no resolver sees it.
+        assert!(g
+            .check_url(&Url::parse("http://[::127.0.0.1]:8080/").unwrap())
+            .is_err());
     }
 
     #[test]

@@ -188,9 +188,10 @@ impl FromRequestParts<AppState> for Auth {
             .headers
             .get(header::AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
+            // The scheme is case-insensitive (RFC 9110 §11.1).
             .and_then(|v| {
-                v.strip_prefix("Bearer ")
-                    .or_else(|| v.strip_prefix("bearer "))
+                let (scheme, key) = v.trim_start().split_once(' ')?;
+                scheme.eq_ignore_ascii_case("bearer").then_some(key)
             })
             .map(str::trim)
             .ok_or_else(Error::unauthorized)?;

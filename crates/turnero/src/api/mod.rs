@@ -20,6 +20,7 @@ mod integrations;
 mod metrics;
 mod out;
 mod parse;
+mod plain_errors;
 mod services;
 mod slots;
 mod system;
@@ -149,6 +150,7 @@ pub fn router(
             )
         })
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(axum::middleware::from_fn(plain_errors::as_problems))
         .with_state(state)
 }
 

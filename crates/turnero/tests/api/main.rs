@@ -19,6 +19,7 @@ mod customers;
 mod delivery_processes;
 mod flows;
 mod graph;
+mod hardening;
 mod isolation;
 mod patient;
 mod personas;

@@ -1,0 +1,163 @@
+//! What a careless integrator or a hostile visitor finds (issue #16's findings, as they are
+//! fixed): every error in the shape clients parse, the auth scheme said and read as HTTP says,
+//! and the outbound guard applied when a WhatsApp reply is sent, not only when it was saved.
+
+use reqwest::{Method, StatusCode};
+use serde_json::{json, Value};
+
+use crate::common::TestApp;
+
+/// A status, its content type and body, for a raw request.
+async fn raw(
+    method: Method,
+    url: &str,
+    auth: Option<&str>,
+    body: Vec<u8>,
+) -> (StatusCode, String, Value) {
+    let mut req = reqwest::Client::new()
+        .request(method, url)
+        .header("content-type", "application/json")
+        .body(body);
+    if let Some(a) = auth {
+        req = req.header("authorization", a);
+    }
+    let resp = req.send().await.unwrap();
+    let status = resp.status();
+    let ct = resp
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_string();
+    let text = resp.text().await.unwrap();
+    (
+        status,
+        ct,
+        serde_json::from_str(&text).unwrap_or(Value::Null),
+    )
+}
+
+async fn an_oversized_body_is_a_413_in_the_shape_each_caller_parses(app: &TestApp) {
+    let (cal, _svc) = app.clinic().await;
+    let (_, ac) = app
+        .call(
+            Method::PUT,
+            "/api/v1/integrations/asisteclick",
+            Some(json!({"access_token": "token-de-asisteclick", "calendar_map": {"5": cal}})),
+        )
+        .await;
+    let graph = crate::graph::GraphApi::start().await;
+    let whatsapp = crate::patient::connect(app, &graph, json!([])).await;
+    let big = vec![b' '; 100 * 1024];
+    let base = app.server.url();
+    let auth = format!("Bearer {}", app.key);
+    for (url, auth) in [
+        (format!("{base}/api/v1/flows/main"), Some(auth.as_str())),
+        (whatsapp, None),
+    ] {
+        let method = if url.ends_with("/flows/main") {
+            Method::PUT
+        } else {
+            Method::POST
+        };
+        let (status, ct, body) = raw(method, &url, auth, big.clone()).await;
+        assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE, "{url}");
+        assert_eq!(ct, "application/problem+json", "{url}");
+        assert_eq!(body["code"], "body_too_large", "{url}: {body}");
+        assert_eq!(body["status"], 413);
+    }
+    let availability = ac["availability_url"].as_str().unwrap();
+    let (status, ct, body) = raw(Method::POST, availability, None, big).await;
+    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
+    assert!(ct.starts_with("application/json"), "{ct}");
+    assert!(body["error"].is_string(), "the seed's shape: {body}");
+}
+
+async fn a_web_chat_stream_without_a_token_is_a_400_problem(app: &TestApp) {
+    let (status, _) = app
+        .call(
+            Method::PUT,
+            "/api/v1/channels/webchat",
+            Some(json!({"title": "Clínica"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let (_, me) = app.get("/api/v1/tenant").await;
+    let tenant = me["id"].as_str().unwrap();
+    let url = format!("{}/chat/{tenant}/events", app.server.url());
+    let (status, ct, body) = raw(Method::GET, &url, None, vec![]).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(ct, "application/problem+json");
+    assert_eq!(body["code"], "bad_request", "{body}");
+}
+
+async fn a_401_names_the_bearer_scheme_and_the_scheme_is_read_in_any_case(app: &TestApp) {
+    let url = format!("{}/api/v1/calendars", app.server.url());
+    let resp = reqwest::Client::new().get(&url).send().await.unwrap();
+    assert_eq!(resp.status(), StatusCode::UNAUTHORIZED);
+    let challenge = resp
+        .headers()
+        .get("www-authenticate")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    assert!(challenge.starts_with("Bearer"), "{challenge:?}");
+    for scheme in ["BEARER", "bearer", "Bearer", "beArEr"] {
+        let resp = reqwest::Client::new()
+            .get(&url)
+            .header("authorization", format!("{scheme} {}", app.key))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), StatusCode::OK, "{scheme}");
+    }
+}
+
+/// Saved while loopback was allow-listed; the operator then removed the allow-list: the next
+/// reply must not carry the access token to 127.0.0.1.
+async fn a_whatsapp_reply_is_checked_by_the_outbound_guard_when_it_is_sent(app: &TestApp) {
+    app.clinic().await;
+    let graph = crate::graph::GraphApi::start().await;
+    let webhook = crate::patient::connect(app, &graph, json!([])).await;
+    let strict = turnero::config::Config {
+        listen: "127.0.0.1:0".into(),
+        database_url: app.database_url.clone(),
+        hold_sweep_seconds: 3600,
+        outbound_allow: String::new(),
+        ..turnero::config::Config::default()
+    };
+    let second = turnero::app::start(&strict, app.server.clock.clone())
+        .await
+        .unwrap();
+    let key = webhook.rsplit("/channels/").next().unwrap();
+    let there = format!("{}/channels/{key}", second.url());
+    let body = crate::patient::inbound(
+        "whatsapp_inbound_text.json",
+        crate::patient::WA_ID,
+        1,
+        json!({"type": "text", "text": {"body": "hola"}}),
+    );
+    crate::patient::post_signed(&there, body).await;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    while app
+        .count(
+            "SELECT COUNT(*) FROM chat_outbox WHERE status = 'failed' AND error LIKE '%refused%'",
+        )
+        .await
+        == 0
+    {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the reply was not refused"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert!(graph.bodies().is_empty(), "nothing reached 127.0.0.1");
+    second.stop().await;
+}
+
+crate::on_both_backends!(
+    an_oversized_body_is_a_413_in_the_shape_each_caller_parses,
+    a_web_chat_stream_without_a_token_is_a_400_problem,
+    a_401_names_the_bearer_scheme_and_the_scheme_is_read_in_any_case,
+    a_whatsapp_reply_is_checked_by_the_outbound_guard_when_it_is_sent,
+);
