@@ -12,7 +12,7 @@ use utoipa_axum::routes;
 
 use super::extract::{Auth, Json};
 use super::out::{self, CalendarOut, OverrideOut, TimeOffOut};
-use super::parse::{instant, opt_text, path_id, text, within};
+use super::parse::{instant, opt_text, path_id, within};
 use super::AppState;
 use crate::agenda::calendars::{
     self, canonical_weekly, parse_range, parse_weekly, parse_zone, CalendarDef, HoursRange,
@@ -61,7 +61,7 @@ pub struct CalendarPatch {
 }
 
 fn validate(input: CalendarIn) -> Result<CalendarDef> {
-    let name = text(&input.name, "name", 200)?;
+    let name = super::parse::name(&input.name, "name", 200)?;
     let zone = parse_zone(&input.timezone.unwrap_or_default(), "timezone")?;
     let kind = input.kind.unwrap_or_else(|| "professional".into());
     if !KINDS.contains(&kind.as_str()) {

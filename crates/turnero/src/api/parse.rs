@@ -51,6 +51,20 @@ pub fn text(raw: &str, field: &str, max: usize) -> Result<String> {
 }
 
 /// An optional text: blank means absent.
+/// A name (of a calendar, a service, a clinic, a chat page): [`text`], and no control
+/// characters (a newline or an escape code in a name breaks every screen that shows it).
+pub fn name(raw: &str, field: &str, max: usize) -> Result<String> {
+    let t = text(raw, field, max)?;
+    if t.chars().any(char::is_control) {
+        return Err(Error::invalid(
+            "invalid_field",
+            field,
+            "no control characters (newlines, tabs, escapes)",
+        ));
+    }
+    Ok(t)
+}
+
 pub fn opt_text(raw: Option<&str>, field: &str, max: usize) -> Result<Option<String>> {
     match raw.map(str::trim) {
         None | Some("") => Ok(None),

@@ -11,7 +11,7 @@ use utoipa_axum::routes;
 
 use super::extract::{Auth, Json};
 use super::out::{self, ServiceOut};
-use super::parse::{body_id, path_id, text, within};
+use super::parse::{body_id, path_id, within};
 use super::AppState;
 use crate::agenda::services::{self, ServiceDef};
 use crate::error::Result;
@@ -78,7 +78,7 @@ impl TryFrom<ServiceIn> for ServiceDef {
             .map(|(i, c)| body_id(c, &format!("calendar_ids[{i}]"), CalendarId::parse))
             .collect::<Result<Vec<_>>>()?;
         Ok(ServiceDef {
-            name: text(&input.name, "name", 200)?,
+            name: super::parse::name(&input.name, "name", 200)?,
             timing,
             calendar_ids,
         })

@@ -81,7 +81,7 @@ async fn put_webchat(
     headers: HeaderMap,
     Json(input): Json<WebChatIn>,
 ) -> Result<axum::Json<WebChatOut>> {
-    let title = super::parse::text(&input.title, "title", 80)?;
+    let title = super::parse::name(&input.title, "title", 80)?;
     let saved = webchat::put(&s.db, &auth.tenant, &title, s.clock.now_secs()).await?;
     Ok(axum::Json(out(
         saved,

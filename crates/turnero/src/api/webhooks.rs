@@ -278,6 +278,20 @@ async fn create_webhook(
     Json(input): Json<WebhookIn>,
 ) -> Result<(StatusCode, axum::Json<WebhookOut>)> {
     let def = input.parse(&s)?;
+    if let Some(cal) = &def.calendar_id {
+        // As services do: a webhook for another tenant's calendar, or none, would never fire.
+        let id = CalendarId::from_trusted(cal.clone());
+        if crate::agenda::calendars::get(&s.db, &auth.tenant, &id)
+            .await
+            .is_err()
+        {
+            return Err(Error::invalid(
+                "unknown_calendar",
+                "calendar_id",
+                format!("calendar {cal} not found"),
+            ));
+        }
+    }
     let out = store::create(&s.db, &auth.tenant, def, s.clock.now_ms()).await?;
     Ok((StatusCode::CREATED, axum::Json(out)))
 }

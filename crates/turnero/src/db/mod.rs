@@ -180,16 +180,28 @@ async fn sqlite_pool(url: &str, size: u32) -> anyhow::Result<AnyPool> {
 
 /// A database URL with any password replaced, for logs and errors.
 pub fn redact_url(url: &str) -> String {
-    match (url.find("://"), url.find('@')) {
-        (Some(scheme), Some(at)) if at > scheme => {
-            let creds = &url[scheme + 3..at];
-            match creds.split_once(':') {
-                Some((user, _)) => format!("{}{user}:***{}", &url[..scheme + 3], &url[at..]),
-                None => url.to_string(),
-            }
-        }
-        _ => url.to_string(),
+    // A URL's password, and any query parameter that is one (`?password=`, libpq's
+    // `sslpassword`), are replaced; what cannot be parsed is not shown at all.
+    let Ok(mut parsed) = url::Url::parse(url) else {
+        return "(unparsable URL)".into();
+    };
+    if parsed.password().is_some() {
+        let _ = parsed.set_password(Some("***"));
     }
+    if parsed.query().is_some() {
+        let pairs: Vec<(String, String)> = parsed
+            .query_pairs()
+            .map(|(k, v)| {
+                let secret = k.to_ascii_lowercase().contains("password");
+                (
+                    k.into_owned(),
+                    if secret { "***".into() } else { v.into_owned() },
+                )
+            })
+            .collect();
+        parsed.query_pairs_mut().clear().extend_pairs(pairs);
+    }
+    parsed.to_string()
 }
 
 /// Whether an error is a unique-constraint violation (both backends).
@@ -213,5 +225,13 @@ mod tests {
             "postgres://app:***@db:5432/turnero"
         );
         assert_eq!(redact_url("sqlite://turnero.db"), "sqlite://turnero.db");
+        let logged = redact_url(
+            "postgres://app@db:5432/turnero?password=s3cret&sslmode=require&sslpassword=k3y",
+        );
+        assert!(
+            !logged.contains("s3cret") && !logged.contains("k3y"),
+            "{logged}"
+        );
+        assert!(logged.contains("sslmode=require"), "{logged}");
     }
 }

@@ -123,7 +123,8 @@ fn from_row(r: &sqlx::any::AnyRow, now_ms: i64) -> Result<WebhookOut> {
     let previous_until: Option<i64> = r.get(10);
     Ok(WebhookOut {
         id: r.get(0),
-        url: r.get(1),
+        // Credentials in a receiver's URL are write-only like every other secret.
+        url: crate::db::redact_url(&r.get::<String, _>(1)),
         description: r.get(2),
         enabled: r.get::<i64, _>(3) != 0,
         disabled_reason: r.get(4),

@@ -155,7 +155,93 @@ async fn a_whatsapp_reply_is_checked_by_the_outbound_guard_when_it_is_sent(app: 
     second.stop().await;
 }
 
+async fn a_webhook_for_another_tenants_calendar_or_none_is_refused(app: &TestApp) {
+    let other = app.new_tenant("Otra").await;
+    let (_, cal) = app
+        .call_as(
+            &other,
+            Method::POST,
+            "/api/v1/calendars",
+            Some(
+                json!({"name": "Ajeno", "timezone": "America/Argentina/Buenos_Aires",
+                "weekly_hours": []}),
+            ),
+        )
+        .await;
+    let theirs = cal["id"].as_str().unwrap().to_string();
+    let (mine, _) = app.clinic().await;
+    let nobodys = "cal_01m8qp9zzzzzzzzzzzzzzzzzzz".to_string();
+    for calendar in [&theirs, &nobodys] {
+        let (status, problem) = app
+            .post(
+                "/api/v1/webhooks",
+                json!({"url": "https://hooks.example.com/x", "calendar_id": calendar}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{problem}");
+        assert_eq!(problem["code"], "unknown_calendar");
+    }
+    let (status, out) = app
+        .post(
+            "/api/v1/webhooks",
+            json!({"url": "https://hooks.example.com/x", "calendar_id": mine}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{out}");
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM webhooks").await,
+        1,
+        "nothing kept of the refused ones"
+    );
+}
+
+async fn credentials_in_a_webhook_url_are_never_shown_back(app: &TestApp) {
+    let (status, made) = app
+        .post(
+            "/api/v1/webhooks",
+            json!({"url": "https://integrador:s3cr3t@hooks.example.com/turnero"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{made}");
+    let (_, list) = app.get("/api/v1/webhooks").await;
+    let (_, one) = app
+        .get(&format!(
+            "/api/v1/webhooks/{}",
+            made["id"].as_str().unwrap()
+        ))
+        .await;
+    for shown in [&made, &list, &one] {
+        assert!(!shown.to_string().contains("s3cr3t"), "{shown}");
+    }
+    assert_eq!(
+        list[0]["url"],
+        "https://integrador:***@hooks.example.com/turnero"
+    );
+}
+
+async fn control_characters_in_a_name_are_refused(app: &TestApp) {
+    for name in ["Dra.\nAna", "Dra.\u{1b}[31mAna", "Ana\tPérez"] {
+        let (status, problem) = app
+            .post(
+                "/api/v1/calendars",
+                json!({"name": name, "timezone": "America/Argentina/Buenos_Aires",
+                    "weekly_hours": []}),
+            )
+            .await;
+        assert_eq!(
+            status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{name:?}: {problem}"
+        );
+        assert_eq!(problem["field"], "name");
+    }
+    assert_eq!(app.count("SELECT COUNT(*) FROM calendars").await, 0);
+}
+
 crate::on_both_backends!(
+    a_webhook_for_another_tenants_calendar_or_none_is_refused,
+    credentials_in_a_webhook_url_are_never_shown_back,
+    control_characters_in_a_name_are_refused,
     an_oversized_body_is_a_413_in_the_shape_each_caller_parses,
     a_web_chat_stream_without_a_token_is_a_400_problem,
     a_401_names_the_bearer_scheme_and_the_scheme_is_read_in_any_case,
