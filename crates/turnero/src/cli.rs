@@ -38,6 +38,11 @@ enum Command {
         #[command(subcommand)]
         command: TenantCommand,
     },
+    /// Manages a tenant's API keys (as `/api/v1/api-keys` does).
+    Key {
+        #[command(subcommand)]
+        command: KeyCommand,
+    },
     /// Fills the database with a demo clinic and prints its API key.
     Demo {
         #[command(flatten)]
@@ -80,6 +85,98 @@ enum TenantCommand {
     },
 }
 
+#[derive(Subcommand)]
+enum KeyCommand {
+    /// Makes a key and prints it (shown only once).
+    Create {
+        #[arg(long)]
+        tenant: String,
+        #[arg(long)]
+        name: String,
+        /// Print `{"id", "name", "key"}`.
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        db: DbArgs,
+    },
+    /// Lists the tenant's working keys: id, name, prefix, last used.
+    List {
+        #[arg(long)]
+        tenant: String,
+        #[command(flatten)]
+        db: DbArgs,
+    },
+    /// Revokes a key (not the tenant's last one).
+    Revoke {
+        #[arg(long)]
+        tenant: String,
+        #[arg(long)]
+        id: String,
+        #[command(flatten)]
+        db: DbArgs,
+    },
+}
+
+async fn keys(config: &mut Config, command: KeyCommand) -> anyhow::Result<()> {
+    use crate::agenda::api_keys;
+    let (tenant, db_args) = match &command {
+        KeyCommand::Create { tenant, db, .. }
+        | KeyCommand::List { tenant, db }
+        | KeyCommand::Revoke { tenant, db, .. } => (tenant.clone(), db.database_url.clone()),
+    };
+    apply(
+        config,
+        DbArgs {
+            database_url: db_args,
+        },
+    );
+    let db = Db::connect(&config.database_url, config.db_pool_size).await?;
+    eprintln!("database: {}", crate::db::redact_url(&config.database_url));
+    let tenant = turnero_core::ids::TenantId::parse(&tenant)
+        .map_err(|e| anyhow::anyhow!("--tenant: {e}"))?;
+    tenants::get(&db, &tenant)
+        .await
+        .map_err(|_| anyhow::anyhow!("no tenant {tenant} in this database"))?;
+    let now = Clock::system().now_secs();
+    let done = match command {
+        KeyCommand::Create { name, json, .. } => {
+            let (k, key) = api_keys::create(&db, &tenant, name.trim(), now)
+                .await
+                .map_err(|e| anyhow::anyhow!("{}", problem_text(e)))?;
+            if json {
+                println!(
+                    "{}",
+                    serde_json::json!({"id": k.id, "name": k.name, "key": key})
+                );
+            } else {
+                println!(
+                    "id:  {}\nkey: {key}\n(the key is shown only now; it is stored hashed)",
+                    k.id
+                );
+            }
+            Ok(())
+        }
+        KeyCommand::List { .. } => {
+            for k in api_keys::list(&db, &tenant)
+                .await
+                .map_err(|e| anyhow::anyhow!("{}", problem_text(e)))?
+            {
+                let used = k
+                    .last_used_at
+                    .map(turnero_core::time::fmt_ts)
+                    .unwrap_or_else(|| "never".into());
+                println!("{}  {}…  {}  last used {used}", k.id, k.prefix, k.name);
+            }
+            Ok(())
+        }
+        KeyCommand::Revoke { id, .. } => api_keys::revoke(&db, &tenant, &id, now)
+            .await
+            .map_err(|e| anyhow::anyhow!("{}", problem_text(e))),
+    };
+    db.close().await;
+    done
+}
+
 pub fn run() -> anyhow::Result<()> {
     let cli = Cli::parse();
     init_tracing();
@@ -118,6 +215,7 @@ pub fn run() -> anyhow::Result<()> {
                 db.close().await;
                 Ok(())
             }
+            Command::Key { command } => keys(&mut config, command).await,
             Command::Demo { db } => {
                 apply(&mut config, db);
                 crate::demo::run(&config).await

@@ -4,6 +4,7 @@
 //! capacity checks, history, outbox). Pure rules come from `turnero-core`. Every query is
 //! scoped by tenant; a row of another tenant is indistinguishable from a missing one.
 
+pub mod api_keys;
 pub mod bookings;
 pub mod calendars;
 pub mod customers;

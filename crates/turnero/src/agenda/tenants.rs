@@ -64,8 +64,8 @@ pub async fn create(db: &Db, new: NewTenant, now: i64) -> Result<(Tenant, String
 async fn insert_key(tx: &mut crate::db::Tx, tenant: &TenantId, now: i64) -> Result<String> {
     let key = format!("trn_{}", crate::secrets::random_hex(20));
     sqlx::query(
-        "INSERT INTO api_keys (id, tenant_id, key_hash, prefix, created_at) \
-         VALUES ($1, $2, $3, $4, $5)",
+        "INSERT INTO api_keys (id, tenant_id, key_hash, prefix, created_at, name) \
+         VALUES ($1, $2, $3, $4, $5, 'first key')",
     )
     .bind(ApiKeyId::generate().as_str())
     .bind(tenant.as_str())
@@ -77,19 +77,28 @@ async fn insert_key(tx: &mut crate::db::Tx, tenant: &TenantId, now: i64) -> Resu
     Ok(key)
 }
 
-/// The tenant owning an API key, if the key exists. Known keys are remembered for
-/// [`KEY_CACHE_TTL`] so a request costs no key lookup; unknown keys are always re-checked.
-pub async fn tenant_for_key(db: &Db, cache: &KeyCache, key: &str) -> Result<Option<KeyOwner>> {
+/// The tenant owning a working API key. Known keys are remembered for [`KEY_CACHE_TTL`], and
+/// only while nothing was revoked since (the change stamp), so a request costs no key lookup
+/// and a revoked key stops at once; unknown keys are always re-checked.
+pub async fn tenant_for_key(
+    db: &Db,
+    cache: &KeyCache,
+    key: &str,
+    now: i64,
+) -> Result<Option<KeyOwner>> {
     if key.len() > 128 {
         return Ok(None);
     }
     let hash = crate::secrets::hash(key);
-    if let Some(owner) = cache.get(&hash) {
-        return Ok(Some(owner));
+    let stamp = db.changes.stamp("").0;
+    if db.changes.trusted() {
+        if let Some(owner) = cache.get(&hash, stamp) {
+            return Ok(Some(owner));
+        }
     }
     let row = sqlx::query(
         "SELECT k.tenant_id, t.phone_region FROM api_keys k JOIN tenants t ON t.id = k.tenant_id \
-         WHERE k.key_hash = $1",
+         WHERE k.key_hash = $1 AND k.revoked_at IS NULL",
     )
     .bind(&hash)
     .fetch_optional(&db.read)
@@ -99,7 +108,8 @@ pub async fn tenant_for_key(db: &Db, cache: &KeyCache, key: &str) -> Result<Opti
         phone_region: r.get(1),
     });
     if let Some(o) = &owner {
-        cache.put(hash, o.clone());
+        crate::agenda::api_keys::used(db, &hash, now).await?;
+        cache.put(hash, o.clone(), stamp);
     }
     Ok(owner)
 }
@@ -111,15 +121,15 @@ pub struct KeyOwner {
     pub phone_region: String,
 }
 
-/// How long a process trusts a key it has seen. Keys cannot be revoked yet; when they can,
-/// this bounds how long a revoked key keeps working on a process that saw it.
+/// How long a process trusts a key it has seen (a revocation ends it at once; this also
+/// bounds how stale `last_used_at` gets).
 pub const KEY_CACHE_TTL: Duration = Duration::from_secs(30);
 
 /// Key hash → tenant, per process. Only a cache: the database stays the truth. A tenant's
 /// phone region changed on another process reaches this one within [`KEY_CACHE_TTL`].
 #[derive(Default)]
 pub struct KeyCache {
-    entries: Mutex<HashMap<String, (KeyOwner, Instant)>>,
+    entries: Mutex<HashMap<String, (KeyOwner, Instant, u64)>>,
 }
 
 impl KeyCache {
@@ -130,20 +140,20 @@ impl KeyCache {
         }
     }
 
-    fn get(&self, hash: &str) -> Option<KeyOwner> {
+    fn get(&self, hash: &str, stamp: u64) -> Option<KeyOwner> {
         let entries = self.entries.lock().ok()?;
         entries
             .get(hash)
-            .filter(|(_, at)| at.elapsed() < KEY_CACHE_TTL)
-            .map(|(t, _)| t.clone())
+            .filter(|(_, at, s)| at.elapsed() < KEY_CACHE_TTL && *s == stamp)
+            .map(|(t, _, _)| t.clone())
     }
 
-    fn put(&self, hash: String, tenant: KeyOwner) {
+    fn put(&self, hash: String, tenant: KeyOwner, stamp: u64) {
         if let Ok(mut entries) = self.entries.lock() {
             if entries.len() >= 10_000 {
                 entries.clear();
             }
-            entries.insert(hash, (tenant, Instant::now()));
+            entries.insert(hash, (tenant, Instant::now(), stamp));
         }
     }
 }

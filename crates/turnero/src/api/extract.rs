@@ -195,7 +195,8 @@ impl FromRequestParts<AppState> for Auth {
             })
             .map(str::trim)
             .ok_or_else(Error::unauthorized)?;
-        let owner = tenants::tenant_for_key(&state.db, &state.keys, key)
+        let now = state.clock.now_secs();
+        let owner = tenants::tenant_for_key(&state.db, &state.keys, key, now)
             .await?
             .ok_or_else(Error::unauthorized)?;
         Ok(Auth {

@@ -4,6 +4,7 @@
 //! agenda, and answer `XxxOut`. The OpenAPI document is generated from the handlers'
 //! annotations by utoipa, so it cannot drift from the routes.
 
+mod api_keys;
 mod availability_api;
 mod bookings;
 mod calendars;
@@ -100,6 +101,7 @@ pub fn router(
 ) -> Router {
     let (api, doc) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(tenant::routes())
+        .merge(api_keys::routes())
         .merge(calendars::routes())
         .merge(services::routes())
         .merge(slots::routes())

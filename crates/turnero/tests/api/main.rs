@@ -3,6 +3,7 @@
 
 mod common;
 
+mod api_keys;
 mod asisteclick;
 mod availability_api;
 mod bad_input;
