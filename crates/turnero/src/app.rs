@@ -108,6 +108,8 @@ pub async fn start(config: &Config, clock: Clock) -> anyhow::Result<Running> {
     );
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let server = tokio::spawn(async move {
+        // The peer's address reaches handlers that limit visitors by address.
+        let app = app.into_make_service_with_connect_info::<SocketAddr>();
         let serving = axum::serve(listener, app).with_graceful_shutdown(async {
             let _ = stopped.await;
         });

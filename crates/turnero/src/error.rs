@@ -33,6 +33,9 @@ pub struct Problem {
     // Boxed: every `Result` in the crate carries this type, so it stays small.
     #[schema(value_type = Option<Vec<PathProblem>>)]
     pub problems: Option<Box<Vec<PathProblem>>>,
+    /// Seconds to wait before trying again (sent as `Retry-After`).
+    #[serde(skip)]
+    pub retry_after: Option<u16>,
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -69,7 +72,21 @@ impl Error {
             code,
             field: None,
             problems: None,
+            retry_after: None,
         })
+    }
+
+    /// Too many requests: 429 with `Retry-After`.
+    pub fn rate_limited(what: &str, retry_after_secs: u64) -> Self {
+        let mut e = Self::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "rate_limited",
+            format!("too many {what}; try again in {retry_after_secs} s"),
+        );
+        if let Error::Problem(p) = &mut e {
+            p.retry_after = Some(retry_after_secs.clamp(1, 3600) as u16);
+        }
+        e
     }
 
     /// A value that does not make sense: 422 with the field's path.
@@ -154,6 +171,10 @@ impl IntoResponse for Error {
                     body,
                 )
                     .into_response();
+                if let Some(secs) = p.retry_after {
+                    resp.headers_mut()
+                        .insert(header::RETRY_AFTER, header::HeaderValue::from(secs));
+                }
                 if status == StatusCode::UNAUTHORIZED && p.code == "unauthorized" {
                     // RFC 6750: say which scheme the key goes in.
                     resp.headers_mut().insert(

@@ -27,6 +27,7 @@ mod slots;
 mod system;
 mod telegram;
 pub(crate) mod tenant;
+mod visitor_limits;
 mod webchat;
 mod webhooks;
 
@@ -57,6 +58,8 @@ pub struct AppState {
     pub snapshots: Arc<crate::agenda::snapshot::SnapshotCache>,
     /// The configured public address (`public_url`), if any.
     pub public_url: Option<Arc<str>>,
+    /// What unauthenticated visitors may do, per address and tenant.
+    pub visitors: Arc<visitor_limits::VisitorLimits>,
 }
 
 impl AppState {
@@ -131,6 +134,7 @@ pub fn router(
         chat,
         snapshots,
         public_url: public_url.map(Arc::from),
+        visitors: Arc::default(),
     };
     Router::new()
         .nest("/api/v1", api)

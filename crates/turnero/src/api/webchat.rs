@@ -7,7 +7,9 @@ use std::collections::VecDeque;
 use std::convert::Infallible;
 use std::time::Duration;
 
-use axum::extract::{Path, Query, State};
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, Path, Query, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
@@ -22,6 +24,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::extract::{Auth, Json};
+use super::visitor_limits::{client_address, Act, OpenStream};
 use super::AppState;
 use crate::agenda::tenants;
 use crate::channels::webchat;
@@ -165,19 +168,25 @@ struct Session {
 async fn new_session(
     State(s): State<AppState>,
     Path(raw): Path<String>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
 ) -> Result<(StatusCode, axum::Json<Session>)> {
-    enabled(&s, &raw).await?;
-    let token = crate::secrets::random_hex(32);
+    let (tenant, chat) = enabled(&s, &raw).await?;
+    let address = client_address(peer, &headers);
+    s.visitors.check(Act::Session, address, tenant.as_str())?;
+    let chat = webchat::ensure_secret(&s.db, &tenant, chat).await?;
+    let token = chat.new_token(&tenant);
     Ok((StatusCode::CREATED, axum::Json(Session { token })))
 }
 
-fn token(headers: &HeaderMap) -> Result<String> {
+/// The visitor's session token, if this server issued it for this chat page.
+fn token(headers: &HeaderMap, chat: &webchat::WebChat, tenant: &TenantId) -> Result<String> {
     headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "))
         .map(str::trim)
-        .filter(|t| t.len() == 64 && t.chars().all(|c| c.is_ascii_hexdigit()))
+        .filter(|t| chat.token_ok(tenant, t))
         .map(str::to_string)
         .ok_or_else(|| {
             Error::new(
@@ -205,10 +214,16 @@ async fn visitor_says(
     State(s): State<AppState>,
     Path(raw): Path<String>,
     headers: HeaderMap,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     Json(input): Json<VisitorMessage>,
 ) -> Result<(StatusCode, axum::Json<Accepted>)> {
-    let (tenant, _) = enabled(&s, &raw).await?;
-    let token = token(&headers)?;
+    let (tenant, chat) = enabled(&s, &raw).await?;
+    let token = token(&headers, &chat, &tenant)?;
+    s.visitors.check(
+        Act::Message,
+        client_address(peer, &headers),
+        tenant.as_str(),
+    )?;
     let text = super::parse::text(&input.text, "text", 2000)?;
     let reply_id = super::parse::opt_text(input.reply_id.as_deref(), "reply_id", 256)?;
     let now = s.clock.now_secs();
@@ -236,6 +251,8 @@ struct Follow {
     after: String,
     said: broadcast::Receiver<String>,
     ready: VecDeque<Event>,
+    /// Released when the stream ends.
+    _open: OpenStream,
 }
 
 impl Follow {
@@ -281,8 +298,9 @@ async fn replies(
     Path(raw): Path<String>,
     Query(q): Query<StreamQuery>,
     headers: HeaderMap,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
 ) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>> {
-    let (tenant, _) = enabled(&s, &raw).await?;
+    let (tenant, chat) = enabled(&s, &raw).await?;
     let mut auth = HeaderMap::new();
     auth.insert(
         header::AUTHORIZATION,
@@ -290,7 +308,12 @@ async fn replies(
             .parse()
             .map_err(|_| Error::unauthorized())?,
     );
-    let token = token(&auth)?;
+    let token = token(&auth, &chat, &tenant)?;
+    // Counted while open; an idle stream costs a task and a broadcast receiver, no queries
+    // beyond one a second.
+    let open = s
+        .visitors
+        .open_stream(client_address(peer, &headers), tenant.as_str())?;
     let after = headers
         .get("last-event-id")
         .and_then(|v| v.to_str().ok())
@@ -304,6 +327,7 @@ async fn replies(
         after,
         said: s.chat.said.subscribe(),
         ready: VecDeque::new(),
+        _open: open,
     };
     let stream = futures_util::stream::unfold(follow, |mut f| async move {
         loop {

@@ -238,7 +238,129 @@ async fn control_characters_in_a_name_are_refused(app: &TestApp) {
     assert_eq!(app.count("SELECT COUNT(*) FROM calendars").await, 0);
 }
 
+/// The web chat page of the app's tenant, turned on; answers its base URL.
+async fn chat_page(app: &TestApp) -> String {
+    let (status, _) = app
+        .call(
+            Method::PUT,
+            "/api/v1/channels/webchat",
+            Some(json!({"title": "Clínica"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let (_, me) = app.get("/api/v1/tenant").await;
+    format!("{}/chat/{}", app.server.url(), me["id"].as_str().unwrap())
+}
+
+async fn new_session(base: &str, from: &str) -> reqwest::Response {
+    reqwest::Client::new()
+        .post(format!("{base}/sessions"))
+        .header("x-forwarded-for", from)
+        .send()
+        .await
+        .unwrap()
+}
+
+async fn a_flood_of_web_chat_sessions_from_one_address_gets_429_with_retry_after(app: &TestApp) {
+    let base = chat_page(app).await;
+    let mut refused = None;
+    for _ in 0..30 {
+        let resp = new_session(&base, "203.0.113.7").await;
+        if resp.status() == StatusCode::TOO_MANY_REQUESTS {
+            refused = Some(resp);
+            break;
+        }
+        assert_eq!(resp.status(), StatusCode::CREATED);
+    }
+    let resp = refused.expect("30 sessions in a moment from one address were all made");
+    let wait: u64 = resp.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=60).contains(&wait), "{wait}");
+    assert_eq!(resp.headers()["content-type"], "application/problem+json");
+    let body: Value = resp.json().await.unwrap();
+    assert_eq!(body["code"], "rate_limited");
+    // Someone else, at the same moment, is not held back.
+    assert_eq!(
+        new_session(&base, "198.51.100.9").await.status(),
+        StatusCode::CREATED
+    );
+}
+
+async fn a_session_token_the_server_did_not_issue_is_refused(app: &TestApp) {
+    let base = chat_page(app).await;
+    let say = |token: String| {
+        reqwest::Client::new()
+            .post(format!("{base}/messages"))
+            .bearer_auth(token)
+            .json(&json!({"text": "hola"}))
+            .send()
+    };
+    let made_up = "ab".repeat(32);
+    assert_eq!(
+        say(made_up).await.unwrap().status(),
+        StatusCode::UNAUTHORIZED
+    );
+    let issued: Value = new_session(&base, "203.0.113.8")
+        .await
+        .json()
+        .await
+        .unwrap();
+    let token = issued["token"].as_str().unwrap().to_string();
+    assert_eq!(token.len(), 64);
+    assert_eq!(
+        say(token.clone()).await.unwrap().status(),
+        StatusCode::ACCEPTED
+    );
+    // Another tenant's page does not take it either.
+    let mut forged = token.into_bytes();
+    forged[63] = if forged[63] == b'0' { b'1' } else { b'0' };
+    let forged = String::from_utf8(forged).unwrap();
+    assert_eq!(
+        say(forged).await.unwrap().status(),
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM conversations").await,
+        1,
+        "only the issued token's conversation"
+    );
+}
+
+async fn open_event_streams_are_capped_per_address(app: &TestApp) {
+    let base = chat_page(app).await;
+    let issued: Value = new_session(&base, "203.0.113.9")
+        .await
+        .json()
+        .await
+        .unwrap();
+    let token = issued["token"].as_str().unwrap().to_string();
+    let mut open = Vec::new();
+    let mut capped = None;
+    for _ in 0..12 {
+        let resp = reqwest::Client::new()
+            .get(format!("{base}/events?token={token}"))
+            .header("x-forwarded-for", "203.0.113.9")
+            .send()
+            .await
+            .unwrap();
+        if resp.status() == StatusCode::TOO_MANY_REQUESTS {
+            capped = Some(open.len());
+            break;
+        }
+        assert_eq!(resp.status(), StatusCode::OK);
+        open.push(resp); // kept open
+    }
+    assert_eq!(capped, Some(8), "eight streams at once per address");
+    drop(open);
+}
+
 crate::on_both_backends!(
+    a_flood_of_web_chat_sessions_from_one_address_gets_429_with_retry_after,
+    a_session_token_the_server_did_not_issue_is_refused,
+    open_event_streams_are_capped_per_address,
     a_webhook_for_another_tenants_calendar_or_none_is_refused,
     credentials_in_a_webhook_url_are_never_shown_back,
     control_characters_in_a_name_are_refused,

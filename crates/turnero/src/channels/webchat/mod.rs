@@ -16,6 +16,8 @@ pub const WIDGET: &str = include_str!("widget.js");
 
 pub struct WebChat {
     pub title: String,
+    /// Signs the visitors' session tokens (never shown).
+    session_secret: String,
     pub created_at: i64,
     pub updated_at: i64,
 }
@@ -23,34 +25,92 @@ pub struct WebChat {
 pub async fn put(db: &Db, tenant: &TenantId, title: &str, now: i64) -> Result<WebChat> {
     // Answered from the write itself: a DELETE racing it cannot leave nothing to read.
     let r = sqlx::query(
-        "INSERT INTO webchat_channels (tenant_id, title, created_at, updated_at) \
-         VALUES ($1, $2, $3, $3) ON CONFLICT (tenant_id) DO UPDATE SET title = excluded.title, \
-         updated_at = excluded.updated_at RETURNING title, created_at, updated_at",
+        "INSERT INTO webchat_channels (tenant_id, title, created_at, updated_at, session_secret) \
+         VALUES ($1, $2, $3, $3, $4) ON CONFLICT (tenant_id) DO UPDATE SET title = excluded.title, \
+         updated_at = excluded.updated_at, session_secret = CASE \
+         WHEN webchat_channels.session_secret = '' THEN excluded.session_secret \
+         ELSE webchat_channels.session_secret END \
+         RETURNING title, created_at, updated_at, session_secret",
     )
     .bind(tenant.as_str())
     .bind(title)
     .bind(now)
+    .bind(crate::secrets::random_hex(32))
     .fetch_one(&db.write)
     .await?;
-    Ok(WebChat {
+    Ok(from_row(&r))
+}
+
+fn from_row(r: &sqlx::any::AnyRow) -> WebChat {
+    WebChat {
         title: r.get(0),
         created_at: r.get(1),
         updated_at: r.get(2),
-    })
+        session_secret: r.get(3),
+    }
 }
 
 pub async fn get(db: &Db, tenant: &TenantId) -> Result<Option<WebChat>> {
     let row = sqlx::query(
-        "SELECT title, created_at, updated_at FROM webchat_channels WHERE tenant_id = $1",
+        "SELECT title, created_at, updated_at, session_secret FROM webchat_channels \
+         WHERE tenant_id = $1",
     )
     .bind(tenant.as_str())
     .fetch_optional(&db.read)
     .await?;
-    Ok(row.map(|r| WebChat {
-        title: r.get(0),
-        created_at: r.get(1),
-        updated_at: r.get(2),
-    }))
+    Ok(row.as_ref().map(from_row))
+}
+
+/// A chat page saved before tokens were signed has no secret yet: it gets one now.
+pub async fn ensure_secret(db: &Db, tenant: &TenantId, chat: WebChat) -> Result<WebChat> {
+    if !chat.session_secret.is_empty() {
+        return Ok(chat);
+    }
+    sqlx::query(
+        "UPDATE webchat_channels SET session_secret = $1 WHERE tenant_id = $2 \
+         AND session_secret = ''",
+    )
+    .bind(crate::secrets::random_hex(32))
+    .bind(tenant.as_str())
+    .execute(&db.write)
+    .await?;
+    get(db, tenant)
+        .await?
+        .ok_or_else(|| crate::error::Error::not_found("chat"))
+}
+
+impl WebChat {
+    /// A new visitor session token: 32 random hex digits and 32 of their HMAC under the
+    /// tenant's secret, so the server recognises its own tokens without storing them.
+    pub fn new_token(&self, tenant: &TenantId) -> String {
+        let nonce = crate::secrets::random_hex(16);
+        format!("{nonce}{}", self.signature(tenant, &nonce))
+    }
+
+    /// Whether the server issued this token (compared in constant time).
+    pub fn token_ok(&self, tenant: &TenantId, token: &str) -> bool {
+        if self.session_secret.is_empty() || token.len() != 64 || !token.is_ascii() {
+            return false;
+        }
+        let (nonce, sig) = token.split_at(32);
+        let want = self.signature(tenant, nonce);
+        want.len() == sig.len()
+            && want
+                .bytes()
+                .zip(sig.bytes())
+                .fold(0u8, |acc, (a, b)| acc | (a ^ b))
+                == 0
+    }
+
+    fn signature(&self, tenant: &TenantId, nonce: &str) -> String {
+        use hmac::{Hmac, Mac};
+        let mut mac = Hmac::<sha2::Sha256>::new_from_slice(self.session_secret.as_bytes())
+            .expect("any key length");
+        mac.update(tenant.as_str().as_bytes());
+        mac.update(b"|");
+        mac.update(nonce.as_bytes());
+        hex::encode(&mac.finalize().into_bytes()[..16])
+    }
 }
 
 pub async fn delete(db: &Db, tenant: &TenantId) -> Result<bool> {
