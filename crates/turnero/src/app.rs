@@ -27,6 +27,8 @@ pub struct Running {
     deliveries: tokio::task::JoinHandle<()>,
     chat_sweeper: tokio::task::JoinHandle<()>,
     chatwoot_jobs: tokio::task::JoinHandle<()>,
+    /// How long `shutdown` waits for requests in flight.
+    grace: Duration,
     stop: tokio::sync::oneshot::Sender<()>,
 }
 
@@ -49,8 +51,14 @@ impl Running {
     /// closes the database. Nothing is lost by stopping harder: every change is committed
     /// before it is answered, and holds expire by the clock.
     pub async fn shutdown(self) -> anyhow::Result<()> {
+        // Web chat event streams end (their pages reconnect), so they hold nothing up.
+        let _ = self.chat.closing.send(true);
         let _ = self.stop.send(());
-        self.server.await?;
+        let mut server = self.server;
+        if tokio::time::timeout(self.grace, &mut server).await.is_err() {
+            tracing::warn!(grace = ?self.grace, "requests still open after the grace period; stopping anyway");
+            server.abort();
+        }
         self.sweeper.abort();
         // Sends in flight are not waited for: their rows stay claimed until the lease runs
         // out and are then sent again (receivers de-duplicate by `webhook-id`).
@@ -133,6 +141,7 @@ pub async fn start(config: &Config, clock: Clock) -> anyhow::Result<Running> {
         deliveries,
         chat_sweeper,
         chatwoot_jobs,
+        grace: Duration::from_secs(config.shutdown_grace_seconds.max(1)),
         stop,
     })
 }

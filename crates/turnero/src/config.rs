@@ -43,6 +43,8 @@ pub struct Config {
     /// for the URLs turnero registers or shows (Telegram's webhook, Meta's callback…).
     /// Unset: taken from each request's `Host` (and `X-Forwarded-*` behind a proxy).
     pub public_url: Option<String>,
+    /// How long a stopping server waits for requests in flight (seconds).
+    pub shutdown_grace_seconds: u64,
 }
 
 impl Default for Config {
@@ -63,6 +65,7 @@ impl Default for Config {
             webhook_max_in_flight: 16_384,
             webhook_poll_ms: 1_000,
             public_url: None,
+            shutdown_grace_seconds: 10,
         }
     }
 }
@@ -93,6 +96,7 @@ impl Config {
                 "webhook_max_in_flight",
                 "webhook_poll_ms",
                 "public_url",
+                "shutdown_grace_seconds",
             ]))
             .merge(Env::raw().only(&["database_url"]));
         Ok(fig.extract()?)

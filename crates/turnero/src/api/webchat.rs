@@ -251,6 +251,8 @@ struct Follow {
     after: String,
     said: broadcast::Receiver<String>,
     ready: VecDeque<Event>,
+    /// The process is stopping: the stream ends.
+    closing: tokio::sync::watch::Receiver<bool>,
     /// Released when the stream ends.
     _open: OpenStream,
 }
@@ -279,17 +281,29 @@ impl Follow {
     /// may have written it).
     async fn wait(&mut self) {
         let mine = self.conversation.clone();
-        let _ = tokio::time::timeout(Duration::from_secs(1), async {
+        let said = &mut self.said;
+        let heard = async {
             loop {
-                match self.said.recv().await {
+                match said.recv().await {
                     Ok(id) if mine.is_none() || mine.as_ref() == Some(&id) => return,
                     Ok(_) => {}
                     Err(broadcast::error::RecvError::Lagged(_)) => return,
                     Err(broadcast::error::RecvError::Closed) => std::future::pending().await,
                 }
             }
+        };
+        let closing = self.closing.wait_for(|c| *c);
+        let _ = tokio::time::timeout(Duration::from_secs(1), async {
+            tokio::select! {
+                _ = heard => {}
+                _ = closing => {}
+            }
         })
         .await;
+    }
+
+    fn closing(&self) -> bool {
+        *self.closing.borrow()
     }
 }
 
@@ -327,12 +341,16 @@ async fn replies(
         after,
         said: s.chat.said.subscribe(),
         ready: VecDeque::new(),
+        closing: s.chat.closing.subscribe(),
         _open: open,
     };
     let stream = futures_util::stream::unfold(follow, |mut f| async move {
         loop {
             if let Some(e) = f.ready.pop_front() {
                 return Some((Ok(e), f));
+            }
+            if f.closing() {
+                return None;
             }
             if let Err(e) = f.read().await {
                 tracing::warn!(error = ?e, "reading web chat replies failed");

@@ -45,6 +45,9 @@ pub struct Chat {
     turns: Mutex<HashMap<String, Weak<tokio::sync::Mutex<()>>>>,
     /// Conversation ids with new outputs, for the web chat's event streams.
     pub said: broadcast::Sender<String>,
+    /// Set when the process is stopping: open event streams end (the page reconnects,
+    /// perhaps to another process) instead of holding the shutdown up.
+    pub closing: tokio::sync::watch::Sender<bool>,
 }
 
 impl Chat {
@@ -64,6 +67,7 @@ impl Chat {
             flows: flows::FlowCache::default(),
             turns: Mutex::default(),
             said: broadcast::channel(1024).0,
+            closing: tokio::sync::watch::channel(false).0,
         })
     }
 

@@ -369,3 +369,64 @@ crate::on_both_backends!(
     a_401_names_the_bearer_scheme_and_the_scheme_is_read_in_any_case,
     a_whatsapp_reply_is_checked_by_the_outbound_guard_when_it_is_sent,
 );
+
+/// A deploy restarts the server while a patient has the chat page open: the event stream
+/// ends (the page reconnects) and the server stops at once, not never.
+async fn a_server_stops_promptly_with_a_web_chat_stream_open(backend: crate::common::Backend) {
+    let (url, _schema, _dir) = crate::common::fresh_database(backend).await;
+    let config = turnero::config::Config {
+        listen: "127.0.0.1:0".into(),
+        database_url: url,
+        hold_sweep_seconds: 3600,
+        ..turnero::config::Config::default()
+    };
+    let server = turnero::app::start(&config, turnero::clock::Clock::system())
+        .await
+        .unwrap();
+    let (tenant, key) = turnero::agenda::tenants::create(
+        &server.db,
+        turnero::agenda::tenants::NewTenant {
+            name: "Clínica".into(),
+            timezone: "America/Argentina/Buenos_Aires".into(),
+            phone_region: "AR".into(),
+            locale: "es".into(),
+        },
+        0,
+    )
+    .await
+    .unwrap();
+    let client = reqwest::Client::new();
+    let put = client
+        .put(format!("{}/api/v1/channels/webchat", server.url()))
+        .bearer_auth(&key)
+        .json(&json!({"title": "Clínica"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(put.status(), StatusCode::OK);
+    let base = format!("{}/chat/{}", server.url(), tenant.id);
+    let session: Value = client
+        .post(format!("{base}/sessions"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let token = session["token"].as_str().unwrap();
+    let stream = client
+        .get(format!("{base}/events?token={token}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(stream.status(), StatusCode::OK);
+    let started = std::time::Instant::now();
+    tokio::time::timeout(std::time::Duration::from_secs(8), server.shutdown())
+        .await
+        .expect("shutdown waited on the open stream")
+        .unwrap();
+    assert!(started.elapsed() < std::time::Duration::from_secs(5));
+    drop(stream);
+}
+
+crate::with_each_backend!(a_server_stops_promptly_with_a_web_chat_stream_open);
