@@ -117,6 +117,25 @@ enum KeyCommand {
     },
 }
 
+/// The database as a person can find it again: a SQLite file by its absolute path, any
+/// other URL without its password.
+fn database_shown(url: &str) -> String {
+    match url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))
+    {
+        Some(file) => {
+            let file = file.split('?').next().unwrap_or(file);
+            let path = std::path::Path::new(file);
+            let absolute = std::env::current_dir()
+                .map(|d| d.join(path))
+                .unwrap_or_else(|_| path.to_path_buf());
+            format!("sqlite://{}", absolute.display())
+        }
+        None => crate::db::redact_url(url),
+    }
+}
+
 async fn keys(config: &mut Config, command: KeyCommand) -> anyhow::Result<()> {
     use crate::agenda::api_keys;
     let (tenant, db_args) = match &command {
@@ -131,7 +150,7 @@ async fn keys(config: &mut Config, command: KeyCommand) -> anyhow::Result<()> {
         },
     );
     let db = Db::connect(&config.database_url, config.db_pool_size).await?;
-    eprintln!("database: {}", crate::db::redact_url(&config.database_url));
+    eprintln!("database: {}", database_shown(&config.database_url));
     let tenant = turnero_core::ids::TenantId::parse(&tenant)
         .map_err(|e| anyhow::anyhow!("--tenant: {e}"))?;
     tenants::get(&db, &tenant)
@@ -207,10 +226,13 @@ pub fn run() -> anyhow::Result<()> {
                 let db = Db::connect(&config.database_url, config.db_pool_size).await?;
                 let new = NewTenant { name, timezone, phone_region: region.to_ascii_uppercase(), locale };
                 let (tenant, key) = tenants::create(&db, new, Clock::system().now_secs()).await.map_err(|e| anyhow::anyhow!("{}", problem_text(e)))?;
+                // Which database: a key made in another directory's ./turnero.db is refused
+                // by a server on this one.
+                let database = database_shown(&config.database_url);
                 if json {
-                    println!("{}", serde_json::json!({"tenant_id": tenant.id, "api_key": key}));
+                    println!("{}", serde_json::json!({"tenant_id": tenant.id, "api_key": key, "database": database}));
                 } else {
-                    println!("tenant_id: {}\napi_key:   {key}\n(the key is shown only now; it is stored hashed)", tenant.id);
+                    println!("tenant_id: {}\napi_key:   {key}\ndatabase:  {database}\n(the key is shown only now; it is stored hashed)", tenant.id);
                 }
                 db.close().await;
                 Ok(())

@@ -82,6 +82,10 @@ async fn sqlite_tenant_create_prints_an_id_and_a_key_that_the_api_accepts() {
     let (url, _, _dir) = fresh_database(Backend::Sqlite).await;
     let created = tenant_create(&url);
     assert!(created["tenant_id"].as_str().unwrap().starts_with("ten_"));
+    assert_eq!(
+        created["database"], url,
+        "it says which database the key is in (an absolute path)"
+    );
     let key = created["api_key"].as_str().unwrap();
     let server = serve(&url);
     let client = reqwest::Client::new();
