@@ -103,11 +103,11 @@ fn token(raw: Option<&str>, field: &str) -> Result<Option<String>> {
     }
 }
 
-fn positive(v: Option<i64>, field: &str) -> Result<Option<i64>> {
-    match v {
-        Some(n) if n < 1 => Err(Error::invalid("invalid_field", field, "a positive id")),
-        other => Ok(other),
+fn positive(v: i64, field: &str) -> Result<i64> {
+    if v < 1 {
+        return Err(Error::invalid("invalid_field", field, "a positive id"));
     }
+    Ok(v)
 }
 
 #[utoipa::path(put, path = "/channels/chatwoot", tag = "channels", request_body = ChatwootIn,
@@ -122,8 +122,11 @@ async fn put_chatwoot(
         super::parse::vendor_url(&s.chat.outbound, Some(&input.base_url), "", "base_url")?;
     let def = ChannelDef {
         base_url,
-        account_id: positive(Some(input.account_id), "account_id")?.unwrap_or_default(),
-        inbox_id: positive(input.inbox_id, "inbox_id")?,
+        account_id: positive(input.account_id, "account_id")?,
+        inbox_id: input
+            .inbox_id
+            .map(|i| positive(i, "inbox_id"))
+            .transpose()?,
         api_access_token: token(Some(&input.api_access_token), "api_access_token")?
             .unwrap_or_default(),
         agent_bot_token: token(input.agent_bot_token.as_deref(), "agent_bot_token")?,
@@ -158,12 +161,12 @@ async fn delete_chatwoot(State(s): State<AppState>, auth: Auth) -> Result<Status
 /// Starts copying every customer with a phone into Chatwoot's contacts; 202 with the run,
 /// whose progress and report `GET /channels/chatwoot/syncs/{id}` answers.
 #[utoipa::path(post, path = "/channels/chatwoot/syncs", tag = "channels",
-    responses((status = 202, body = sync::Run), (status = 404, body = crate::error::Problem),
+    responses((status = 202, body = SyncRunOut), (status = 404, body = crate::error::Problem),
         (status = 409, body = crate::error::Problem)))]
 async fn start_sync(
     State(s): State<AppState>,
     auth: Auth,
-) -> Result<(StatusCode, axum::Json<sync::Run>)> {
+) -> Result<(StatusCode, axum::Json<SyncRunOut>)> {
     store::get(&s.db, &auth.tenant)
         .await?
         .ok_or_else(|| Error::not_found("channel"))?;
@@ -176,17 +179,19 @@ async fn start_sync(
             tracing::warn!(error = ?e, run = id, "a Chatwoot sync stopped; another round takes it up");
         }
     });
-    Ok((StatusCode::ACCEPTED, axum::Json(run)))
+    Ok((StatusCode::ACCEPTED, axum::Json(run.into())))
 }
 
 #[utoipa::path(get, path = "/channels/chatwoot/syncs/{id}", tag = "channels",
-    responses((status = 200, body = sync::Run), (status = 404, body = crate::error::Problem)))]
+    responses((status = 200, body = SyncRunOut), (status = 404, body = crate::error::Problem)))]
 async fn get_sync(
     State(s): State<AppState>,
     auth: Auth,
     Path(id): Path<String>,
-) -> Result<axum::Json<sync::Run>> {
-    Ok(axum::Json(sync::get(&s.db, &auth.tenant, &id).await?))
+) -> Result<axum::Json<SyncRunOut>> {
+    Ok(axum::Json(
+        sync::get(&s.db, &auth.tenant, &id).await?.into(),
+    ))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -255,6 +260,48 @@ async fn write_first(
             status: "queued",
         }),
     ))
+}
+
+/// A sync run's progress and report.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SyncRunOut {
+    pub id: String,
+    /// `running` or `done`.
+    pub status: String,
+    /// Customers when the run started.
+    pub total: i64,
+    /// Customers looked at so far.
+    pub done: i64,
+    pub created: i64,
+    pub updated: i64,
+    pub unchanged: i64,
+    /// Customers that cannot be a contact (`no_phone`, `no_inbox`).
+    pub skipped: i64,
+    /// Customers Chatwoot refused, by reason in `reasons`.
+    pub failed: i64,
+    /// Skipped and failed customers by reason (Chatwoot's own words for a refusal).
+    pub reasons: std::collections::BTreeMap<String, i64>,
+    pub started_at: String,
+    pub finished_at: Option<String>,
+}
+
+impl From<sync::Run> for SyncRunOut {
+    fn from(r: sync::Run) -> Self {
+        SyncRunOut {
+            done: r.done(),
+            id: r.id,
+            status: r.status,
+            total: r.total,
+            created: r.created,
+            updated: r.updated,
+            unchanged: r.unchanged,
+            skipped: r.skipped,
+            failed: r.failed,
+            reasons: r.reasons,
+            started_at: fmt_ts(r.started_at),
+            finished_at: r.finished_at.map(fmt_ts),
+        }
+    }
 }
 
 async fn channel(s: &AppState, key: &str) -> Result<Channel> {

@@ -286,20 +286,4 @@ mod tests {
         assert!(!token_ok("7012345678:AAH4x9Lr2QpT vW8-zKq1mNbCdEfGhIjKlM"));
         assert!(!token_ok("7012345678:AAH4x9Lr2QpT/vW8-zKq1mNbCdEfGhIjKlM"));
     }
-
-    #[test]
-    fn telegrams_error_answer_is_kept_as_a_refusal_with_its_wait() {
-        let f = Failure::Refused {
-            code: 429,
-            description: "Too Many Requests: retry after 5".into(),
-            retry_after: Some(5),
-        };
-        assert!(f.is_temporary());
-        assert!(!Failure::Refused {
-            code: 403,
-            description: "Forbidden: bot was blocked by the user".into(),
-            retry_after: None
-        }
-        .is_temporary());
-    }
 }

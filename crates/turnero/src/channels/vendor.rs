@@ -67,3 +67,32 @@ impl Failure {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_429_waits_as_long_as_the_vendor_says_and_a_403_is_for_good() {
+        let f = Failure::Refused {
+            code: 429,
+            description: "Too Many Requests: retry after 5".into(),
+            retry_after: Some(5),
+        };
+        assert!(matches!(
+            f.delivery(),
+            Delivery::Later {
+                retry_after: Some(5),
+                ..
+            }
+        ));
+        let blocked = Failure::Refused {
+            code: 403,
+            description: "Forbidden: bot was blocked by the user".into(),
+            retry_after: None,
+        };
+        assert!(matches!(blocked.delivery(), Delivery::Refused(_)));
+        assert!(!Failure::NotAllowed("10.0.0.1".into()).is_temporary());
+        assert!(Failure::Unreachable("timeout".into()).is_temporary());
+    }
+}

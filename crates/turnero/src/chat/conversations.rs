@@ -128,10 +128,9 @@ pub async fn open(
     .bind(now)
     .execute(&db.write)
     .await?;
-    let id = find(db, tenant, channel, contact)
+    with_contact(db, tenant, channel, contact)
         .await?
-        .ok_or_else(|| Error::not_found("conversation"))?;
-    get(db, tenant, &id).await
+        .ok_or_else(|| Error::not_found("conversation"))
 }
 
 /// The conversation with this person on this channel, if they ever wrote.
@@ -150,6 +149,24 @@ pub async fn find(
     .fetch_optional(&db.read)
     .await?;
     Ok(row.map(|r| r.get(0)))
+}
+
+/// The conversation with this person on this channel, whole, if they ever wrote.
+pub async fn with_contact(
+    db: &Db,
+    tenant: &TenantId,
+    channel: Channel,
+    contact: &str,
+) -> Result<Option<Conversation>> {
+    let row = sqlx::query(&format!(
+        "SELECT {COLUMNS} FROM conversations WHERE tenant_id = $1 AND channel = $2 AND contact = $3"
+    ))
+    .bind(tenant.as_str())
+    .bind(channel.as_str())
+    .bind(contact)
+    .fetch_optional(&db.read)
+    .await?;
+    row.as_ref().map(from_row).transpose()
 }
 
 /// Gives a handed-off conversation back to the bot: its next message starts the flow anew.

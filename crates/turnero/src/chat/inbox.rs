@@ -39,8 +39,8 @@ pub struct Inbound {
     /// Someone else answers it in the channel itself (a Chatwoot conversation its agents
     /// hold): an event only, the bot does not read it.
     pub silent: bool,
-    /// A phone this message proves for the conversation from now on (a Telegram contact the
-    /// person shared of themselves); the adapter has checked that it is theirs.
+    /// The phone this message proves (a WhatsApp sender's number, a Telegram contact the
+    /// person shared of themselves), kept on the conversation; the adapter has checked it.
     pub proven_phone: Option<E164>,
     /// What else the channel tells about the sender, passed on in the event.
     pub about: About,
@@ -125,7 +125,7 @@ pub async fn receive_in(tx: &mut Tx, m: &Inbound, now: i64) -> Result<Option<Str
         contact_user_id: &m.about.contact_user_id,
         // A channel that proves the phone names the customer with that phone (or none); on
         // one that does not, only the conversation's own link to a customer counts.
-        customer_id: if m.channel.proven_phone(&m.contact).is_some() || m.proven_phone.is_some() {
+        customer_id: if m.proven_phone.is_some() {
             m.customer_id.clone()
         } else {
             linked

@@ -16,6 +16,7 @@ use turnero_core::ids::CustomerId;
 use super::{contacts, store};
 use crate::agenda::customers;
 use crate::channels::vendor::Failure;
+use crate::clock::Clock;
 use crate::db::Db;
 use crate::error::Result;
 use crate::outbound::Outbound;
@@ -30,7 +31,8 @@ const BATCH: i64 = 200;
 pub const LAG_SECS: i64 = 2;
 
 /// One round over every account.
-pub async fn follow_once(db: &Db, outbound: &Outbound, owner: &str, now: i64) -> Result<()> {
+pub async fn follow_once(db: &Db, outbound: &Outbound, clock: &Clock, owner: &str) -> Result<()> {
+    let now = clock.now_secs();
     for ch in store::all(db).await? {
         let Some(cursor) = store::claim_follow(db, &ch.tenant, owner, now, LEASE_SECS).await?
         else {
@@ -48,6 +50,8 @@ pub async fn follow_once(db: &Db, outbound: &Outbound, owner: &str, now: i64) ->
         .fetch_all(&db.read)
         .await?;
         let mut seen = HashSet::new();
+        // The last event looked at, and the last one recorded as done.
+        let (mut done_to, mut recorded) = (cursor.clone(), cursor);
         for r in &rows {
             let (id, data): (String, String) = (r.get(0), r.get(1));
             let data: Value = serde_json::from_str(&data).unwrap_or(Value::Null);
@@ -71,10 +75,18 @@ pub async fn follow_once(db: &Db, outbound: &Outbound, owner: &str, now: i64) ->
                         }
                         Ok(()) => {}
                     }
+                    // After each call to Chatwoot: moved on, and the lease renewed, so a
+                    // long round is neither redone nor taken over.
+                    let until = clock.now_secs() + LEASE_SECS;
+                    store::advance(db, &ch.tenant, owner, &id, until).await?;
+                    recorded = id.clone();
                 }
             }
-            // Moved on (and the lease renewed) as it goes, so a long round is not taken over.
-            store::advance(db, &ch.tenant, owner, &id, now + LEASE_SECS).await?;
+            done_to = id;
+        }
+        if done_to != recorded {
+            let until = clock.now_secs() + LEASE_SECS;
+            store::advance(db, &ch.tenant, owner, &done_to, until).await?;
         }
     }
     Ok(())

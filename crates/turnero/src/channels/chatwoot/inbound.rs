@@ -115,17 +115,22 @@ async fn message(db: &Db, ch: &Account, p: &Value, now: i64, receipt: &mut Recei
     receipt.kind = "message";
     let sender = &p["sender"];
     let contact = sender["id"].as_i64();
-    let region = tenants::get(db, &ch.tenant)
-        .await
-        .ok()
-        .and_then(|t| parse_region(&t.phone_region).ok());
     // Only a number the messaging network gives (the WhatsApp inbox's `source_id`, the
     // sender's number) proves anything; a widget's or an agent-edited phone does not.
     let network_phone = conversation["channel"]
         .as_str()
         .is_some_and(|c| PHONE_CHANNELS.contains(&c));
-    let phone = text(sender, "phone_number").and_then(|ph| E164::parse(&ph, region).ok());
-    let proven = phone.clone().filter(|_| network_phone);
+    let proven = match text(sender, "phone_number").filter(|_| network_phone) {
+        // The tenant's region only for a number written the local way.
+        Some(ph) => {
+            let region = tenants::get(db, &ch.tenant)
+                .await
+                .ok()
+                .and_then(|t| parse_region(&t.phone_region).ok());
+            E164::parse(&ph, region).ok()
+        }
+        None => None,
+    };
     let said = text(p, "content").filter(|t| !t.trim().is_empty());
     let kind = match (&said, p["attachments"][0]["file_type"].as_str()) {
         (None, Some("image")) => "image",
@@ -136,11 +141,10 @@ async fn message(db: &Db, ch: &Account, p: &Value, now: i64, receipt: &mut Recei
         _ => "text",
     };
     let contact_key = chat.to_string();
-    let ours = conversations::find(db, &ch.tenant, Channel::Chatwoot, &contact_key).await?;
+    let ours = conversations::with_contact(db, &ch.tenant, Channel::Chatwoot, &contact_key).await?;
     let bots_turn = bots_turn(conversation);
     let mut reply_id = None;
     if let Some(c) = &ours {
-        let c = conversations::get(db, &ch.tenant, c).await?;
         if bots_turn && c.handoff {
             // Back with the bot (an agent set it `pending`), whether or not the status
             // webhook came first: this message starts the flow anew.
@@ -149,7 +153,7 @@ async fn message(db: &Db, ch: &Account, p: &Value, now: i64, receipt: &mut Recei
             reply_id = option_titled(q, t);
         }
     }
-    let m = Inbound {
+    let mut m = Inbound {
         channel: Channel::Chatwoot,
         tenant: ch.tenant.clone(),
         contact: contact_key,
@@ -174,7 +178,6 @@ async fn message(db: &Db, ch: &Account, p: &Value, now: i64, receipt: &mut Recei
         receipt.duplicate = true;
         return Ok(());
     }
-    let mut m = m;
     if let Some(ph) = &proven {
         m.customer_id = customers::id_by_phone_in(&mut tx, &ch.tenant, ph).await?;
     }
@@ -217,16 +220,16 @@ async fn status(
         return Ok(());
     };
     receipt.kind = "status";
-    let Some(id) = conversations::find(db, tenant, Channel::Chatwoot, &chat.to_string()).await?
+    let Some(c) =
+        conversations::with_contact(db, tenant, Channel::Chatwoot, &chat.to_string()).await?
     else {
         return Ok(());
     };
-    let c = conversations::get(db, tenant, &id).await?;
     let with_staff = !bots_turn(p);
     if c.handoff == with_staff {
         return Ok(());
     }
-    set_handoff(db, tenant, &id, with_staff, now).await?;
+    set_handoff(db, tenant, &c.id, with_staff, now).await?;
     if with_staff {
         // Taken over in Chatwoot (not through the bot's own handoff, which has its event).
         let data = serde_json::json!({

@@ -14,7 +14,7 @@ use crate::outbound::Outbound;
 
 /// One round; tests call it instead of waiting.
 pub async fn once(db: &Db, clock: &Clock, outbound: &Outbound, owner: &str) {
-    if let Err(e) = follow::follow_once(db, outbound, owner, clock.now_secs()).await {
+    if let Err(e) = follow::follow_once(db, outbound, clock, owner).await {
         tracing::warn!(error = ?e, "following booking events into Chatwoot failed");
     }
     match sync::unowned(db, clock.now_secs()).await {

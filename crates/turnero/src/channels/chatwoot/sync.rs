@@ -11,7 +11,6 @@ use std::collections::BTreeMap;
 
 use futures_util::StreamExt;
 use reqwest::Method;
-use serde::Serialize;
 use serde_json::{json, Value};
 use sqlx::Row;
 use turnero_core::ids::{next_ulid, TenantId};
@@ -32,15 +31,14 @@ const BATCH: i64 = 16;
 /// Customers being looked up in Chatwoot at once.
 const IN_FLIGHT: usize = 4;
 
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+/// A run, as stored; the API shows it (`api/chatwoot.rs`).
+#[derive(Debug, Clone)]
 pub struct Run {
     pub id: String,
     /// `running` or `done`.
     pub status: String,
     /// Customers when the run started.
     pub total: i64,
-    /// Customers looked at so far.
-    pub done: i64,
     pub created: i64,
     pub updated: i64,
     pub unchanged: i64,
@@ -49,29 +47,33 @@ pub struct Run {
     /// Customers Chatwoot refused, by reason in `reasons`.
     pub failed: i64,
     pub reasons: BTreeMap<String, i64>,
-    pub started_at: String,
-    pub finished_at: Option<String>,
+    pub started_at: i64,
+    pub finished_at: Option<i64>,
+}
+
+impl Run {
+    /// Customers looked at so far.
+    pub fn done(&self) -> i64 {
+        self.created + self.updated + self.unchanged + self.skipped + self.failed
+    }
 }
 
 const COLUMNS: &str = "id, status, total, created, updated, unchanged, skipped, failed, \
     reasons, started_at, finished_at";
 
 fn from_row(r: &sqlx::any::AnyRow) -> Run {
-    let (created, updated, unchanged, skipped, failed): (i64, i64, i64, i64, i64) =
-        (r.get(3), r.get(4), r.get(5), r.get(6), r.get(7));
     Run {
         id: r.get(0),
         status: r.get(1),
         total: r.get(2),
-        done: created + updated + unchanged + skipped + failed,
-        created,
-        updated,
-        unchanged,
-        skipped,
-        failed,
+        created: r.get(3),
+        updated: r.get(4),
+        unchanged: r.get(5),
+        skipped: r.get(6),
+        failed: r.get(7),
         reasons: serde_json::from_str(&r.get::<String, _>(8)).unwrap_or_default(),
-        started_at: turnero_core::time::fmt_ts(r.get(9)),
-        finished_at: r.get::<Option<i64>, _>(10).map(turnero_core::time::fmt_ts),
+        started_at: r.get(9),
+        finished_at: r.get(10),
     }
 }
 

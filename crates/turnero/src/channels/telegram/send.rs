@@ -120,7 +120,7 @@ pub async fn acknowledge(outbound: &Outbound, ch: &store::Channel, tap: &Tap) {
         }
     };
     call("answerCallbackQuery", answer).await;
-    if let (Some((message_id, text)), false) = (&tap.message, tap.title.is_empty()) {
+    if let Some((message_id, text)) = &tap.message {
         let chosen = format!("\n\n✅ {}", tap.title);
         let room = 4096usize.saturating_sub(chosen.encode_utf16().count());
         let mut units = 0;

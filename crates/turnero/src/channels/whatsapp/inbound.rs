@@ -236,8 +236,10 @@ async fn record_message(
     {
         return Ok(None);
     }
-    if let Some(phone) = phone_digits.and_then(|d| Channel::WhatsApp.proven_phone(d)) {
-        message.customer_id = customers::id_by_phone_in(&mut tx, &message.tenant, &phone).await?;
+    // WhatsApp proves the sender's number.
+    message.proven_phone = phone_digits.and_then(|d| Channel::WhatsApp.proven_phone(d));
+    if let Some(phone) = &message.proven_phone {
+        message.customer_id = customers::id_by_phone_in(&mut tx, &message.tenant, phone).await?;
     }
     let conversation = inbox::receive_in(&mut tx, &message, now).await?;
     db.commit_events(tx).await?;
