@@ -21,6 +21,19 @@ pub enum Output {
     /// `open`, into their queue), in order after what the bot said. Channels without agents of
     /// their own send nothing for it.
     HandOff,
+    /// A mail (reminders and confirmations by email): channels that are not mail show its
+    /// text.
+    Mail(Mail),
+}
+
+/// A mail's parts, before the mail channel builds the message.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Mail {
+    pub subject: String,
+    pub text: String,
+    /// An iCalendar invitation attached as `invite.ics`.
+    #[serde(default)]
+    pub ics: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -31,6 +44,10 @@ pub struct Template {
     /// Values for the body's `{{1}}`, `{{2}}`…, in order.
     #[serde(default)]
     pub parameters: Vec<String>,
+    /// Payloads for the template's quick-reply buttons, in order (what comes back when one
+    /// is tapped).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub buttons: Vec<String>,
 }
 
 /// A question with options, optionally grouped (a day's slots under the day's name).
@@ -66,6 +83,7 @@ impl Output {
             Output::Choose(q) => q.numbered_text(),
             Output::Template(t) => format!("[{}] {}", t.name, t.parameters.join(" · ")),
             Output::HandOff => String::new(),
+            Output::Mail(m) => format!("{}\n\n{}", m.subject, m.text),
         }
     }
 }

@@ -23,6 +23,11 @@ pub const CONVERSATION_VARIABLES_CHANGED: &str = "conversation.variables_changed
 pub const CONVERSATION_HANDOFF: &str = "conversation.handoff";
 /// A customer's details written to their contact in a chat platform (Chatwoot).
 pub const CONTACT_SYNCED: &str = "contact.synced";
+/// Reminders and confirmation campaigns: a message handed to its channel and accepted, one
+/// that could not be sent (or was missed), and the person's answer to a confirmation.
+pub const NOTIFICATION_SENT: &str = "notification.sent";
+pub const NOTIFICATION_FAILED: &str = "notification.failed";
+pub const NOTIFICATION_ANSWERED: &str = "notification.answered";
 /// Sent only by `POST /webhooks/{id}/test`; never stored in the outbox.
 pub const WEBHOOK_TEST: &str = "webhook.test";
 
@@ -49,6 +54,9 @@ pub const ALL: &[&str] = &[
     CONVERSATION_VARIABLES_CHANGED,
     CONVERSATION_HANDOFF,
     CONTACT_SYNCED,
+    NOTIFICATION_SENT,
+    NOTIFICATION_FAILED,
+    NOTIFICATION_ANSWERED,
 ];
 
 /// Whether a subscription pattern is valid: `*`, a known type, or `<category>.*` for a

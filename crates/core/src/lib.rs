@@ -10,6 +10,7 @@ pub mod chat;
 pub mod event;
 pub mod flow;
 pub mod ids;
+pub mod notice;
 pub mod phone;
 pub mod said;
 pub mod schedule;

@@ -27,6 +27,7 @@ pub struct Running {
     deliveries: tokio::task::JoinHandle<()>,
     chat_sweeper: tokio::task::JoinHandle<()>,
     chatwoot_jobs: tokio::task::JoinHandle<()>,
+    notifier: tokio::task::JoinHandle<()>,
     /// How long `shutdown` waits for requests in flight.
     grace: Duration,
     stop: tokio::sync::oneshot::Sender<()>,
@@ -44,6 +45,8 @@ impl Running {
         self.deliveries.abort();
         self.chat_sweeper.abort();
         self.chatwoot_jobs.abort();
+        // Reminders not yet queued stay planned for the next pass (here or elsewhere).
+        self.notifier.abort();
         self.db.close().await;
     }
 
@@ -100,6 +103,15 @@ pub async fn start(config: &Config, clock: Clock) -> anyhow::Result<Running> {
         senders,
     );
     let chat_sweeper = chat.spawn_sweeper(Duration::from_secs(1));
+    // Links in reminder mails point here.
+    let public = config
+        .public_url
+        .clone()
+        .unwrap_or_else(|| format!("http://{addr}"));
+    let _ = chat
+        .public_url
+        .set(public.trim_end_matches('/').to_string());
+    let notifier = chat.spawn_notifier(Duration::from_millis(250));
     let chatwoot_jobs = crate::channels::chatwoot::jobs::spawn(
         db.clone(),
         clock.clone(),
@@ -141,6 +153,7 @@ pub async fn start(config: &Config, clock: Clock) -> anyhow::Result<Running> {
         deliveries,
         chat_sweeper,
         chatwoot_jobs,
+        notifier,
         grace: Duration::from_secs(config.shutdown_grace_seconds.max(1)),
         stop,
     })

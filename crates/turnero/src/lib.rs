@@ -15,6 +15,7 @@ pub mod db;
 pub mod demo;
 pub mod error;
 pub mod jobs;
+pub mod notifications;
 pub mod outbound;
 pub mod secrets;
 pub mod webhooks;

@@ -9,7 +9,7 @@ pub mod labels;
 pub mod model;
 pub mod protocol;
 pub mod validate;
-mod vars;
+pub mod vars;
 
 #[cfg(test)]
 mod tests;

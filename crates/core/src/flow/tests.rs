@@ -57,6 +57,7 @@ pub(super) fn texts(p: &Progress) -> Vec<String> {
             Output::Choose(q) => q.body.clone(),
             Output::Template(t) => t.name.clone(),
             Output::HandOff => String::new(),
+            Output::Mail(m) => m.subject.clone(),
         })
         .collect()
 }

@@ -10,6 +10,7 @@ pub mod calendars;
 pub mod customers;
 pub mod events;
 pub mod idempotency;
+pub mod plans;
 pub mod services;
 pub mod slots;
 pub mod snapshot;

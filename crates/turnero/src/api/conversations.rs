@@ -170,7 +170,7 @@ pub(super) async fn staff_output(
                             .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
                         && (2..=16).contains(&t.language.len())
                 }
-                Channel::WebChat | Channel::Telegram => false,
+                Channel::WebChat | Channel::Telegram | Channel::Email => false,
             };
             if !approved {
                 return Err(Error::invalid(
@@ -194,6 +194,7 @@ pub(super) async fn staff_output(
                 name: t.name,
                 language: t.language,
                 parameters: t.parameters,
+                buttons: vec![],
             })
         }
         _ => {

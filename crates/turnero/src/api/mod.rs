@@ -13,12 +13,16 @@ mod chatwoot;
 mod compat;
 mod conversations;
 mod customers;
+mod email_channel;
 mod events;
 mod extract;
 mod flows;
 mod holds;
 mod integrations;
 mod metrics;
+mod notice_page;
+mod notification_reports;
+mod notification_rules;
 mod out;
 mod parse;
 mod plain_errors;
@@ -118,6 +122,9 @@ pub fn router(
         .merge(channels::routes())
         .merge(telegram::routes())
         .merge(chatwoot::routes())
+        .merge(email_channel::routes())
+        .merge(notification_rules::routes())
+        .merge(notification_reports::routes())
         .merge(flows::routes())
         .merge(conversations::routes())
         .merge(webchat::routes())
@@ -144,6 +151,7 @@ pub fn router(
         .merge(telegram::webhook_routes())
         .merge(chatwoot::webhook_routes())
         .merge(webchat::visitor_routes())
+        .merge(notice_page::routes())
         // After routing, so the route template (not the raw path) labels the metrics and the
         // request's span.
         .route_layer(axum::middleware::from_fn(metrics::track))

@@ -7,6 +7,7 @@
 //! replies itself).
 
 pub mod chatwoot;
+pub mod email;
 pub mod telegram;
 pub mod vendor;
 pub mod webchat;
@@ -45,6 +46,13 @@ pub fn senders(db: &Db, outbound: &Outbound, clock: &Clock) -> Senders {
             db: db.clone(),
             outbound: outbound.clone(),
             clock: clock.clone(),
+        }),
+    );
+    senders.insert(
+        Channel::Email,
+        Arc::new(email::send::EmailSender {
+            db: db.clone(),
+            outbound: outbound.clone(),
         }),
     );
     senders

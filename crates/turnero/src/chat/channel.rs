@@ -20,14 +20,18 @@ pub enum Channel {
     /// A conversation in the clinic's Chatwoot, the bot answering as its agent bot: the
     /// contact is Chatwoot's conversation id. Its agents take over in Chatwoot itself.
     Chatwoot,
+    /// Mail the clinic sends (reminders, confirmations): the contact is the address. Nobody
+    /// writes in on it; answers come back through the mail's signed links.
+    Email,
 }
 
 impl Channel {
-    pub const ALL: [Channel; 4] = [
+    pub const ALL: [Channel; 5] = [
         Channel::WhatsApp,
         Channel::WebChat,
         Channel::Telegram,
         Channel::Chatwoot,
+        Channel::Email,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -36,6 +40,7 @@ impl Channel {
             Channel::WebChat => "webchat",
             Channel::Telegram => "telegram",
             Channel::Chatwoot => "chatwoot",
+            Channel::Email => "email",
         }
     }
 
@@ -45,7 +50,7 @@ impl Channel {
     pub fn proven_phone(self, contact: &str) -> Option<E164> {
         match self {
             Channel::WhatsApp => E164::parse(&format!("+{contact}"), None).ok(),
-            Channel::WebChat | Channel::Telegram | Channel::Chatwoot => None,
+            Channel::WebChat | Channel::Telegram | Channel::Chatwoot | Channel::Email => None,
         }
     }
 
@@ -54,7 +59,7 @@ impl Channel {
     pub fn pushes_replies(self) -> bool {
         matches!(
             self,
-            Channel::WhatsApp | Channel::Telegram | Channel::Chatwoot
+            Channel::WhatsApp | Channel::Telegram | Channel::Chatwoot | Channel::Email
         )
     }
 
@@ -73,7 +78,7 @@ impl Channel {
     /// them (a number), `visitor` where it is a secret (a session token's hash).
     pub fn public_contact(self, contact: &str) -> &str {
         match self {
-            Channel::WhatsApp | Channel::Telegram | Channel::Chatwoot => contact,
+            Channel::WhatsApp | Channel::Telegram | Channel::Chatwoot | Channel::Email => contact,
             Channel::WebChat => "visitor",
         }
     }

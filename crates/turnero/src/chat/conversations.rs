@@ -133,6 +133,26 @@ pub async fn open(
         .ok_or_else(|| Error::not_found("conversation"))
 }
 
+/// The customer's most recent conversation on a channel (where a reminder can reach them on
+/// a channel whose contact is not a phone: Telegram, Chatwoot).
+pub async fn latest_for_customer(
+    db: &Db,
+    tenant: &TenantId,
+    channel: Channel,
+    customer: &str,
+) -> Result<Option<Conversation>> {
+    let row = sqlx::query(&format!(
+        "SELECT {COLUMNS} FROM conversations WHERE tenant_id = $1 AND channel = $2 \
+         AND customer_id = $3 ORDER BY updated_at DESC, id DESC LIMIT 1"
+    ))
+    .bind(tenant.as_str())
+    .bind(channel.as_str())
+    .bind(customer)
+    .fetch_optional(&db.read)
+    .await?;
+    row.as_ref().map(from_row).transpose()
+}
+
 /// The conversation with this person on this channel, if they ever wrote.
 pub async fn find(
     db: &Db,

@@ -12,6 +12,7 @@ mod channel;
 pub mod conversations;
 pub mod flows;
 pub mod inbox;
+pub mod notices;
 pub mod outbox;
 mod runner;
 
@@ -48,6 +49,8 @@ pub struct Chat {
     /// Set when the process is stopping: open event streams end (the page reconnects,
     /// perhaps to another process) instead of holding the shutdown up.
     pub closing: tokio::sync::watch::Sender<bool>,
+    /// Where patients reach this server (the links in reminder mails); set once it listens.
+    pub public_url: std::sync::OnceLock<String>,
 }
 
 impl Chat {
@@ -68,6 +71,7 @@ impl Chat {
             turns: Mutex::default(),
             said: broadcast::channel(1024).0,
             closing: tokio::sync::watch::channel(false).0,
+            public_url: std::sync::OnceLock::new(),
         })
     }
 
@@ -162,5 +166,21 @@ impl Chat {
             self.send_queued(&c).await?;
         }
         Ok(())
+    }
+
+    /// Every `every`: queues the reminders and confirmations that are due (`notices`).
+    pub fn spawn_notifier(self: &Arc<Self>, every: Duration) -> tokio::task::JoinHandle<()> {
+        let chat = self.clone();
+        tokio::spawn(async move {
+            loop {
+                // Rows due now go at once; a full batch means more are waiting.
+                match notices::dispatch_due(&chat).await {
+                    Ok(n) if n as i64 >= notices::BATCH => continue,
+                    Ok(_) => {}
+                    Err(e) => tracing::warn!(error = ?e, "sending reminders failed"),
+                }
+                tokio::time::sleep(every).await;
+            }
+        })
     }
 }

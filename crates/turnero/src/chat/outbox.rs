@@ -107,7 +107,7 @@ impl<'a> Sent<'a> {
 
 /// Adds the outputs' rows (and, for the web chat, their `message.sent` events) to a batch.
 pub fn queue(batch: &mut Batch, c: &Conversation, outputs: &[Output], now: i64) -> Result<()> {
-    queue_from(batch, c, outputs, "bot", now)
+    queue_from(batch, c, outputs, "bot", now).map(drop)
 }
 
 /// Like [`queue`], from `bot` or `operator` (staff writing through the API).
@@ -117,10 +117,12 @@ pub fn queue_from(
     outputs: &[Output],
     from: &str,
     now: i64,
-) -> Result<()> {
+) -> Result<Vec<String>> {
     let web = !c.channel.pushes_replies();
+    let mut ids = Vec::with_capacity(outputs.len());
     for out in outputs {
         let id = format!("msg_{}", next_ulid());
+        ids.push(id.clone());
         let body = serde_json::to_string(out)?;
         let status = if web { "sent" } else { "queued" };
         batch.push(
@@ -143,7 +145,7 @@ pub fn queue_from(
             events::push(batch, &c.tenant, event::MESSAGE_SENT, &id, &data, now)?;
         }
     }
-    Ok(())
+    Ok(ids)
 }
 
 /// Conversations with rows to push that nobody is sending: never claimed after a few seconds,
@@ -244,15 +246,20 @@ pub(super) async fn send_queued(chat: &Chat, conversation: &str) -> Result<()> {
                 let mut data = Sent::new(&c, &id, &output, &from, now);
                 data.message.external_ids = wamids.clone();
                 events::record(&mut tx, &c.tenant, event::MESSAGE_SENT, &id, &data, now).await?;
+                super::notices::on_sent(&mut tx, &id, now).await?;
                 chat.db.commit_events(tx).await?;
             }
             Delivery::Refused(error) => {
                 tracing::warn!(message = id, channel = %c.channel, error, "the channel refused a message");
+                let mut tx = chat.db.begin().await?;
                 sqlx::query("UPDATE chat_outbox SET status = 'failed', error = $1 WHERE id = $2")
-                    .bind(error)
+                    .bind(&error)
                     .bind(&id)
-                    .execute(&chat.db.write)
+                    .execute(&mut *tx)
                     .await?;
+                // A reminder refused here goes out on the rule's next channel.
+                super::notices::on_refused(&mut tx, &id, c.channel, &error, now).await?;
+                chat.db.commit_events(tx).await?;
             }
             Delivery::Later { error, retry_after } => {
                 tracing::warn!(message = id, channel = %c.channel, error, "a send will be retried");

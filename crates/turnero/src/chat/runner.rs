@@ -13,7 +13,7 @@ use turnero_core::phone::parse_region;
 
 use super::conversations::{self, Conversation};
 use super::inbox::{self, Pending};
-use super::{agenda, flows, outbox, Chat};
+use super::{agenda, flows, notices, outbox, Chat};
 use crate::agenda::{events, tenants};
 use crate::db::Batch;
 use crate::error::{Error, Result};
@@ -94,9 +94,23 @@ async fn turn(chat: &Chat, id: &str, msg: &Pending) -> Result<()> {
         let mut outputs = Vec::new();
         let mut changed = BTreeMap::new();
         let mut handed = false;
-        // Also while handed off: the engine then only tells the person, once, that someone
-        // will answer.
-        {
+        let answered = notices::answer_in_turn(chat, &c, msg.reply_id.as_deref(), now).await?;
+        if let Some((said, to_person)) = answered {
+            // The answer to a reminder: acted on; what the person writes next starts the
+            // booking flow afresh ("cancel" then "another day").
+            outputs = said;
+            c.state.at = None;
+            if to_person {
+                handed = true;
+                c.state.handoff = true;
+                c.handoff = true;
+                if c.channel.has_own_agents() {
+                    outputs.push(turnero_core::chat::Output::HandOff);
+                }
+            }
+        } else {
+            // Also while handed off: the engine then only tells the person, once, that
+            // someone will answer.
             let tenant = tenants::get(&chat.db, &c.tenant).await?;
             if c.state.at.is_none() && !c.handoff {
                 // A new run: the flow version of today, what is known of the person.

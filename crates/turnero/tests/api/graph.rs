@@ -52,9 +52,14 @@ pub fn same_shape(body: &Value, documented: &Value, at: &str, problems: &mut Vec
             }
         }
         (Value::Array(b), Value::Array(d)) => {
-            if let Some(first) = d.first() {
-                for (i, v) in b.iter().enumerate() {
-                    same_shape(v, first, &format!("{at}[{i}]"), problems);
+            // Items of a kind (a template's `body` and `button` components) are held to the
+            // documented item of the same `type`; otherwise to the first.
+            for (i, v) in b.iter().enumerate() {
+                let same_type = d
+                    .iter()
+                    .find(|x| x.get("type").is_some() && x["type"] == v["type"]);
+                if let Some(like) = same_type.or(d.first()) {
+                    same_shape(v, like, &format!("{at}[{i}]"), problems);
                 }
             }
         }

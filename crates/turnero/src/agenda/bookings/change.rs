@@ -10,6 +10,7 @@ use super::history::{self, Change};
 use super::write::transition_error;
 use super::{get_in, row_in, Booking};
 use crate::agenda::events;
+use crate::agenda::plans::{self, BookingChange};
 use crate::db::{Changed, Db, Tx};
 use crate::error::{Error, Result};
 
@@ -81,6 +82,7 @@ pub async fn reschedule(
     .await?;
     let out = get_in(&mut tx, tenant, id).await?;
     events::record(&mut tx, tenant, event::BOOKING_UPDATED, &out.id, &out, now).await?;
+    follow_plan(&mut tx, tenant, &out.id, BookingChange::Rescheduled, now).await?;
     db.commit(tx, Changed::Calendar(&out.calendar_id)).await?;
     Ok(out)
 }
@@ -133,6 +135,16 @@ pub async fn confirm_or_close(
     }
     let out = get_in(&mut tx, tenant, id).await?;
     events::record(&mut tx, tenant, kind, &out.id, &out, now).await?;
+    let change = match next {
+        Status::Confirmed => BookingChange::Confirmed,
+        _ => BookingChange::Closed {
+            canceled: next == Status::Canceled,
+        },
+    };
+    // A released hold was never a booking anybody was told about.
+    if row.status != Status::Held {
+        follow_plan(&mut tx, tenant, &out.id, change, now).await?;
+    }
     db.commit(tx, Changed::Calendar(&out.calendar_id)).await?;
     Ok(out)
 }
@@ -200,5 +212,19 @@ fn check_cutoff(start: i64, cutoff_minutes: u32, now: i64, verb: &str, source: &
             format!("bookings can only be {verb} up to {cutoff_minutes} minutes before they start"),
         ));
     }
+    Ok(())
+}
+
+/// The booking's notification plan, kept in step in the change's own transaction.
+async fn follow_plan(
+    tx: &mut Tx,
+    tenant: &TenantId,
+    id: &str,
+    change: BookingChange,
+    now: i64,
+) -> Result<()> {
+    let mut batch = crate::db::Batch::default();
+    plans::follow(&mut batch, tenant, id, change, now)?;
+    batch.run(tx).await?;
     Ok(())
 }

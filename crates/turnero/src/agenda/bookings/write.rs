@@ -13,6 +13,7 @@ use super::{get_in, new_public_key, row_in, Booking, CustomerSummary};
 use crate::agenda::customers::{self, CustomerDef};
 use crate::agenda::events;
 use crate::agenda::instant;
+use crate::agenda::plans::{self, BookingChange};
 use crate::db::{Batch, Changed, Db, Tx};
 use crate::error::{Error, Result};
 
@@ -127,6 +128,7 @@ pub async fn create(
         &out,
         now,
     )?;
+    plans::follow(&mut batch, tenant, &out.id, BookingChange::Created, now)?;
     if let Some(idem) = idem {
         crate::agenda::idempotency::push_store(
             &mut batch,

@@ -47,6 +47,7 @@ pub fn messages(out: &Output) -> Vec<Value> {
             vec![message(t, "text", json!({}))]
         }
         Output::Text(_) | Output::AskContact(_) | Output::HandOff => vec![],
+        Output::Mail(m) => vec![message(&m.text, "text", json!({}))],
         Output::Choose(q) => match options(q) {
             Some(items) => {
                 let items: Vec<Value> = items

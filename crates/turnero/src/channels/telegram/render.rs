@@ -104,6 +104,7 @@ pub fn messages(chat_id: i64, out: &Output, language: &str) -> Vec<Value> {
         // Templates are WhatsApp's; should one reach Telegram, its words go as text.
         Output::Template(_) => with_markup(out.as_text(), json!({"remove_keyboard": true})),
         Output::HandOff => vec![],
+        Output::Mail(m) => with_markup(m.text.clone(), json!({"remove_keyboard": true})),
     }
 }
 

@@ -154,6 +154,7 @@ pub fn messages(to: &str, out: &Output, reply_to: Option<&str>) -> Vec<Value> {
     match out {
         // The Cloud API cannot ask for a contact card: the question goes as text.
         Output::Text(t) | Output::AskContact(t) => text(t),
+        Output::Mail(m) => text(&m.text),
         Output::Choose(q) => match as_buttons(q).or_else(|| as_list(q)) {
             Some(interactive) => vec![envelope(to, reply_to, "interactive", interactive)],
             None => text(&q.numbered_text()),
@@ -171,6 +172,15 @@ pub fn messages(to: &str, out: &Output, reply_to: Option<&str>) -> Vec<Value> {
                     .map(|p| json!({"type": "text", "text": p}))
                     .collect();
                 template["components"] = json!([{"type": "body", "parameters": params}]);
+            }
+            // Quick-reply buttons carry the payload that comes back when one is tapped.
+            for (i, payload) in t.buttons.iter().enumerate() {
+                let button = json!({"type": "button", "sub_type": "quick_reply",
+                    "index": i.to_string(), "parameters": [{"type": "payload", "payload": payload}]});
+                match template["components"].as_array_mut() {
+                    Some(components) => components.push(button),
+                    None => template["components"] = json!([button]),
+                }
             }
             vec![envelope(to, reply_to, "template", template)]
         }
@@ -193,19 +203,28 @@ mod tests {
     }
 
     #[test]
-    fn a_template_is_the_documented_template_body() {
-        let out = Output::Template(turnero_core::chat::Template {
+    fn a_template_is_the_documented_template_body_with_its_quick_reply_payloads() {
+        let mut template = turnero_core::chat::Template {
             name: "appointment_reminder".into(),
             language: "pt_BR".into(),
             parameters: vec!["Maria".into(), "seg, 04/05 às 10:00".into()],
-        });
-        let mut want = fixture("whatsapp_send_template.json");
-        // The fixture also presses quick-reply buttons, which staff messages do not.
-        want["template"]["components"]
+            buttons: vec!["CONFIRM_APPT:BK-8812".into(), "CANCEL_APPT:BK-8812".into()],
+        };
+        let want = fixture("whatsapp_send_template.json");
+        let out = Output::Template(template.clone());
+        assert_eq!(
+            messages("5511987654321", &out, None),
+            std::slice::from_ref(&want)
+        );
+        // Staff messages press no buttons: the body alone.
+        template.buttons.clear();
+        let mut body_only = want;
+        body_only["template"]["components"]
             .as_array_mut()
             .unwrap()
             .truncate(1);
-        assert_eq!(messages("5511987654321", &out, None), [want]);
+        let out = Output::Template(template);
+        assert_eq!(messages("5511987654321", &out, None), [body_only]);
     }
 
     #[test]

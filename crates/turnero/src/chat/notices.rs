@@ -1,0 +1,382 @@
+//! Reminders and confirmations leave through the conversations' outboxes: a due plan row
+//! (`notifications::plans`) becomes one outbox row on the rule's first channel that can reach
+//! the customer, in one transaction that moves the plan row from `planned` to `queued` only if
+//! it still is, so whatever process gets there first sends it and no other does. The
+//! outbox's own sending (lease, retries, order) does the rest; its outcome comes back here:
+//! accepted → `sent`; refused for good → the next channel, or `failed`.
+//!
+//! On WhatsApp a message outside the 24-hour window must be the rule's approved template
+//! (its quick-reply buttons carry `CONFIRM_APPT:ntf_…`); inside it, reply buttons. The answer
+//! comes back as a message whose reply id is that payload, and [`answer_in_turn`] acts on it.
+
+use std::sync::Arc;
+
+use turnero_core::booking::Status;
+use turnero_core::chat::{Choice, Mail, Output, Question, Section, Template};
+use turnero_core::ids::{BookingId, CalendarId, ServiceId};
+use turnero_core::notice::{self, Answer, Facts};
+
+use super::conversations::{self, Conversation};
+use super::{outbox, Channel, Chat};
+use crate::agenda::bookings::{self, Booking};
+use crate::agenda::{calendars, services, tenants};
+use crate::db::{Batch, Tx};
+use crate::error::{Error, Result};
+use crate::notifications::plans::{self, Plan};
+use crate::notifications::rules::{self, Rule, When};
+use crate::notifications::{answers, ics, links, settings};
+
+/// How many due rows one pass looks at.
+pub const BATCH: i64 = 200;
+
+/// Sends what is due: each row queued on a channel (or ended with its reason), then the
+/// conversations it went to are sent. Answers how many rows this process queued.
+pub async fn dispatch_due(chat: &Arc<Chat>) -> Result<usize> {
+    let now = chat.clock.now_secs();
+    let due = plans::due(&chat.db, now, BATCH).await?;
+    let mut queued = 0;
+    for p in due {
+        match dispatch_one(chat, &p).await {
+            Ok(Some(conversation)) => {
+                queued += 1;
+                let chat = chat.clone();
+                tokio::spawn(async move {
+                    if let Err(e) = chat.send_queued(&conversation).await {
+                        tracing::warn!(error = ?e, "sending a reminder failed; the sweeper retries");
+                    }
+                });
+            }
+            Ok(None) => {}
+            Err(e) => tracing::warn!(error = ?e, plan = p.id, "a reminder could not be queued"),
+        }
+    }
+    Ok(queued)
+}
+
+/// What a channel can do for this row.
+enum Fit {
+    Ready(Box<(Conversation, Output)>),
+    /// Why not (`no_phone`, `no_template`…): the next channel is tried.
+    Unfit(&'static str),
+}
+
+async fn dispatch_one(chat: &Chat, p: &Plan) -> Result<Option<String>> {
+    let db = &chat.db;
+    let now = chat.clock.now_secs();
+    let rule = match rules::get(db, &p.tenant, &p.rule_id).await {
+        Ok(r) => r,
+        Err(Error::Problem(_)) => {
+            plans::end(db, p, "failed", "rule_deleted", now).await?;
+            return Ok(None);
+        }
+        Err(e) => return Err(e),
+    };
+    // A row back from a channel that refused it is late through no fault of its own.
+    if p.tried.is_empty() && now - p.due_at > rule.def.grace_secs {
+        plans::end(db, p, "missed", "missed", now).await?;
+        return Ok(None);
+    }
+    let booking = bookings::get(
+        db,
+        &p.tenant,
+        &BookingId::from_trusted(p.booking_id.clone()),
+    )
+    .await?;
+    let timed = !matches!(rule.def.when, When::On(_));
+    let live = matches!(booking.status, Status::Pending | Status::Confirmed);
+    if timed && !live {
+        plans::end(db, p, "skipped", "booking_closed", now).await?;
+        return Ok(None);
+    }
+    let start = booking.start.as_second();
+    if let Some(quiet) = settings::quiet_hours(db, &p.tenant).await? {
+        if let Some(until) = quiet.ends_after(now, &booking.zone) {
+            let before_start = matches!(rule.def.when, When::BeforeStart { .. });
+            if before_start && until >= start {
+                plans::end(db, p, "skipped", "quiet_hours", now).await?;
+            } else {
+                plans::postpone(db, p, until, now).await?;
+            }
+            return Ok(None);
+        }
+    }
+    let facts = facts(chat, p, &booking).await?;
+    let mut unfit = Vec::new();
+    for channel in rule.def.channels.iter().filter(|c| !p.tried.contains(c)) {
+        let Ok(channel) = channel.parse::<Channel>() else {
+            continue;
+        };
+        match fit(chat, p, &rule, &booking, &facts, channel, now).await? {
+            Fit::Ready(ready) => {
+                let (conversation, output) = *ready;
+                let mut tx = db.begin().await?;
+                let mut batch = Batch::default();
+                let ids = outbox::queue_from(&mut batch, &conversation, &[output], "bot", now)?;
+                batch.run(&mut tx).await?;
+                let (ch, cid) = (channel.as_str(), conversation.id.as_str());
+                if !plans::queue_in(&mut tx, p, ch, cid, &ids[0], now).await? {
+                    tx.rollback().await?; // another process queued it first
+                    return Ok(None);
+                }
+                db.commit_events(tx).await?;
+                return Ok(Some(conversation.id));
+            }
+            Fit::Unfit(why) => unfit.push(why),
+        }
+    }
+    let reason = p
+        .reason
+        .clone()
+        .or(unfit.first().map(|s| s.to_string()))
+        .unwrap_or_else(|| "no_channel".into());
+    plans::end(db, p, "failed", &reason, now).await?;
+    Ok(None)
+}
+
+/// The booking as a message reads it, in the tenant's language and the calendar's time.
+async fn facts(chat: &Chat, p: &Plan, b: &Booking) -> Result<Facts> {
+    let db = &chat.db;
+    let tenant = tenants::get(db, &p.tenant).await?;
+    let cal = calendars::get(
+        db,
+        &p.tenant,
+        &CalendarId::from_trusted(b.calendar_id.clone()),
+    )
+    .await?;
+    let service = services::get(
+        db,
+        &p.tenant,
+        &ServiceId::from_trusted(b.service_id.clone()),
+    )
+    .await?;
+    let offset = b.zone.to_offset(b.start).seconds();
+    let (confirm_link, cancel_link) = match chat.public_url.get() {
+        Some(base) => {
+            let secret = links::secret(db, &p.tenant, chat.clock.now_secs()).await?;
+            let url = format!("{base}/notices/{}", links::token(&secret, p.id));
+            (
+                format!("{url}?answer=confirm"),
+                format!("{url}?answer=cancel"),
+            )
+        }
+        None => (String::new(), String::new()),
+    };
+    Ok(Facts {
+        language: notice::lang(&tenant.locale).to_string(),
+        customer_name: b
+            .customer
+            .as_ref()
+            .map(|c| c.name.clone())
+            .unwrap_or_default(),
+        clinic: tenant.name,
+        professional: cal.name,
+        service: service.name,
+        location: cal.location.unwrap_or_default(),
+        start: b.start.as_second(),
+        offset_seconds: offset,
+        confirm_link,
+        cancel_link,
+    })
+}
+
+fn text_of(rule: &Rule, f: &Facts) -> String {
+    let follow_up = matches!(rule.def.when, When::AfterEnd { .. });
+    let template = rule
+        .def
+        .messages
+        .get(&f.language)
+        .map(String::as_str)
+        .unwrap_or_else(|| {
+            notice::default_message(&f.language, rule.def.ask_confirmation, follow_up)
+        });
+    notice::render(template, f)
+}
+
+fn answer_buttons(p: &Plan, language: &str) -> Vec<Choice> {
+    Answer::ALL
+        .into_iter()
+        .map(|a| Choice {
+            id: format!("{}{}", a.payload_prefix(), p.public_id()),
+            title: a.title(language).to_string(),
+            description: None,
+        })
+        .collect()
+}
+
+/// A free-form message: the text, with the answers as buttons when the rule asks.
+fn free_form(rule: &Rule, p: &Plan, f: &Facts) -> Output {
+    let text = text_of(rule, f);
+    if !rule.def.ask_confirmation {
+        return Output::Text(text);
+    }
+    Output::Choose(Question {
+        body: text,
+        button: Answer::Confirm.title(&f.language).to_string(),
+        sections: vec![Section {
+            title: None,
+            options: answer_buttons(p, &f.language),
+        }],
+        ..Question::default()
+    })
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn fit(
+    chat: &Chat,
+    p: &Plan,
+    rule: &Rule,
+    b: &Booking,
+    f: &Facts,
+    channel: Channel,
+    now: i64,
+) -> Result<Fit> {
+    let db = &chat.db;
+    let customer = b.customer.as_ref();
+    let customer_id = customer.map(|c| c.id.as_str()).unwrap_or_default();
+    Ok(match channel {
+        Channel::WhatsApp => {
+            let Some(digits) = customer
+                .and_then(|c| c.phone.as_deref())
+                .map(|ph| ph.trim_start_matches('+').to_string())
+            else {
+                return Ok(Fit::Unfit("no_phone"));
+            };
+            let known = conversations::with_contact(db, &p.tenant, channel, &digits).await?;
+            let open = known
+                .as_ref()
+                .and_then(|c| c.last_inbound_at)
+                .is_some_and(|at| now - at < 24 * 3600);
+            let output = if open {
+                free_form(rule, p, f)
+            } else {
+                let Some(t) = &rule.def.whatsapp_template else {
+                    return Ok(Fit::Unfit("no_template"));
+                };
+                Output::Template(Template {
+                    name: t.name.clone(),
+                    language: t.language.clone(),
+                    parameters: t.parameters.iter().map(|x| notice::render(x, f)).collect(),
+                    buttons: if rule.def.ask_confirmation {
+                        answer_buttons(p, &f.language)
+                            .into_iter()
+                            .map(|c| c.id)
+                            .collect()
+                    } else {
+                        vec![]
+                    },
+                })
+            };
+            let c = match known {
+                Some(c) => c,
+                None => {
+                    conversations::open(db, &p.tenant, channel, &digits, customer_id, now).await?
+                }
+            };
+            Fit::Ready(Box::new((c, output)))
+        }
+        Channel::Email => {
+            let Some(address) = customer.and_then(|c| c.email.clone()) else {
+                return Ok(Fit::Unfit("no_email"));
+            };
+            let mut text = text_of(rule, f);
+            let template = rule.def.messages.get(&f.language);
+            let links_shown = template.is_some_and(|t| t.contains("links."));
+            if rule.def.ask_confirmation && !links_shown && !f.confirm_link.is_empty() {
+                text.push_str(&format!(
+                    "\n\n{}: {}\n{}: {}",
+                    Answer::Confirm.title(&f.language),
+                    f.confirm_link,
+                    Answer::Cancel.title(&f.language),
+                    f.cancel_link
+                ));
+            }
+            let follow_up = matches!(rule.def.when, When::AfterEnd { .. });
+            let invite = (!follow_up).then(|| {
+                ics::invitation(&ics::Invite {
+                    booking_id: &b.id,
+                    start: b.start.as_second(),
+                    end: b.end.as_second(),
+                    summary: &format!("{} · {}", f.service, f.professional),
+                    location: (!f.location.is_empty()).then_some(f.location.as_str()),
+                    description: &f.clinic,
+                    canceled: b.status == Status::Canceled,
+                    now,
+                })
+            });
+            let mail = Mail {
+                subject: notice::subject(f, rule.def.ask_confirmation),
+                text,
+                ics: invite,
+            };
+            let c = conversations::open(db, &p.tenant, channel, &address, customer_id, now).await?;
+            Fit::Ready(Box::new((c, Output::Mail(mail))))
+        }
+        // Channels whose contact is not a phone: the customer's own conversation there.
+        Channel::Telegram | Channel::Chatwoot => {
+            match conversations::latest_for_customer(db, &p.tenant, channel, customer_id).await? {
+                Some(c) => Fit::Ready(Box::new((c, free_form(rule, p, f)))),
+                None => Fit::Unfit("no_conversation"),
+            }
+        }
+        Channel::WebChat => Fit::Unfit("no_conversation"),
+    })
+}
+
+/// The outbox row was accepted by its channel: a reminder's plan row becomes `sent`.
+pub(super) async fn on_sent(tx: &mut Tx, outbox_id: &str, now: i64) -> Result<()> {
+    if let Some(p) = plans::by_outbox(tx, outbox_id).await? {
+        plans::sent_in(tx, &p, now).await?;
+    }
+    Ok(())
+}
+
+/// The channel refused the outbox row for good: a reminder tries the rule's next channel.
+pub(super) async fn on_refused(
+    tx: &mut Tx,
+    outbox_id: &str,
+    channel: Channel,
+    error: &str,
+    now: i64,
+) -> Result<()> {
+    if let Some(p) = plans::by_outbox(tx, outbox_id).await? {
+        plans::retry_elsewhere_in(tx, &p, channel.as_str(), error, now).await?;
+    }
+    Ok(())
+}
+
+/// If the message is the answer to a reminder (a button's payload), acts on it and answers
+/// what the person reads and whether the conversation goes to a person.
+pub(super) async fn answer_in_turn(
+    chat: &Chat,
+    c: &Conversation,
+    reply_id: Option<&str>,
+    now: i64,
+) -> Result<Option<(Vec<Output>, bool)>> {
+    let Some((answer, id)) = reply_id.and_then(Answer::from_payload) else {
+        return Ok(None);
+    };
+    let Some(id) = plans::parse_id(id) else {
+        return Ok(None);
+    };
+    let tenant = tenants::get(&chat.db, &c.tenant).await?;
+    let language = notice::lang(&tenant.locale);
+    let plan = match plans::get(&chat.db, &c.tenant, id).await {
+        // Only the conversation the reminder went to may answer it.
+        Ok(p) if p.conversation_id.as_deref() == Some(c.id.as_str()) => p,
+        Ok(_) | Err(Error::Problem(_)) => {
+            let text = notice::cannot(language, "unknown reminder");
+            return Ok(Some((vec![Output::Text(text)], false)));
+        }
+        Err(e) => return Err(e),
+    };
+    let text = match answers::answer(&chat.db, &plan, answer, c.channel.as_str(), now).await? {
+        answers::Outcome::Done(b) => {
+            let b = *b;
+            let offset = b.zone.to_offset(b.start).seconds();
+            let when = turnero_core::flow::labels::when(language, b.start.as_second(), offset);
+            notice::reply(language, answer, &when)
+        }
+        answers::Outcome::Refused(detail) => notice::cannot(language, &detail),
+    };
+    Ok(Some((vec![Output::Text(text)], answer == Answer::Person)))
+}
