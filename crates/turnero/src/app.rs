@@ -94,7 +94,7 @@ pub async fn start(config: &Config, clock: Clock) -> anyhow::Result<Running> {
     let deliveries = hub.spawn();
     // Availability inputs per calendar, shared by every slot search of this process.
     let snapshots = Arc::new(SnapshotCache::default());
-    let senders = crate::channels::senders(&db, &outbound, &clock);
+    let senders = crate::channels::senders(&db, &outbound, &clock, config);
     let chat = Chat::new(
         db.clone(),
         clock.clone(),

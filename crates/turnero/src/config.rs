@@ -45,6 +45,9 @@ pub struct Config {
     pub public_url: Option<String>,
     /// How long a stopping server waits for requests in flight (seconds).
     pub shutdown_grace_seconds: u64,
+    /// Messages per second this process sends from one WhatsApp number (Meta's default
+    /// throughput is 80; a number upgraded by Meta may take more).
+    pub whatsapp_messages_per_second: u32,
 }
 
 impl Default for Config {
@@ -66,6 +69,7 @@ impl Default for Config {
             webhook_poll_ms: 1_000,
             public_url: None,
             shutdown_grace_seconds: 10,
+            whatsapp_messages_per_second: 80,
         }
     }
 }

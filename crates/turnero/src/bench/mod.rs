@@ -15,6 +15,7 @@ use crate::config::Config;
 mod asisteclick;
 mod chat;
 mod chatwoot;
+mod reminders;
 mod telegram;
 mod webhooks;
 
@@ -79,6 +80,17 @@ pub enum BenchCommand {
         #[arg(long)]
         database_url: Option<String>,
     },
+    /// Saving a reminder rule over N existing bookings, then a "send now" run of N WhatsApp
+    /// confirmations at a set per-number rate to a local Graph API stand-in.
+    Reminders {
+        #[arg(long, default_value_t = 10_000)]
+        bookings: usize,
+        /// Messages per second set for the number.
+        #[arg(long, default_value_t = 1000)]
+        rate: u32,
+        #[arg(long)]
+        database_url: Option<String>,
+    },
     /// Bookings created per second by concurrent clients.
     Bookings {
         #[arg(long, default_value_t = 16)]
@@ -128,6 +140,11 @@ pub async fn run(cmd: BenchCommand) -> anyhow::Result<()> {
             delay_ms,
             database_url,
         } => chatwoot::sync(customers, delay_ms, database_url).await,
+        BenchCommand::Reminders {
+            bookings,
+            rate,
+            database_url,
+        } => reminders::run(bookings, rate, database_url).await,
     }
 }
 

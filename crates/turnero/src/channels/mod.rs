@@ -20,18 +20,20 @@ use turnero_core::chat::{Choice, Question};
 use crate::chat::outbox::Senders;
 use crate::chat::Channel;
 use crate::clock::Clock;
+use crate::config::Config;
 use crate::db::Db;
 use crate::outbound::Outbound;
 
 /// The outbound half of every channel that pushes replies, for the bot's outbox.
-pub fn senders(db: &Db, outbound: &Outbound, clock: &Clock) -> Senders {
+pub fn senders(db: &Db, outbound: &Outbound, clock: &Clock, config: &Config) -> Senders {
     let mut senders = Senders::new();
     senders.insert(
         Channel::WhatsApp,
-        Arc::new(whatsapp::send::WhatsAppSender {
-            db: db.clone(),
-            outbound: outbound.clone(),
-        }),
+        Arc::new(whatsapp::send::WhatsAppSender::new(
+            db.clone(),
+            outbound.clone(),
+            config.whatsapp_messages_per_second,
+        )),
     );
     senders.insert(
         Channel::Chatwoot,

@@ -153,6 +153,41 @@ pub async fn latest_for_customer(
     row.as_ref().map(from_row).transpose()
 }
 
+/// [`open`] inside the caller's transaction (a reminder's first message to a new contact:
+/// the conversation, its outbox row and the plan row's move commit together).
+pub async fn open_in(
+    tx: &mut Tx,
+    tenant: &TenantId,
+    channel: Channel,
+    contact: &str,
+    customer: &str,
+    now: i64,
+) -> Result<Conversation> {
+    sqlx::query(
+        "INSERT INTO conversations (id, tenant_id, channel, contact, customer_id, flow_version, \
+         language, state, created_at, updated_at) \
+         SELECT $1, $2, $3, $4, $5, 0, t.locale, '{}', $6, $6 FROM tenants t WHERE t.id = $2 \
+         ON CONFLICT (tenant_id, channel, contact) DO NOTHING",
+    )
+    .bind(format!("cnv_{}", next_ulid()))
+    .bind(tenant.as_str())
+    .bind(channel.as_str())
+    .bind(contact)
+    .bind(customer)
+    .bind(now)
+    .execute(&mut **tx)
+    .await?;
+    let row = sqlx::query(&format!(
+        "SELECT {COLUMNS} FROM conversations WHERE tenant_id = $1 AND channel = $2 AND contact = $3"
+    ))
+    .bind(tenant.as_str())
+    .bind(channel.as_str())
+    .bind(contact)
+    .fetch_one(&mut **tx)
+    .await?;
+    from_row(&row)
+}
+
 /// The conversation with this person on this channel, if they ever wrote.
 pub async fn find(
     db: &Db,

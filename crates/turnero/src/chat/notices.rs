@@ -9,7 +9,10 @@
 //! (its quick-reply buttons carry `CONFIRM_APPT:ntf_…`); inside it, reply buttons. The answer
 //! comes back as a message whose reply id is that payload, and [`answer_in_turn`] acts on it.
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use futures_util::StreamExt;
 
 use turnero_core::booking::Status;
 use turnero_core::chat::{Choice, Mail, Output, Question, Section, Template};
@@ -19,12 +22,14 @@ use turnero_core::notice::{self, Answer, Facts};
 use super::conversations::{self, Conversation};
 use super::{outbox, Channel, Chat};
 use crate::agenda::bookings::{self, Booking};
-use crate::agenda::{calendars, services, tenants};
+use crate::agenda::tenants::{self, Tenant};
+use crate::agenda::{calendars, services};
 use crate::db::{Batch, Tx};
 use crate::error::{Error, Result};
 use crate::notifications::plans::{self, Plan};
 use crate::notifications::rules::{self, Rule, When};
-use crate::notifications::{answers, ics, links, settings};
+use crate::notifications::settings::{self, QuietHours};
+use crate::notifications::{answers, ics, links};
 
 /// How many due rows one pass looks at.
 pub const BATCH: i64 = 200;
@@ -34,9 +39,20 @@ pub const BATCH: i64 = 200;
 pub async fn dispatch_due(chat: &Arc<Chat>) -> Result<usize> {
     let now = chat.clock.now_secs();
     let due = plans::due(&chat.db, now, BATCH).await?;
+    let pass = Pass::default();
+    // A few rows at a time: their reads overlap; the writes queue for the database. Collected
+    // before anything else is awaited (a SQLite writer must never wait on an unpolled future).
+    let done: Vec<(i64, Result<Option<String>>)> = futures_util::stream::iter(due)
+        .map(|p| {
+            let pass = &pass;
+            async move { (p.id, dispatch_one(chat, pass, &p).await) }
+        })
+        .buffer_unordered(16)
+        .collect()
+        .await;
     let mut queued = 0;
-    for p in due {
-        match dispatch_one(chat, &p).await {
+    for (plan, outcome) in done {
+        match outcome {
             Ok(Some(conversation)) => {
                 queued += 1;
                 let chat = chat.clone();
@@ -47,29 +63,66 @@ pub async fn dispatch_due(chat: &Arc<Chat>) -> Result<usize> {
                 });
             }
             Ok(None) => {}
-            Err(e) => tracing::warn!(error = ?e, plan = p.id, "a reminder could not be queued"),
+            Err(e) => tracing::warn!(error = ?e, plan, "a reminder could not be queued"),
         }
     }
     Ok(queued)
 }
 
+/// What one pass reads once, however many of its rows share it.
+#[derive(Default)]
+struct Pass {
+    rules: Mutex<HashMap<String, Option<Rule>>>,
+    tenants: Mutex<HashMap<String, (Tenant, Option<QuietHours>)>>,
+    calendars: Mutex<HashMap<String, (String, Option<String>)>>,
+    services: Mutex<HashMap<String, String>>,
+    secrets: Mutex<HashMap<String, String>>,
+}
+
+/// The cached value, or `load`'s (never holding the lock across the load).
+async fn cached<V: Clone>(
+    map: &Mutex<HashMap<String, V>>,
+    key: &str,
+    load: impl std::future::Future<Output = Result<V>>,
+) -> Result<V> {
+    if let Some(v) = map.lock().expect("pass cache").get(key) {
+        return Ok(v.clone());
+    }
+    let v = load.await?;
+    map.lock()
+        .expect("pass cache")
+        .insert(key.to_string(), v.clone());
+    Ok(v)
+}
+
+/// The conversation a message goes to: one that exists, or one opened in the queuing
+/// transaction (a contact written to for the first time).
+enum Reach {
+    Known(Box<Conversation>),
+    New { channel: Channel, contact: String },
+}
+
 /// What a channel can do for this row.
 enum Fit {
-    Ready(Box<(Conversation, Output)>),
+    Ready(Box<(Reach, Output)>),
     /// Why not (`no_phone`, `no_template`…): the next channel is tried.
     Unfit(&'static str),
 }
 
-async fn dispatch_one(chat: &Chat, p: &Plan) -> Result<Option<String>> {
+async fn dispatch_one(chat: &Chat, pass: &Pass, p: &Plan) -> Result<Option<String>> {
     let db = &chat.db;
     let now = chat.clock.now_secs();
-    let rule = match rules::get(db, &p.tenant, &p.rule_id).await {
-        Ok(r) => r,
-        Err(Error::Problem(_)) => {
-            plans::end(db, p, "failed", "rule_deleted", now).await?;
-            return Ok(None);
+    let rule = cached(&pass.rules, &p.rule_id, async {
+        match rules::get(db, &p.tenant, &p.rule_id).await {
+            Ok(r) => Ok(Some(r)),
+            Err(Error::Problem(_)) => Ok(None),
+            Err(e) => Err(e),
         }
-        Err(e) => return Err(e),
+    })
+    .await?;
+    let Some(rule) = rule else {
+        plans::end(db, p, "failed", "rule_deleted", now).await?;
+        return Ok(None);
     };
     // A row back from a channel that refused it is late through no fault of its own.
     if p.tried.is_empty() && now - p.due_at > rule.def.grace_secs {
@@ -89,7 +142,12 @@ async fn dispatch_one(chat: &Chat, p: &Plan) -> Result<Option<String>> {
         return Ok(None);
     }
     let start = booking.start.as_second();
-    if let Some(quiet) = settings::quiet_hours(db, &p.tenant).await? {
+    let (tenant, quiet) = cached(&pass.tenants, p.tenant.as_str(), async {
+        let t = tenants::get(db, &p.tenant).await?;
+        Ok((t, settings::quiet_hours(db, &p.tenant).await?))
+    })
+    .await?;
+    if let Some(quiet) = quiet {
         if let Some(until) = quiet.ends_after(now, &booking.zone) {
             let before_start = matches!(rule.def.when, When::BeforeStart { .. });
             if before_start && until >= start {
@@ -100,7 +158,7 @@ async fn dispatch_one(chat: &Chat, p: &Plan) -> Result<Option<String>> {
             return Ok(None);
         }
     }
-    let facts = facts(chat, p, &booking).await?;
+    let facts = facts(chat, pass, p, &booking, tenant).await?;
     let mut unfit = Vec::new();
     for channel in rule.def.channels.iter().filter(|c| !p.tried.contains(c)) {
         let Ok(channel) = channel.parse::<Channel>() else {
@@ -108,8 +166,17 @@ async fn dispatch_one(chat: &Chat, p: &Plan) -> Result<Option<String>> {
         };
         match fit(chat, p, &rule, &booking, &facts, channel, now).await? {
             Fit::Ready(ready) => {
-                let (conversation, output) = *ready;
+                let (reach, output) = *ready;
                 let mut tx = db.begin().await?;
+                let conversation = match reach {
+                    Reach::Known(c) => *c,
+                    Reach::New { channel, contact } => {
+                        let customer = booking.customer.as_ref().map(|c| c.id.as_str());
+                        let (tenant, customer) = (&p.tenant, customer.unwrap_or_default());
+                        conversations::open_in(&mut tx, tenant, channel, &contact, customer, now)
+                            .await?
+                    }
+                };
                 let mut batch = Batch::default();
                 let ids = outbox::queue_from(&mut batch, &conversation, &[output], "bot", now)?;
                 batch.run(&mut tx).await?;
@@ -134,25 +201,27 @@ async fn dispatch_one(chat: &Chat, p: &Plan) -> Result<Option<String>> {
 }
 
 /// The booking as a message reads it, in the tenant's language and the calendar's time.
-async fn facts(chat: &Chat, p: &Plan, b: &Booking) -> Result<Facts> {
+async fn facts(chat: &Chat, pass: &Pass, p: &Plan, b: &Booking, tenant: Tenant) -> Result<Facts> {
     let db = &chat.db;
-    let tenant = tenants::get(db, &p.tenant).await?;
-    let cal = calendars::get(
-        db,
-        &p.tenant,
-        &CalendarId::from_trusted(b.calendar_id.clone()),
-    )
+    let (cal_name, location) = cached(&pass.calendars, &b.calendar_id, async {
+        let id = CalendarId::from_trusted(b.calendar_id.clone());
+        let cal = calendars::get(db, &p.tenant, &id).await?;
+        Ok((cal.name, cal.location))
+    })
     .await?;
-    let service = services::get(
-        db,
-        &p.tenant,
-        &ServiceId::from_trusted(b.service_id.clone()),
-    )
+    let service = cached(&pass.services, &b.service_id, async {
+        let id = ServiceId::from_trusted(b.service_id.clone());
+        Ok(services::get(db, &p.tenant, &id).await?.name)
+    })
     .await?;
     let offset = b.zone.to_offset(b.start).seconds();
     let (confirm_link, cancel_link) = match chat.public_url.get() {
         Some(base) => {
-            let secret = links::secret(db, &p.tenant, chat.clock.now_secs()).await?;
+            let now = chat.clock.now_secs();
+            let secret = cached(&pass.secrets, p.tenant.as_str(), async {
+                links::secret(db, &p.tenant, now).await
+            })
+            .await?;
             let url = format!("{base}/notices/{}", links::token(&secret, p.id));
             (
                 format!("{url}?answer=confirm"),
@@ -169,9 +238,9 @@ async fn facts(chat: &Chat, p: &Plan, b: &Booking) -> Result<Facts> {
             .map(|c| c.name.clone())
             .unwrap_or_default(),
         clinic: tenant.name,
-        professional: cal.name,
-        service: service.name,
-        location: cal.location.unwrap_or_default(),
+        professional: cal_name,
+        service,
+        location: location.unwrap_or_default(),
         start: b.start.as_second(),
         offset_seconds: offset,
         confirm_link,
@@ -266,13 +335,14 @@ async fn fit(
                     },
                 })
             };
-            let c = match known {
-                Some(c) => c,
-                None => {
-                    conversations::open(db, &p.tenant, channel, &digits, customer_id, now).await?
-                }
+            let reach = match known {
+                Some(c) => Reach::Known(Box::new(c)),
+                None => Reach::New {
+                    channel,
+                    contact: digits,
+                },
             };
-            Fit::Ready(Box::new((c, output)))
+            Fit::Ready(Box::new((reach, output)))
         }
         Channel::Email => {
             let Some(address) = customer.and_then(|c| c.email.clone()) else {
@@ -308,13 +378,16 @@ async fn fit(
                 text,
                 ics: invite,
             };
-            let c = conversations::open(db, &p.tenant, channel, &address, customer_id, now).await?;
-            Fit::Ready(Box::new((c, Output::Mail(mail))))
+            let reach = Reach::New {
+                channel,
+                contact: address,
+            };
+            Fit::Ready(Box::new((reach, Output::Mail(mail))))
         }
         // Channels whose contact is not a phone: the customer's own conversation there.
         Channel::Telegram | Channel::Chatwoot => {
             match conversations::latest_for_customer(db, &p.tenant, channel, customer_id).await? {
-                Some(c) => Fit::Ready(Box::new((c, free_form(rule, p, f)))),
+                Some(c) => Fit::Ready(Box::new((Reach::Known(Box::new(c)), free_form(rule, p, f)))),
                 None => Fit::Unfit("no_conversation"),
             }
         }

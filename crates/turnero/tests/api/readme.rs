@@ -75,5 +75,9 @@ fn the_readme_walkthrough_runs_as_written() {
         stdout.contains("slot_001") && !stdout.contains("slot_002"),
         "AsisteClick availability: {stdout}"
     );
+    assert!(
+        stdout.contains("\"rule_id\"") && stdout.contains("\"no_answer\""),
+        "a reminder rule's run and its report: {stdout}"
+    );
     assert!(!stdout.contains("\"code\""), "no problem answers: {stdout}");
 }

@@ -2,7 +2,7 @@
 //! RCPT, DATA, QUIT), keeping each message's raw bytes for a real parser to read. It can be
 //! told to refuse recipients for good (550), as a server does for an unknown mailbox.
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -13,6 +13,9 @@ use tokio::net::TcpListener;
 struct Inner {
     messages: Mutex<Vec<Vec<u8>>>,
     refuse: AtomicBool,
+    /// Milliseconds each message takes to accept, one message at a time (a busy server).
+    delay_ms: AtomicU64,
+    gate: tokio::sync::Mutex<()>,
 }
 
 #[derive(Clone)]
@@ -41,6 +44,10 @@ impl SmtpServer {
     /// `smtp://…` for this server, with credentials it accepts (it speaks no TLS).
     pub fn url(&self) -> String {
         format!("smtp://clinic:s3cret%21@127.0.0.1:{}?tls=none", self.port)
+    }
+
+    pub fn delay(&self, ms: u64) {
+        self.inner.delay_ms.store(ms, Ordering::SeqCst);
     }
 
     pub fn refuse_recipients(&self, refuse: bool) {
@@ -112,7 +119,14 @@ async fn serve(socket: tokio::net::TcpStream, inner: Arc<Inner>) -> std::io::Res
                     let l = l.strip_prefix('.').unwrap_or(&l);
                     message.extend_from_slice(l.as_bytes());
                 }
-                inner.messages.lock().unwrap().push(message);
+                let delay = inner.delay_ms.load(Ordering::SeqCst);
+                if delay > 0 {
+                    let _one_at_a_time = inner.gate.lock().await;
+                    tokio::time::sleep(Duration::from_millis(delay)).await;
+                    inner.messages.lock().unwrap().push(message);
+                } else {
+                    inner.messages.lock().unwrap().push(message);
+                }
                 b"250 queued\r\n"
             }
             "RSET" | "NOOP" => b"250 ok\r\n",

@@ -2,7 +2,10 @@
 //! limits (`render`) and posted to `{graph_api_url}/{phone_number_id}/messages` with the
 //! number's token, through the outbound guard (checked at send time, not only when saved).
 
+use std::num::NonZeroU32;
+
 use futures_util::future::BoxFuture;
+use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use serde_json::Value;
 use turnero_core::chat::Output;
 
@@ -16,6 +19,27 @@ use crate::outbound::Outbound;
 pub struct WhatsAppSender {
     pub db: Db,
     pub outbound: Outbound,
+    /// Each number's send rate (Meta's throughput per number), in this process.
+    per_number: DefaultKeyedRateLimiter<String>,
+}
+
+/// Meta's "slow down" codes: throughput (130429), pair rate to one user (131056) and spam
+/// rate (131048). They are retried after a pause, never dropped.
+const SLOW_DOWN: &[i64] = &[130429, 131056, 131048];
+
+impl WhatsAppSender {
+    pub fn new(db: Db, outbound: Outbound, per_second: u32) -> Self {
+        let rate = NonZeroU32::new(per_second.max(1)).expect("at least one");
+        WhatsAppSender {
+            db,
+            outbound,
+            // A tenth of a second's worth at once, then paced: Meta counts per second.
+            per_number: RateLimiter::keyed(
+                Quota::per_second(rate)
+                    .allow_burst(NonZeroU32::new((rate.get() / 10).max(1)).expect("at least one")),
+            ),
+        }
+    }
 }
 
 impl Sender for WhatsAppSender {
@@ -46,6 +70,7 @@ impl WhatsAppSender {
         }
         let mut ids = Vec::new();
         for body in render::messages(to, output, None) {
+            self.per_number.until_key_ready(&ch.phone_number_id).await;
             let sent = self
                 .outbound
                 .client
@@ -69,7 +94,13 @@ impl WhatsAppSender {
                     "{status}: {}",
                     answer["error"]["message"].as_str().unwrap_or("")
                 );
-                return if status.is_server_error() || status.as_u16() == 429 {
+                let code = answer["error"]["code"].as_i64().unwrap_or_default();
+                return if SLOW_DOWN.contains(&code) {
+                    Delivery::Later {
+                        error: why,
+                        retry_after: Some(5),
+                    }
+                } else if status.is_server_error() || status.as_u16() == 429 {
                     Delivery::later(why)
                 } else {
                     Delivery::Refused(why)
