@@ -317,15 +317,20 @@ async fn a_mailbox_the_server_refuses_for_good_ends_failed_with_the_servers_reas
 fn by_recipient(mails: &[Vec<u8>]) -> std::collections::BTreeMap<String, usize> {
     let mut seen = std::collections::BTreeMap::new();
     for m in mails {
-        let to = parse(m).to().unwrap().first().unwrap().address().unwrap().to_string();
+        let to = parse(m)
+            .to()
+            .unwrap()
+            .first()
+            .unwrap()
+            .address()
+            .unwrap()
+            .to_string();
         *seen.entry(to).or_insert(0) += 1;
     }
     seen
 }
 
-async fn a_run_survives_a_kill_9_and_a_restart_and_every_patient_gets_their_mail(
-    backend: Backend,
-) {
+async fn a_run_survives_a_kill_9_and_a_restart_and_every_patient_gets_their_mail(backend: Backend) {
     use crate::processes::{serve_with, tenant_create};
     const PATIENTS: usize = 120;
     let (url, _schema, _dir) = crate::common::fresh_database(backend).await;
@@ -349,22 +354,45 @@ async fn a_run_survives_a_kill_9_and_a_restart_and_every_patient_gets_their_mail
         .iter()
         .map(|d| json!({"weekday": d, "start": "00:00", "end": "24:00"}))
         .collect();
-    let cal = post(a.1.clone(), "/calendars", json!({"name": "Dra. Ruiz",
-        "timezone": "America/Argentina/Buenos_Aires", "weekly_hours": week, "capacity": 40})).await;
+    let cal = post(
+        a.1.clone(),
+        "/calendars",
+        json!({"name": "Dra. Ruiz",
+        "timezone": "America/Argentina/Buenos_Aires", "weekly_hours": week, "capacity": 40}),
+    )
+    .await;
     let cal = cal["id"].as_str().unwrap().to_string();
-    let svc = post(a.1.clone(), "/services", json!({"name": "Consulta", "duration_minutes": 30,
-        "calendar_ids": [cal]})).await;
+    let svc = post(
+        a.1.clone(),
+        "/services",
+        json!({"name": "Consulta", "duration_minutes": 30,
+        "calendar_ids": [cal]}),
+    )
+    .await;
     let svc = svc["id"].as_str().unwrap().to_string();
     // Two days ahead, 10:00, 10:30 and 11:00 in Buenos Aires (real clock: real processes).
     let tz = jiff::tz::TimeZone::get("America/Argentina/Buenos_Aires").unwrap();
-    let day = jiff::Timestamp::now().to_zoned(tz.clone()).date().checked_add(jiff::Span::new().days(2)).unwrap();
-    let ten = day.at(10, 0, 0, 0).to_zoned(tz).unwrap().timestamp().as_second();
+    let day = jiff::Timestamp::now()
+        .to_zoned(tz.clone())
+        .date()
+        .checked_add(jiff::Span::new().days(2))
+        .unwrap();
+    let ten = day
+        .at(10, 0, 0, 0)
+        .to_zoned(tz)
+        .unwrap()
+        .timestamp()
+        .as_second();
     for chunk in (0..PATIENTS).collect::<Vec<_>>().chunks(20) {
         futures::future::join_all(chunk.iter().map(|i| {
             let start = jiff::Timestamp::from_second(ten + (*i as i64 % 3) * 1800).unwrap();
-            post(a.1.clone(), "/bookings", json!({"calendar_id": cal, "service_id": svc,
+            post(
+                a.1.clone(),
+                "/bookings",
+                json!({"calendar_id": cal, "service_id": svc,
                 "start": start.to_string(), "customer": {"name": format!("Paciente {i}"),
-                "email": format!("p{i}@example.com")}}))
+                "phone": format!("+54911{:08}", 60_000_000 + i), "email": format!("p{i}@example.com")}}),
+            )
         }))
         .await;
     }
@@ -375,14 +403,27 @@ async fn a_run_survives_a_kill_9_and_a_restart_and_every_patient_gets_their_mail
         .bearer_auth(&key)
         .json(&json!({"smtp_url": smtp.url(), "from": "turnos@clinica.test"}));
     assert!(req.send().await.unwrap().status().is_success());
-    let rule = post(a.1.clone(), "/notification-rules", json!({"name": "Enviar agora",
-        "when": {"before_start": "PT1H"}, "channels": ["email"]})).await;
+    let rule = post(
+        a.1.clone(),
+        "/notification-rules",
+        json!({"name": "Enviar agora",
+        "when": {"before_start": "PT1H"}, "channels": ["email"]}),
+    )
+    .await;
     let rule = rule["id"].as_str().unwrap().to_string();
-    post(a.1.clone(), &format!("/notification-rules/{rule}/run"), json!({"date": day.to_string()})).await;
+    post(
+        a.1.clone(),
+        &format!("/notification-rules/{rule}/run"),
+        json!({"date": day.to_string()}),
+    )
+    .await;
     smtp.wait_for(30, 20).await;
     drop(a); // SIGKILL, mid-run
     let sent_before = smtp.messages().len();
-    assert!(sent_before < PATIENTS, "killed before the end ({sent_before})");
+    assert!(
+        sent_before < PATIENTS,
+        "killed before the end ({sent_before})"
+    );
     let b = serve_with(&url, &[]);
     // What the dead process had claimed comes back when its send lease ends (30 s).
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
@@ -402,16 +443,19 @@ async fn a_run_survives_a_kill_9_and_a_restart_and_every_patient_gets_their_mail
     assert!(twice.len() <= 1, "sent twice: {twice:?}");
     sqlx::any::install_default_drivers();
     let db = sqlx::AnyPool::connect(&url).await.unwrap();
-    let rows: Vec<(String, i64)> = sqlx::query(
-        "SELECT state, COUNT(*) FROM notification_plans GROUP BY state",
-    )
-    .fetch_all(&db)
-    .await
-    .unwrap()
-    .iter()
-    .map(|r| (r.get(0), r.get(1)))
-    .collect();
-    assert_eq!(rows, [("sent".to_string(), PATIENTS as i64)], "each queued once and sent");
+    let rows: Vec<(String, i64)> =
+        sqlx::query("SELECT state, COUNT(*) FROM notification_plans GROUP BY state")
+            .fetch_all(&db)
+            .await
+            .unwrap()
+            .iter()
+            .map(|r| (r.get(0), r.get(1)))
+            .collect();
+    assert_eq!(
+        rows,
+        [("sent".to_string(), PATIENTS as i64)],
+        "each queued once and sent"
+    );
     let outbox: i64 = sqlx::query("SELECT COUNT(*) FROM chat_outbox")
         .fetch_one(&db)
         .await

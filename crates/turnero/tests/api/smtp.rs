@@ -106,6 +106,15 @@ async fn serve(socket: tokio::net::TcpStream, inner: Arc<Inner>) -> std::io::Res
             "RCPT" if inner.refuse.load(Ordering::SeqCst) => b"550 no such mailbox\r\n",
             "RCPT" => b"250 ok\r\n",
             "DATA" => {
+                // A busy server: one message at a time, slow to say "go ahead".
+                let delay = inner.delay_ms.load(Ordering::SeqCst);
+                let _one_at_a_time = if delay > 0 {
+                    let gate = inner.gate.lock().await;
+                    tokio::time::sleep(Duration::from_millis(delay)).await;
+                    Some(gate)
+                } else {
+                    None
+                };
                 write.write_all(b"354 go ahead\r\n").await?;
                 let mut message = Vec::new();
                 loop {
@@ -119,15 +128,9 @@ async fn serve(socket: tokio::net::TcpStream, inner: Arc<Inner>) -> std::io::Res
                     let l = l.strip_prefix('.').unwrap_or(&l);
                     message.extend_from_slice(l.as_bytes());
                 }
-                let delay = inner.delay_ms.load(Ordering::SeqCst);
-                if delay > 0 {
-                    let _one_at_a_time = inner.gate.lock().await;
-                    tokio::time::sleep(Duration::from_millis(delay)).await;
-                    inner.messages.lock().unwrap().push(message);
-                } else {
-                    inner.messages.lock().unwrap().push(message);
-                }
-                b"250 queued\r\n"
+                inner.messages.lock().unwrap().push(message);
+                write.write_all(b"250 queued\r\n").await?;
+                continue;
             }
             "RSET" | "NOOP" => b"250 ok\r\n",
             "QUIT" => {
