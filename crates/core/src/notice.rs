@@ -180,6 +180,67 @@ impl Answer {
     }
 }
 
+/// A typed answer to a reminder that asked: "sí", "confirmo", "cancelar", "quiero hablar con
+/// alguien"… Short messages only: a sentence about something else goes to the booking flow.
+pub fn read_answer(text: &str) -> Option<Answer> {
+    let folded = crate::chat::fold(text);
+    let words: Vec<&str> = folded
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .collect();
+    if words.is_empty() || words.len() > 5 {
+        return None;
+    }
+    let any = |list: &[&str]| words.iter().any(|w| list.contains(w));
+    if any(&[
+        "cancelar",
+        "cancelo",
+        "cancela",
+        "cancel",
+        "cancelem",
+        "cancele",
+        "desmarcar",
+    ]) {
+        return Some(Answer::Cancel);
+    }
+    if any(&[
+        "agente",
+        "persona",
+        "humano",
+        "atendente",
+        "pessoa",
+        "person",
+        "human",
+        "agent",
+        "alguien",
+        "alguem",
+        "someone",
+    ]) {
+        return Some(Answer::Person);
+    }
+    if any(&[
+        "confirmo",
+        "confirmar",
+        "confirmado",
+        "confirma",
+        "confirm",
+        "confirmed",
+    ]) || crate::said::yes_or_no(text) == Some(true)
+    {
+        return Some(Answer::Confirm);
+    }
+    None
+}
+
+/// The question when a typed answer could be about several appointments.
+pub fn which_one(language: &str) -> &'static str {
+    match lang(language) {
+        "pt" => "Qual consulta?",
+        "en" => "Which appointment?",
+        _ => "¿Cuál turno?",
+    }
+}
+
 /// What the patient reads after answering.
 pub fn reply(language: &str, answer: Answer, when: &str) -> String {
     match (lang(language), answer) {
@@ -258,6 +319,25 @@ mod tests {
             text,
             "Olá Maria! Lembrete da sua consulta de Consulta com Dra. Gómez em seg 07/01 09:00. Você confirma?"
         );
+    }
+
+    #[test]
+    fn short_typed_answers_are_read_in_each_language_and_long_sentences_are_not() {
+        for (text, want) in [
+            ("Sí", Some(Answer::Confirm)),
+            ("confirmo!", Some(Answer::Confirm)),
+            ("sim, confirmo", Some(Answer::Confirm)),
+            ("yes", Some(Answer::Confirm)),
+            ("Cancelar", Some(Answer::Cancel)),
+            ("quero cancelar", Some(Answer::Cancel)),
+            ("please cancel", Some(Answer::Cancel)),
+            ("hablar con una persona", Some(Answer::Person)),
+            ("atendente", Some(Answer::Person)),
+            ("hola", None),
+            ("quiero un turno para mi hija el martes a la tarde", None),
+        ] {
+            assert_eq!(read_answer(text), want, "{text}");
+        }
     }
 
     #[test]

@@ -417,30 +417,76 @@ pub(super) async fn on_refused(
     Ok(())
 }
 
-/// If the message is the answer to a reminder (a button's payload), acts on it and answers
-/// what the person reads and whether the conversation goes to a person.
+/// How long after a reminder a typed answer is still read as answering it.
+const TYPED_ANSWER_SECS: i64 = 3 * 86_400;
+
+/// Whether an output asked a reminder's question (its buttons carry `…_APPT:` payloads).
+fn asked(output: &Output) -> bool {
+    let is_answer = |id: &str| Answer::from_payload(id).is_some();
+    match output {
+        Output::Template(t) => t.buttons.iter().any(|b| is_answer(b)),
+        Output::Choose(q) => q.options().any(|o| is_answer(&o.id)),
+        _ => false,
+    }
+}
+
+/// If the message answers a reminder (a button's payload, or a short typed answer right
+/// after one), acts on it and answers what the person reads and whether the conversation
+/// goes to a person. A typed answer that could be about several appointments asks which.
 pub(super) async fn answer_in_turn(
     chat: &Chat,
     c: &Conversation,
     reply_id: Option<&str>,
+    text: &str,
     now: i64,
 ) -> Result<Option<(Vec<Output>, bool)>> {
-    let Some((answer, id)) = reply_id.and_then(Answer::from_payload) else {
-        return Ok(None);
-    };
-    let Some(id) = plans::parse_id(id) else {
-        return Ok(None);
-    };
+    let payload = reply_id.and_then(Answer::from_payload);
+    let typed = reply_id
+        .is_none()
+        .then(|| notice::read_answer(text))
+        .flatten();
+    if payload.is_none() && typed.is_none() {
+        return Ok(None); // most messages: nothing read, nothing more asked of the database
+    }
     let tenant = tenants::get(&chat.db, &c.tenant).await?;
     let language = notice::lang(&tenant.locale);
-    let plan = match plans::get(&chat.db, &c.tenant, id).await {
-        // Only the conversation the reminder went to may answer it.
-        Ok(p) if p.conversation_id.as_deref() == Some(c.id.as_str()) => p,
-        Ok(_) | Err(Error::Problem(_)) => {
-            let text = notice::cannot(language, "unknown reminder");
-            return Ok(Some((vec![Output::Text(text)], false)));
+    let (answer, plan) = match payload {
+        Some((answer, id)) => {
+            let Some(id) = plans::parse_id(id) else {
+                return Ok(None);
+            };
+            match plans::get(&chat.db, &c.tenant, id).await {
+                // Only the conversation the reminder went to may answer it.
+                Ok(p) if p.conversation_id.as_deref() == Some(c.id.as_str()) => (answer, p),
+                Ok(_) | Err(Error::Problem(_)) => {
+                    let text = notice::cannot(language, "unknown reminder");
+                    return Ok(Some((vec![Output::Text(text)], false)));
+                }
+                Err(e) => return Err(e),
+            }
         }
-        Err(e) => return Err(e),
+        None => {
+            let Some(answer) = typed else {
+                return Ok(None);
+            };
+            // Only right after the reminder asked: otherwise "sí" belongs to the booking flow.
+            let last = outbox::recent(&chat.db, &c.id, 1).await?;
+            if !last.first().is_some_and(asked) {
+                return Ok(None);
+            }
+            let since = now - TYPED_ANSWER_SECS;
+            let mut open = plans::open_questions(&chat.db, &c.tenant, &c.id, since).await?;
+            match open.len() {
+                0 => return Ok(None),
+                1 => (answer, open.remove(0)),
+                _ => {
+                    return Ok(Some((
+                        vec![which_one(chat, &open, answer, language).await?],
+                        false,
+                    )))
+                }
+            }
+        }
     };
     let text = match answers::answer(&chat.db, &plan, answer, c.channel.as_str(), now).await? {
         answers::Outcome::Done(b) => {
@@ -452,4 +498,28 @@ pub(super) async fn answer_in_turn(
         answers::Outcome::Refused(detail) => notice::cannot(language, &detail),
     };
     Ok(Some((vec![Output::Text(text)], answer == Answer::Person)))
+}
+
+/// "Which appointment?" with one option per open reminder, each carrying the answer given.
+async fn which_one(chat: &Chat, open: &[Plan], answer: Answer, language: &str) -> Result<Output> {
+    let mut options = Vec::with_capacity(open.len());
+    for p in open {
+        let id = BookingId::from_trusted(p.booking_id.clone());
+        let b = bookings::get(&chat.db, &p.tenant, &id).await?;
+        let offset = b.zone.to_offset(b.start).seconds();
+        options.push(Choice {
+            id: format!("{}{}", answer.payload_prefix(), p.public_id()),
+            title: turnero_core::flow::labels::when(language, b.start.as_second(), offset),
+            description: None,
+        });
+    }
+    Ok(Output::Choose(Question {
+        body: notice::which_one(language).to_string(),
+        button: notice::which_one(language).to_string(),
+        sections: vec![Section {
+            title: None,
+            options,
+        }],
+        ..Question::default()
+    }))
 }

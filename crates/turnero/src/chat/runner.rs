@@ -94,7 +94,8 @@ async fn turn(chat: &Chat, id: &str, msg: &Pending) -> Result<()> {
         let mut outputs = Vec::new();
         let mut changed = BTreeMap::new();
         let mut handed = false;
-        let answered = notices::answer_in_turn(chat, &c, msg.reply_id.as_deref(), now).await?;
+        let reply_id = msg.reply_id.as_deref();
+        let answered = notices::answer_in_turn(chat, &c, reply_id, &msg.text, now).await?;
         if let Some((said, to_person)) = answered {
             // The answer to a reminder: acted on; what the person writes next starts the
             // booking flow afresh ("cancel" then "another day").

@@ -131,6 +131,33 @@ pub async fn by_outbox(tx: &mut Tx, outbox_id: &str) -> Result<Option<Plan>> {
     Ok(row.as_ref().map(from_row))
 }
 
+/// Reminders sent to a conversation since `since` that asked for an answer and have none,
+/// newest first: what a typed "sí" or "cancelar" may be answering.
+pub async fn open_questions(
+    db: &Db,
+    tenant: &TenantId,
+    conversation: &str,
+    since: i64,
+) -> Result<Vec<Plan>> {
+    let columns = COLUMNS
+        .split(", ")
+        .map(|c| format!("p.{c}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let rows = sqlx::query(&format!(
+        "SELECT {columns} FROM notification_plans p JOIN notification_rules r ON r.id = p.rule_id \
+         WHERE p.tenant_id = $1 AND p.conversation_id = $2 AND p.state = 'sent' \
+         AND p.answer IS NULL AND r.ask_confirmation = 1 AND p.sent_at >= $3 \
+         ORDER BY p.sent_at DESC, p.id DESC LIMIT 10"
+    ))
+    .bind(tenant.as_str())
+    .bind(conversation)
+    .bind(since)
+    .fetch_all(&db.read)
+    .await?;
+    Ok(rows.iter().map(from_row).collect())
+}
+
 /// Everything planned and sent for a booking, in order.
 pub async fn for_booking(db: &Db, tenant: &TenantId, booking: &str) -> Result<Vec<Plan>> {
     let rows = sqlx::query(&format!(

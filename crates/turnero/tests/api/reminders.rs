@@ -471,10 +471,87 @@ async fn quiet_hours_hold_a_message_until_they_end_or_skip_it_when_that_is_too_l
     assert_eq!(sent[0]["to"], "5491133334444");
 }
 
+async fn a_typed_answer_after_two_reminders_asks_which_appointment_then_acts_on_the_one_picked(
+    app: &TestApp,
+) {
+    let (cal, svc) = app.clinic().await;
+    let graph = GraphApi::start().await;
+    let webhook = connect(
+        app,
+        &graph,
+        json!([{"name": "confirmacion", "language": "es_AR"}]),
+    )
+    .await;
+    let mut p = Patient {
+        app,
+        graph: graph.clone(),
+        webhook,
+        wa_id: WA_ID.into(),
+        sent: 0,
+    };
+    rule(
+        app,
+        json!({
+            "name": "Confirmación", "when": {"before_start": "P1D"}, "channels": ["whatsapp"],
+            "ask_confirmation": true, "grace": "PT2H",
+            "whatsapp_template": {"name": "confirmacion", "language": "es_AR"},
+        }),
+    )
+    .await;
+    let phone = format!("+{WA_ID}");
+    let (_, ten) = app.book(&cal, &svc, TUE_10, &phone).await;
+    let (_, eleven) = app.book(&cal, &svc, TUE_11, &phone).await;
+    app.advance_to("2030-01-07T14:00:20Z");
+    graph.wait_for(2, 5).await;
+    settle(app).await;
+
+    // "Confirmo", typed: two appointments asked about, so which one?
+    let said = p.says("Confirmo").await;
+    assert_eq!(body_text(&said[0]), "¿Cuál turno?", "{said:?}");
+    let options = button_ids(&said[0]);
+    assert_eq!(options.len(), 2, "{said:?}");
+    assert!(
+        options.iter().all(|o| o.starts_with("CONFIRM_APPT:ntf_")),
+        "{options:?}"
+    );
+    let eleven_option = said[0]["interactive"]["action"]["buttons"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|b| b["reply"]["title"] == "mar 08/01 11:00")
+        .unwrap()["reply"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let said = p.presses(&eleven_option).await;
+    assert_eq!(
+        body_text(&said[0]),
+        "¡Gracias! Tu turno del mar 08/01 11:00 quedó confirmado."
+    );
+    assert_eq!(
+        booking_status(app, eleven["id"].as_str().unwrap()).await,
+        "confirmed"
+    );
+    assert_eq!(
+        booking_status(app, ten["id"].as_str().unwrap()).await,
+        "pending"
+    );
+
+    // Now the bot's last word is not a reminder: "sí" is the booking flow's again.
+    let said = p.says("sí").await;
+    assert!(!body_text(&said[0]).contains("confirmado"), "{said:?}");
+    assert_eq!(
+        booking_status(app, ten["id"].as_str().unwrap()).await,
+        "pending"
+    );
+    assert_eq!(graph.problems(), Vec::<String>::new());
+}
+
 crate::on_both_backends!(
     a_reminders_plan_follows_its_booking_when_moved_and_canceled,
     a_rule_that_cannot_work_is_refused_when_saved_and_nothing_is_kept,
     a_confirmation_goes_as_the_approved_template_and_each_answer_acts_on_the_agenda,
     a_message_found_late_goes_within_its_grace_and_is_recorded_missed_after,
     quiet_hours_hold_a_message_until_they_end_or_skip_it_when_that_is_too_late,
+    a_typed_answer_after_two_reminders_asks_which_appointment_then_acts_on_the_one_picked,
 );
