@@ -377,7 +377,7 @@ async fn a_confirmation_goes_as_the_approved_template_and_each_answer_acts_on_th
 async fn a_message_found_late_goes_within_its_grace_and_is_recorded_missed_after(app: &TestApp) {
     let (cal, svc) = app.clinic().await;
     let graph = GraphApi::start().await;
-    connect(
+    let webhook = connect(
         app,
         &graph,
         json!([{"name": "recordatorio", "language": "es_AR"}]),
@@ -413,6 +413,12 @@ async fn a_message_found_late_goes_within_its_grace_and_is_recorded_missed_after
         tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     }
     assert_eq!(graph.bodies().len(), 1, "the missed one is not sent");
+    // Meta says the one sent was read: the rule's report counts it delivered and read.
+    let mut status = crate::graph::fixture("whatsapp_status_read.json");
+    let st = &mut status["entry"][0]["changes"][0]["value"]["statuses"][0];
+    st["id"] = json!("wamid.test.0");
+    st["recipient_id"] = json!("5491133334444");
+    post_signed(&webhook, serde_json::to_vec(&status).unwrap()).await;
     let (_, failed) = app.get("/api/v1/events?type=notification.failed").await;
     assert_eq!(failed["data"][0]["data"]["state"], "missed");
     let (_, rule_now) = app
@@ -423,6 +429,8 @@ async fn a_message_found_late_goes_within_its_grace_and_is_recorded_missed_after
         .await;
     assert_eq!(rule_now["report"]["missed"], 1);
     assert_eq!(rule_now["report"]["sent"], 1);
+    assert_eq!(rule_now["report"]["delivered"], 1, "{rule_now}");
+    assert_eq!(rule_now["report"]["read"], 1, "{rule_now}");
 }
 
 async fn quiet_hours_hold_a_message_until_they_end_or_skip_it_when_that_is_too_late(app: &TestApp) {
