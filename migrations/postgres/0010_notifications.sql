@@ -90,3 +90,14 @@ CREATE TABLE email_channels (
     created_at   BIGINT NOT NULL,
     updated_at   BIGINT NOT NULL
 );
+
+-- The confirm / cancel / person conversation's words as the clinic edited them (a JSON
+-- document like a flow); absent: the built-in words in the tenant's language.
+CREATE TABLE notice_words (
+    tenant_id  TEXT PRIMARY KEY REFERENCES tenants(id),
+    document   TEXT NOT NULL,
+    updated_at BIGINT NOT NULL
+);
+
+-- A delivery status names the message by the channel's id: finding the reminder it carried.
+CREATE INDEX chat_outbox_external ON chat_outbox (tenant_id, external_id) WHERE external_id IS NOT NULL;

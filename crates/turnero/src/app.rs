@@ -103,14 +103,23 @@ pub async fn start(config: &Config, clock: Clock) -> anyhow::Result<Running> {
         senders,
     );
     let chat_sweeper = chat.spawn_sweeper(Duration::from_secs(1));
-    // Links in reminder mails point here.
-    let public = config
-        .public_url
-        .clone()
-        .unwrap_or_else(|| format!("http://{addr}"));
-    let _ = chat
-        .public_url
-        .set(public.trim_end_matches('/').to_string());
+    // Links in reminder mails point here: the configured address, or the one listened on
+    // when that is a real one (not 0.0.0.0, which no patient can open).
+    let public = match &config.public_url {
+        Some(url) => Some(url.clone()),
+        None if addr.ip().is_unspecified() => {
+            tracing::warn!(
+                "public_url is not set: reminder mails go without confirm / cancel links"
+            );
+            None
+        }
+        None => Some(format!("http://{addr}")),
+    };
+    if let Some(public) = public {
+        let _ = chat
+            .public_url
+            .set(public.trim_end_matches('/').to_string());
+    }
     let notifier = chat.spawn_notifier(Duration::from_millis(250));
     let chatwoot_jobs = crate::channels::chatwoot::jobs::spawn(
         db.clone(),

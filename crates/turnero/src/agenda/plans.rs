@@ -16,10 +16,11 @@ pub enum BookingChange {
     Created,
     Rescheduled,
     Confirmed,
-    /// Canceled, completed or marked no-show: nothing more is due before or after it.
-    Closed {
-        canceled: bool,
-    },
+    Canceled,
+    /// Marked no-show: nothing more is due before or after it.
+    NoShow,
+    /// Marked completed: nothing more before it; a follow-up after it still goes.
+    Completed,
 }
 
 impl BookingChange {
@@ -28,8 +29,19 @@ impl BookingChange {
         match self {
             BookingChange::Created => Some("booking.created"),
             BookingChange::Rescheduled => Some("booking.rescheduled"),
-            BookingChange::Closed { canceled: true } => Some("booking.canceled"),
+            BookingChange::Canceled => Some("booking.canceled"),
             _ => None,
+        }
+    }
+
+    /// Which time-anchored rules' messages the change withdraws (SQL over `anchor`).
+    fn withdraws(self) -> Option<&'static str> {
+        match self {
+            BookingChange::Rescheduled | BookingChange::Canceled | BookingChange::NoShow => {
+                Some("anchor IN ('before_start', 'after_end')")
+            }
+            BookingChange::Completed => Some("anchor = 'before_start'"),
+            BookingChange::Created | BookingChange::Confirmed => None,
         }
     }
 }
@@ -73,15 +85,26 @@ pub fn follow(
     now: i64,
 ) -> Result<()> {
     let (tenant, booking) = (tenant.as_str().to_string(), booking_id.to_string());
-    if matches!(
-        change,
-        BookingChange::Rescheduled | BookingChange::Closed { .. }
-    ) {
+    if let Some(anchors) = change.withdraws() {
+        let rules = format!(
+            "rule_id IN (SELECT id FROM notification_rules WHERE tenant_id = $1 AND {anchors})"
+        );
         batch.push(
-            "DELETE FROM notification_plans WHERE tenant_id = $1 AND booking_id = $2 \
-             AND state = 'planned' AND rule_id IN (SELECT id FROM notification_rules \
-             WHERE tenant_id = $1 AND anchor <> 'on')",
+            format!(
+                "DELETE FROM notification_plans WHERE tenant_id = $1 AND booking_id = $2 \
+                 AND state = 'planned' AND {rules}"
+            ),
             crate::args![tenant.clone(), booking.clone()]?,
+        );
+        // Already handed to a channel and not yet sent: withdrawn (the outbox checks before
+        // sending a reminder), so a moved or canceled appointment is not announced.
+        batch.push(
+            format!(
+                "UPDATE notification_plans SET state = 'skipped', reason = 'booking_changed', \
+                 updated_at = $3 WHERE tenant_id = $1 AND booking_id = $2 AND state = 'queued' \
+                 AND {rules}"
+            ),
+            crate::args![tenant.clone(), booking.clone(), now]?,
         );
     }
     if matches!(change, BookingChange::Created | BookingChange::Rescheduled) {

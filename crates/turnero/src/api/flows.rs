@@ -22,6 +22,10 @@ pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(get_flow, put_flow, delete_flow))
 }
 
+/// The flows there are: the booking flow (`main`) and the reminders' answers
+/// (`confirmation`, `api::notice_words`).
+const CONFIRMATION: &str = "confirmation";
+
 fn only_main(name: &str) -> Result<()> {
     if name != flow::MAIN {
         return Err(Error::not_found("flow"));
@@ -52,7 +56,7 @@ fn document(f: &Flow, version: i64) -> Result<Response> {
 
 /// The flow document new conversations start on, ready to edit and `PUT` back
 /// (`X-Flow-Version` says which version; 0 is the built-in flow in the tenant's locale).
-#[utoipa::path(get, path = "/flows/{name}", tag = "flows", params(("name" = String, Path, description = "`main`"), FlowQuery),
+#[utoipa::path(get, path = "/flows/{name}", tag = "flows", params(("name" = String, Path, description = "`main` (the booking flow) or `confirmation` (the words of reminders' answers)"), FlowQuery),
     responses((status = 200, description = "The flow document", content_type = "application/json"), (status = 404, body = crate::error::Problem)))]
 async fn get_flow(
     State(s): State<AppState>,
@@ -60,6 +64,18 @@ async fn get_flow(
     Path(name): Path<String>,
     Query(q): Query<FlowQuery>,
 ) -> Result<Response> {
+    if name == CONFIRMATION {
+        if let Some(lang) = &q.built_in {
+            if !["es", "pt", "en"].contains(&lang.as_str()) {
+                return Err(Error::invalid(
+                    "invalid_language",
+                    "built_in",
+                    "es, pt or en",
+                ));
+            }
+        }
+        return super::notice_words::export(&s, &auth, q.built_in).await;
+    }
     only_main(&name)?;
     if let Some(lang) = q.built_in {
         if !["es", "pt", "en"].contains(&lang.as_str()) {
@@ -78,7 +94,7 @@ async fn get_flow(
 }
 
 /// Imports a flow document as the next version; new conversations start on it.
-#[utoipa::path(put, path = "/flows/{name}", tag = "flows", params(("name" = String, Path, description = "`main`")),
+#[utoipa::path(put, path = "/flows/{name}", tag = "flows", params(("name" = String, Path, description = "`main` (the booking flow) or `confirmation` (the words of reminders' answers)")),
     request_body(content = Object, description = "A flow document (see `GET /flows/main`)", content_type = "application/json"),
     responses((status = 200, description = "The stored document; `X-Flow-Version` is its version"),
               (status = 422, description = "Every problem by path in `problems`", body = crate::error::Problem)))]
@@ -89,7 +105,9 @@ async fn put_flow(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response> {
-    only_main(&name)?;
+    if name != CONFIRMATION {
+        only_main(&name)?;
+    }
     let is_json = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
@@ -106,6 +124,9 @@ async fn put_flow(
             "unsupported_media_type",
             "send the flow as `Content-Type: application/json`",
         ));
+    }
+    if name == CONFIRMATION {
+        return super::notice_words::import(&s, &auth, &body).await;
     }
     let parsed = flow::parse(&body).map_err(|problems| {
         let n = problems.len();
@@ -129,13 +150,16 @@ async fn put_flow(
 }
 
 /// Goes back to the built-in flow (in the tenant's locale) for new conversations.
-#[utoipa::path(delete, path = "/flows/{name}", tag = "flows", params(("name" = String, Path, description = "`main`")),
+#[utoipa::path(delete, path = "/flows/{name}", tag = "flows", params(("name" = String, Path, description = "`main` (the booking flow) or `confirmation` (the words of reminders' answers)")),
     responses((status = 204)))]
 async fn delete_flow(
     State(s): State<AppState>,
     auth: Auth,
     Path(name): Path<String>,
 ) -> Result<StatusCode> {
+    if name == CONFIRMATION {
+        return super::notice_words::reset(&s, &auth).await;
+    }
     only_main(&name)?;
     flows::reset(&s.db, &auth.tenant, s.clock.now_secs()).await?;
     Ok(StatusCode::NO_CONTENT)

@@ -21,6 +21,7 @@ mod holds;
 mod integrations;
 mod metrics;
 mod notice_page;
+mod notice_words;
 mod notification_reports;
 mod notification_rules;
 mod out;

@@ -11,7 +11,7 @@ use axum::response::Html;
 use axum::Form;
 use serde::Deserialize;
 use turnero_core::ids::{BookingId, CalendarId};
-use turnero_core::notice::{self, Answer};
+use turnero_core::notice::{Answer, Words};
 
 use super::extract::Query;
 use super::visitor_limits::{client_address, Act};
@@ -19,8 +19,8 @@ use super::AppState;
 use crate::agenda::{bookings, calendars, tenants};
 use crate::error::{Error, Result};
 use crate::notifications::answers::{self, Outcome};
-use crate::notifications::links;
 use crate::notifications::plans::Plan;
+use crate::notifications::{links, words};
 
 pub fn routes() -> axum::Router<AppState> {
     axum::Router::new().route("/notices/{token}", axum::routing::get(show).post(answer))
@@ -58,12 +58,13 @@ fn page(language: &str, title: &str, body: &str) -> Html<String> {
 }
 
 /// The row a token names, its tenant's language, and the appointment as the patient reads it.
-async fn open(s: &AppState, token: &str) -> Result<(Plan, String, String)> {
+async fn open(s: &AppState, token: &str) -> Result<(Plan, Words, String)> {
     let plan = links::verify(&s.db, token)
         .await?
         .ok_or_else(|| Error::not_found("link"))?;
     let tenant = tenants::get(&s.db, &plan.tenant).await?;
-    let language = notice::lang(&tenant.locale).to_string();
+    let words = words::get(&s.db, &plan.tenant).await?;
+    let language = words.language.clone();
     let id = BookingId::from_trusted(plan.booking_id.clone());
     let b = bookings::get(&s.db, &plan.tenant, &id).await?;
     let cal = calendars::get(
@@ -80,7 +81,7 @@ async fn open(s: &AppState, token: &str) -> Result<(Plan, String, String)> {
         cal.name,
         b.status.as_str()
     );
-    Ok((plan, language, what))
+    Ok((plan, words, what))
 }
 
 fn limited(s: &AppState, peer: SocketAddr, headers: &HeaderMap) -> Result<()> {
@@ -96,7 +97,8 @@ async fn show(
     headers: HeaderMap,
 ) -> Result<Html<String>> {
     limited(&s, peer, &headers)?;
-    let (plan, language, what) = open(&s, &token).await?;
+    let (plan, words, what) = open(&s, &token).await?;
+    let language = words.language.clone();
     let mut buttons = [Answer::Confirm, Answer::Cancel];
     if q.answer.as_deref() == Some("cancel") {
         buttons.reverse();
@@ -108,7 +110,7 @@ async fn show(
             format!(
                 "<form method=\"post\" style=\"display:inline\"><input type=\"hidden\" name=\"answer\" \
                  value=\"{value}\"><button type=\"submit\">{}</button></form>",
-                escape(a.title(&language))
+                escape(words.title(*a))
             )
         })
         .collect();
@@ -128,7 +130,8 @@ async fn answer(
     Form(form): Form<Answered>,
 ) -> Result<(StatusCode, Html<String>)> {
     limited(&s, peer, &headers)?;
-    let (plan, language, what) = open(&s, &token).await?;
+    let (plan, words, what) = open(&s, &token).await?;
+    let language = words.language.clone();
     let answer = match form.answer.as_str() {
         "confirm" => Answer::Confirm,
         "cancel" => Answer::Cancel,
@@ -145,9 +148,9 @@ async fn answer(
         Outcome::Done(b) => {
             let offset = b.zone.to_offset(b.start).seconds();
             let when = turnero_core::flow::labels::when(&language, b.start.as_second(), offset);
-            (StatusCode::OK, notice::reply(&language, answer, &when))
+            (StatusCode::OK, words.reply(answer, &when))
         }
-        Outcome::Refused(detail) => (StatusCode::CONFLICT, notice::cannot(&language, &detail)),
+        Outcome::Refused(detail) => (StatusCode::CONFLICT, words.cannot(&detail)),
     };
     let body = format!("<p>{}</p>", escape(&text));
     Ok((status, page(&language, &what, &body)))

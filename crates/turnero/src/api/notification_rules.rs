@@ -52,6 +52,10 @@ pub struct WhatsAppTemplateIn {
     /// The body's `{{1}}`, `{{2}}`… as message templates over the booking; by default the
     /// customer's first name and the local date and time.
     pub parameters: Option<Vec<String>>,
+    /// The template's quick-reply buttons, in the order it was approved with: `confirm`,
+    /// `cancel`, `person` (each tap acts as its name says). By default `["confirm",
+    /// "cancel"]` when the rule asks for an answer, none otherwise.
+    pub buttons: Option<Vec<String>>,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -130,6 +134,7 @@ fn rule_out(r: Rule, report: reports::Report) -> RuleOut {
             name: t.name,
             language: t.language,
             parameters: Some(t.parameters),
+            buttons: Some(t.buttons),
         }),
         messages: r.def.messages,
         calendar_ids: r.def.calendar_ids,
@@ -205,7 +210,7 @@ fn template_text(raw: &str, field: &str, max: usize) -> Result<String> {
     Ok(text)
 }
 
-fn whatsapp_template(t: &WhatsAppTemplateIn) -> Result<WhatsAppTemplate> {
+fn whatsapp_template(t: &WhatsAppTemplateIn, ask_confirmation: bool) -> Result<WhatsAppTemplate> {
     let name_ok = !t.name.is_empty()
         && t.name.len() <= 512
         && t.name
@@ -250,10 +255,26 @@ fn whatsapp_template(t: &WhatsAppTemplateIn) -> Result<WhatsAppTemplate> {
             1024,
         )?);
     }
+    let buttons = match &t.buttons {
+        Some(b) => b.clone(),
+        None if ask_confirmation => vec!["confirm".into(), "cancel".into()],
+        None => vec![],
+    };
+    for (i, b) in buttons.iter().enumerate() {
+        let known = turnero_core::notice::Answer::from_name(b).is_some();
+        if !known || buttons[..i].contains(b) {
+            return Err(Error::invalid(
+                "invalid_field",
+                format!("whatsapp_template.buttons[{i}]"),
+                "confirm, cancel or person, each once, in the template's order",
+            ));
+        }
+    }
     Ok(WhatsAppTemplate {
         name: t.name.clone(),
         language: t.language.clone(),
         parameters,
+        buttons,
     })
 }
 
@@ -282,7 +303,7 @@ async fn check_def(s: &AppState, auth: &Auth, input: RuleIn) -> Result<RuleDef> 
     let whatsapp_template = input
         .whatsapp_template
         .as_ref()
-        .map(whatsapp_template)
+        .map(|t| whatsapp_template(t, input.ask_confirmation))
         .transpose()?;
     let mut messages = BTreeMap::new();
     for (lang, text) in input.messages.unwrap_or_default() {
@@ -391,6 +412,7 @@ async fn patch_rule(
         name: t.name,
         language: t.language,
         parameters: Some(t.parameters),
+        buttons: Some(t.buttons),
     });
     let merged = RuleIn {
         name: patch.name.unwrap_or(old.def.name),
@@ -453,7 +475,23 @@ async fn run_rule(
         .date
         .parse()
         .map_err(|_| Error::invalid("invalid_date", "date", "a date as YYYY-MM-DD"))?;
-    let run = runs::start(&s.db, &auth.tenant, &rule, day, s.clock.now_secs()).await?;
+    let now = s.clock.now_secs();
+    let tenant = crate::agenda::tenants::get(&s.db, &auth.tenant).await?;
+    let today = jiff::tz::TimeZone::get(&tenant.timezone)
+        .ok()
+        .and_then(|tz| {
+            jiff::Timestamp::from_second(now)
+                .ok()
+                .map(|t| t.to_zoned(tz).date())
+        });
+    if today.is_some_and(|today| day < today) {
+        return Err(Error::invalid(
+            "past_date",
+            "date",
+            "a day already past has nobody left to remind",
+        ));
+    }
+    let run = runs::start(&s.db, &auth.tenant, &rule, day, now).await?;
     let out =
         super::notification_reports::run_out(&s, &auth, run, rule.def.ask_confirmation).await?;
     Ok((StatusCode::ACCEPTED, axum::Json(out)))

@@ -16,8 +16,9 @@ use futures_util::StreamExt;
 
 use turnero_core::booking::Status;
 use turnero_core::chat::{Choice, Mail, Output, Question, Section, Template};
+use turnero_core::flow::labels;
 use turnero_core::ids::{BookingId, CalendarId, ServiceId};
-use turnero_core::notice::{self, Answer, Facts};
+use turnero_core::notice::{self, Answer, Facts, Words};
 
 use super::conversations::{self, Conversation};
 use super::{outbox, Channel, Chat};
@@ -29,7 +30,11 @@ use crate::error::{Error, Result};
 use crate::notifications::plans::{self, Plan};
 use crate::notifications::rules::{self, Rule, When};
 use crate::notifications::settings::{self, QuietHours};
-use crate::notifications::{answers, ics, links};
+use crate::notifications::{answers, ics, links, words};
+
+/// The outbox rows of reminders are written `from` this, so the outbox knows to ask
+/// [`still_wanted`] before sending one.
+pub const FROM: &str = "reminder";
 
 /// How many due rows one pass looks at.
 pub const BATCH: i64 = 200;
@@ -69,11 +74,14 @@ pub async fn dispatch_due(chat: &Arc<Chat>) -> Result<usize> {
     Ok(queued)
 }
 
+/// A tenant as a pass needs it: its name and locale, quiet hours, and confirmation words.
+type TenantSide = (Tenant, Option<QuietHours>, Words);
+
 /// What one pass reads once, however many of its rows share it.
 #[derive(Default)]
 struct Pass {
     rules: Mutex<HashMap<String, Option<Rule>>>,
-    tenants: Mutex<HashMap<String, (Tenant, Option<QuietHours>)>>,
+    tenants: Mutex<HashMap<String, TenantSide>>,
     calendars: Mutex<HashMap<String, (String, Option<String>)>>,
     services: Mutex<HashMap<String, String>>,
     secrets: Mutex<HashMap<String, String>>,
@@ -136,15 +144,27 @@ async fn dispatch_one(chat: &Chat, pass: &Pass, p: &Plan) -> Result<Option<Strin
     )
     .await?;
     let timed = !matches!(rule.def.when, When::On(_));
-    let live = matches!(booking.status, Status::Pending | Status::Confirmed);
+    let follow_up = matches!(rule.def.when, When::AfterEnd { .. });
+    let live = match booking.status {
+        Status::Pending | Status::Confirmed => true,
+        Status::Completed => follow_up,
+        _ => false,
+    };
     if timed && !live {
         plans::end(db, p, "skipped", "booking_closed", now).await?;
         return Ok(None);
     }
     let start = booking.start.as_second();
-    let (tenant, quiet) = cached(&pass.tenants, p.tenant.as_str(), async {
+    // A reminder of an appointment that has begun helps nobody (a retry, a fallback, a
+    // long grace): it ends here.
+    if matches!(rule.def.when, When::BeforeStart { .. }) && now >= start {
+        plans::end(db, p, "skipped", "started", now).await?;
+        return Ok(None);
+    }
+    let (tenant, quiet, words) = cached(&pass.tenants, p.tenant.as_str(), async {
         let t = tenants::get(db, &p.tenant).await?;
-        Ok((t, settings::quiet_hours(db, &p.tenant).await?))
+        let quiet = settings::quiet_hours(db, &p.tenant).await?;
+        Ok((t, quiet, words::get(db, &p.tenant).await?))
     })
     .await?;
     if let Some(quiet) = quiet {
@@ -158,13 +178,13 @@ async fn dispatch_one(chat: &Chat, pass: &Pass, p: &Plan) -> Result<Option<Strin
             return Ok(None);
         }
     }
-    let facts = facts(chat, pass, p, &booking, tenant).await?;
+    let facts = facts(chat, pass, p, &booking, tenant, &words).await?;
     let mut unfit = Vec::new();
     for channel in rule.def.channels.iter().filter(|c| !p.tried.contains(c)) {
         let Ok(channel) = channel.parse::<Channel>() else {
             continue;
         };
-        match fit(chat, p, &rule, &booking, &facts, channel, now).await? {
+        match fit(chat, p, &rule, &booking, (&facts, &words), channel, now).await? {
             Fit::Ready(ready) => {
                 let (reach, output) = *ready;
                 let mut tx = db.begin().await?;
@@ -178,7 +198,7 @@ async fn dispatch_one(chat: &Chat, pass: &Pass, p: &Plan) -> Result<Option<Strin
                     }
                 };
                 let mut batch = Batch::default();
-                let ids = outbox::queue_from(&mut batch, &conversation, &[output], "bot", now)?;
+                let ids = outbox::queue_from(&mut batch, &conversation, &[output], FROM, now)?;
                 batch.run(&mut tx).await?;
                 let (ch, cid) = (channel.as_str(), conversation.id.as_str());
                 if !plans::queue_in(&mut tx, p, ch, cid, &ids[0], now).await? {
@@ -201,7 +221,14 @@ async fn dispatch_one(chat: &Chat, pass: &Pass, p: &Plan) -> Result<Option<Strin
 }
 
 /// The booking as a message reads it, in the tenant's language and the calendar's time.
-async fn facts(chat: &Chat, pass: &Pass, p: &Plan, b: &Booking, tenant: Tenant) -> Result<Facts> {
+async fn facts(
+    chat: &Chat,
+    pass: &Pass,
+    p: &Plan,
+    b: &Booking,
+    tenant: Tenant,
+    words: &Words,
+) -> Result<Facts> {
     let db = &chat.db;
     let (cal_name, location) = cached(&pass.calendars, &b.calendar_id, async {
         let id = CalendarId::from_trusted(b.calendar_id.clone());
@@ -231,7 +258,7 @@ async fn facts(chat: &Chat, pass: &Pass, p: &Plan, b: &Booking, tenant: Tenant) 
         None => (String::new(), String::new()),
     };
     Ok(Facts {
-        language: notice::lang(&tenant.locale).to_string(),
+        language: words.language.clone(),
         customer_name: b
             .customer
             .as_ref()
@@ -248,42 +275,38 @@ async fn facts(chat: &Chat, pass: &Pass, p: &Plan, b: &Booking, tenant: Tenant) 
     })
 }
 
-fn text_of(rule: &Rule, f: &Facts) -> String {
+fn text_of(rule: &Rule, f: &Facts, words: &Words) -> String {
     let follow_up = matches!(rule.def.when, When::AfterEnd { .. });
-    let template = rule
-        .def
-        .messages
-        .get(&f.language)
-        .map(String::as_str)
-        .unwrap_or_else(|| {
-            notice::default_message(&f.language, rule.def.ask_confirmation, follow_up)
-        });
+    let template = match rule.def.messages.get(&f.language) {
+        Some(t) => t.as_str(),
+        None => words.message(rule.def.ask_confirmation, follow_up),
+    };
     notice::render(template, f)
 }
 
-fn answer_buttons(p: &Plan, language: &str) -> Vec<Choice> {
-    Answer::ALL
-        .into_iter()
+fn answer_buttons(p: &Plan, words: &Words, answers: &[Answer]) -> Vec<Choice> {
+    answers
+        .iter()
         .map(|a| Choice {
             id: format!("{}{}", a.payload_prefix(), p.public_id()),
-            title: a.title(language).to_string(),
+            title: words.title(*a).to_string(),
             description: None,
         })
         .collect()
 }
 
 /// A free-form message: the text, with the answers as buttons when the rule asks.
-fn free_form(rule: &Rule, p: &Plan, f: &Facts) -> Output {
-    let text = text_of(rule, f);
+fn free_form(rule: &Rule, p: &Plan, f: &Facts, words: &Words) -> Output {
+    let text = text_of(rule, f, words);
     if !rule.def.ask_confirmation {
         return Output::Text(text);
     }
     Output::Choose(Question {
         body: text,
-        button: Answer::Confirm.title(&f.language).to_string(),
+        button: words.title(Answer::Confirm).to_string(),
         sections: vec![Section {
             title: None,
-            options: answer_buttons(p, &f.language),
+            options: answer_buttons(p, words, &Answer::ALL),
         }],
         ..Question::default()
     })
@@ -295,7 +318,7 @@ async fn fit(
     p: &Plan,
     rule: &Rule,
     b: &Booking,
-    f: &Facts,
+    (f, words): (&Facts, &Words),
     channel: Channel,
     now: i64,
 ) -> Result<Fit> {
@@ -316,7 +339,7 @@ async fn fit(
                 .and_then(|c| c.last_inbound_at)
                 .is_some_and(|at| now - at < 24 * 3600);
             let output = if open {
-                free_form(rule, p, f)
+                free_form(rule, p, f, words)
             } else {
                 let Some(t) = &rule.def.whatsapp_template else {
                     return Ok(Fit::Unfit("no_template"));
@@ -325,14 +348,13 @@ async fn fit(
                     name: t.name.clone(),
                     language: t.language.clone(),
                     parameters: t.parameters.iter().map(|x| notice::render(x, f)).collect(),
-                    buttons: if rule.def.ask_confirmation {
-                        answer_buttons(p, &f.language)
-                            .into_iter()
-                            .map(|c| c.id)
-                            .collect()
-                    } else {
-                        vec![]
-                    },
+                    // The approved template's quick-reply buttons, in its order.
+                    buttons: t
+                        .buttons
+                        .iter()
+                        .filter_map(|b| Answer::from_name(b))
+                        .map(|a| format!("{}{}", a.payload_prefix(), p.public_id()))
+                        .collect(),
                 })
             };
             let reach = match known {
@@ -348,15 +370,15 @@ async fn fit(
             let Some(address) = customer.and_then(|c| c.email.clone()) else {
                 return Ok(Fit::Unfit("no_email"));
             };
-            let mut text = text_of(rule, f);
+            let mut text = text_of(rule, f, words);
             let template = rule.def.messages.get(&f.language);
             let links_shown = template.is_some_and(|t| t.contains("links."));
             if rule.def.ask_confirmation && !links_shown && !f.confirm_link.is_empty() {
                 text.push_str(&format!(
                     "\n\n{}: {}\n{}: {}",
-                    Answer::Confirm.title(&f.language),
+                    words.title(Answer::Confirm),
                     f.confirm_link,
-                    Answer::Cancel.title(&f.language),
+                    words.title(Answer::Cancel),
                     f.cancel_link
                 ));
             }
@@ -374,7 +396,10 @@ async fn fit(
                 })
             });
             let mail = Mail {
-                subject: notice::subject(f, rule.def.ask_confirmation),
+                subject: words.subject(
+                    rule.def.ask_confirmation,
+                    &labels::when(&f.language, f.start, f.offset_seconds),
+                ),
                 text,
                 ics: invite,
             };
@@ -387,12 +412,22 @@ async fn fit(
         // Channels whose contact is not a phone: the customer's own conversation there.
         Channel::Telegram | Channel::Chatwoot => {
             match conversations::latest_for_customer(db, &p.tenant, channel, customer_id).await? {
-                Some(c) => Fit::Ready(Box::new((Reach::Known(Box::new(c)), free_form(rule, p, f)))),
+                Some(c) => Fit::Ready(Box::new((
+                    Reach::Known(Box::new(c)),
+                    free_form(rule, p, f, words),
+                ))),
                 None => Fit::Unfit("no_conversation"),
             }
         }
         Channel::WebChat => Fit::Unfit("no_conversation"),
     })
+}
+
+/// Whether a reminder's outbox row should still go: its plan row is still `queued` (a moved
+/// or canceled booking withdrew it). The outbox marks a withdrawn row failed instead.
+pub(super) async fn still_wanted(chat: &Chat, outbox_id: &str) -> Result<bool> {
+    let state = plans::state_of_outbox(&chat.db, outbox_id).await?;
+    Ok(state.is_none_or(|s| s == "queued"))
 }
 
 /// The outbox row was accepted by its channel: a reminder's plan row becomes `sent`.
@@ -430,6 +465,28 @@ fn asked(output: &Output) -> bool {
     }
 }
 
+/// The channel reported, after accepting it, that a message could not be delivered: a
+/// reminder it carried goes on to the rule's next channel.
+pub async fn on_failed_status(
+    tx: &mut Tx,
+    tenant: &turnero_core::ids::TenantId,
+    external_id: &str,
+    reason: &str,
+    now: i64,
+) -> Result<()> {
+    let Some(outbox_id) =
+        outbox::by_external_in(tx, tenant, Channel::WhatsApp, external_id).await?
+    else {
+        return Ok(());
+    };
+    if let Some(p) = plans::by_outbox(tx, &outbox_id).await? {
+        if p.state == "sent" {
+            plans::retry_elsewhere_in(tx, &p, Channel::WhatsApp.as_str(), reason, now).await?;
+        }
+    }
+    Ok(())
+}
+
 /// If the message answers a reminder (a button's payload, or a short typed answer right
 /// after one), acts on it and answers what the person reads and whether the conversation
 /// goes to a person. A typed answer that could be about several appointments asks which.
@@ -440,68 +497,63 @@ pub(super) async fn answer_in_turn(
     text: &str,
     now: i64,
 ) -> Result<Option<(Vec<Output>, bool)>> {
-    let payload = reply_id.and_then(Answer::from_payload);
-    let typed = reply_id
-        .is_none()
-        .then(|| notice::read_answer(text))
-        .flatten();
-    if payload.is_none() && typed.is_none() {
-        return Ok(None); // most messages: nothing read, nothing more asked of the database
-    }
-    let tenant = tenants::get(&chat.db, &c.tenant).await?;
-    let language = notice::lang(&tenant.locale);
-    let (answer, plan) = match payload {
+    let db = &chat.db;
+    let (answer, plan, words) = match reply_id.and_then(Answer::from_payload) {
         Some((answer, id)) => {
             let Some(id) = plans::parse_id(id) else {
                 return Ok(None);
             };
-            match plans::get(&chat.db, &c.tenant, id).await {
+            let words = words::get(db, &c.tenant).await?;
+            match plans::get(db, &c.tenant, id).await {
                 // Only the conversation the reminder went to may answer it.
-                Ok(p) if p.conversation_id.as_deref() == Some(c.id.as_str()) => (answer, p),
+                Ok(p) if p.conversation_id.as_deref() == Some(c.id.as_str()) => (answer, p, words),
                 Ok(_) | Err(Error::Problem(_)) => {
-                    let text = notice::cannot(language, "unknown reminder");
+                    let text = words.cannot("unknown reminder");
                     return Ok(Some((vec![Output::Text(text)], false)));
                 }
                 Err(e) => return Err(e),
             }
         }
         None => {
-            let Some(answer) = typed else {
+            // Most messages stop here: a tap on something else, or more than a few words.
+            let words_said = text.split_whitespace().count();
+            if reply_id.is_some() || !(1..=5).contains(&words_said) {
                 return Ok(None);
-            };
+            }
             // Only right after the reminder asked: otherwise "sí" belongs to the booking flow.
-            let last = outbox::recent(&chat.db, &c.id, 1).await?;
+            let last = outbox::recent(db, &c.id, 1).await?;
             if !last.first().is_some_and(asked) {
                 return Ok(None);
             }
+            let words = words::get(db, &c.tenant).await?;
+            let Some(answer) = words.read(text) else {
+                return Ok(None);
+            };
             let since = now - TYPED_ANSWER_SECS;
-            let mut open = plans::open_questions(&chat.db, &c.tenant, &c.id, since).await?;
+            let mut open = plans::open_questions(db, &c.tenant, &c.id, since).await?;
             match open.len() {
                 0 => return Ok(None),
-                1 => (answer, open.remove(0)),
+                1 => (answer, open.remove(0), words),
                 _ => {
-                    return Ok(Some((
-                        vec![which_one(chat, &open, answer, language).await?],
-                        false,
-                    )))
+                    let which = which_one(chat, &open, answer, &words).await?;
+                    return Ok(Some((vec![which], false)));
                 }
             }
         }
     };
-    let text = match answers::answer(&chat.db, &plan, answer, c.channel.as_str(), now).await? {
+    let text = match answers::answer(db, &plan, answer, c.channel.as_str(), now).await? {
         answers::Outcome::Done(b) => {
-            let b = *b;
             let offset = b.zone.to_offset(b.start).seconds();
-            let when = turnero_core::flow::labels::when(language, b.start.as_second(), offset);
-            notice::reply(language, answer, &when)
+            let when = labels::when(&words.language, b.start.as_second(), offset);
+            words.reply(answer, &when)
         }
-        answers::Outcome::Refused(detail) => notice::cannot(language, &detail),
+        answers::Outcome::Refused(detail) => words.cannot(&detail),
     };
     Ok(Some((vec![Output::Text(text)], answer == Answer::Person)))
 }
 
 /// "Which appointment?" with one option per open reminder, each carrying the answer given.
-async fn which_one(chat: &Chat, open: &[Plan], answer: Answer, language: &str) -> Result<Output> {
+async fn which_one(chat: &Chat, open: &[Plan], answer: Answer, words: &Words) -> Result<Output> {
     let mut options = Vec::with_capacity(open.len());
     for p in open {
         let id = BookingId::from_trusted(p.booking_id.clone());
@@ -509,13 +561,13 @@ async fn which_one(chat: &Chat, open: &[Plan], answer: Answer, language: &str) -
         let offset = b.zone.to_offset(b.start).seconds();
         options.push(Choice {
             id: format!("{}{}", answer.payload_prefix(), p.public_id()),
-            title: turnero_core::flow::labels::when(language, b.start.as_second(), offset),
+            title: labels::when(&words.language, b.start.as_second(), offset),
             description: None,
         });
     }
     Ok(Output::Choose(Question {
-        body: notice::which_one(language).to_string(),
-        button: notice::which_one(language).to_string(),
+        body: words.which_one().to_string(),
+        button: words.which_one().chars().take(20).collect(),
         sections: vec![Section {
             title: None,
             options,

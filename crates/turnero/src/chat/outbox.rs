@@ -163,6 +163,24 @@ pub async fn stranded(db: &crate::db::Db, now: i64, limit: i64) -> Result<Vec<St
     Ok(rows.iter().map(|r| r.get(0)).collect())
 }
 
+/// The row a channel knows by this id (WhatsApp's `wamid`), in the caller's transaction.
+pub async fn by_external_in(
+    tx: &mut crate::db::Tx,
+    tenant: &turnero_core::ids::TenantId,
+    channel: Channel,
+    external_id: &str,
+) -> Result<Option<String>> {
+    let row = sqlx::query(
+        "SELECT id FROM chat_outbox WHERE tenant_id = $1 AND channel = $2 AND external_id = $3",
+    )
+    .bind(tenant.as_str())
+    .bind(channel.as_str())
+    .bind(external_id)
+    .fetch_optional(&mut **tx)
+    .await?;
+    Ok(row.map(|r| r.get(0)))
+}
+
 /// A conversation's replies written after the row `after` (ids sort in writing order), as
 /// (id, the output as stored JSON): what a page that reads its own replies shows next.
 pub async fn written_after(
@@ -229,6 +247,14 @@ pub(super) async fn send_queued(chat: &Chat, conversation: &str) -> Result<()> {
             return Ok(()); // another process is on this conversation
         }
         let output: Output = serde_json::from_str(&output)?;
+        if from == super::notices::FROM && !super::notices::still_wanted(chat, &id).await? {
+            sqlx::query("UPDATE chat_outbox SET status = 'failed', error = $1 WHERE id = $2")
+                .bind("withdrawn: the booking changed before it was sent")
+                .bind(&id)
+                .execute(&chat.db.write)
+                .await?;
+            continue;
+        }
         let delivery = sender.send(&c, &output).await?;
         let now = chat.clock.now_secs();
         match delivery {

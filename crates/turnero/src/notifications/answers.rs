@@ -30,12 +30,17 @@ pub async fn answer(
 ) -> Result<Outcome> {
     let id = BookingId::from_trusted(plan.booking_id.clone());
     let booking = bookings::get(db, &plan.tenant, &id).await?;
-    if let Some(given) = &plan.answer {
-        return Ok(if given == answer.as_str() {
-            Outcome::Done(Box::new(booking))
-        } else {
-            Outcome::Refused(format!("this reminder was already answered ({given})"))
-        });
+    // A second tap of the same answer answers again; a cancel after a confirm is a change of
+    // mind the agenda may still allow; anything else after an answer is refused.
+    match plan.answer.as_deref() {
+        Some(given) if given == answer.as_str() => return Ok(Outcome::Done(Box::new(booking))),
+        Some("confirmed") if answer == Answer::Cancel => {}
+        Some(given) => {
+            return Ok(Outcome::Refused(format!(
+                "this reminder was already answered ({given})"
+            )))
+        }
+        None => {}
     }
     let action = match (answer, booking.status) {
         (Answer::Confirm, Status::Pending) => Some(Action::Confirm),

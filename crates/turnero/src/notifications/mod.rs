@@ -11,3 +11,4 @@ pub mod reports;
 pub mod rules;
 pub mod runs;
 pub mod settings;
+pub mod words;

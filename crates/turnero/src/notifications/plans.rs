@@ -158,6 +158,15 @@ pub async fn open_questions(
     Ok(rows.iter().map(from_row).collect())
 }
 
+/// The state of the row handed to an outbox row, if one was.
+pub async fn state_of_outbox(db: &Db, outbox_id: &str) -> Result<Option<String>> {
+    let row = sqlx::query("SELECT state FROM notification_plans WHERE outbox_id = $1")
+        .bind(outbox_id)
+        .fetch_optional(&db.read)
+        .await?;
+    Ok(row.map(|r| r.get(0)))
+}
+
 /// Everything planned and sent for a booking, in order.
 pub async fn for_booking(db: &Db, tenant: &TenantId, booking: &str) -> Result<Vec<Plan>> {
     let rows = sqlx::query(&format!(
@@ -223,7 +232,8 @@ pub async fn queue_in(
 ) -> Result<bool> {
     let done = sqlx::query(
         "UPDATE notification_plans SET state = 'queued', channel = $1, conversation_id = $2, \
-         outbox_id = $3, updated_at = $4 WHERE id = $5 AND state = 'planned' AND due_at = $6",
+         outbox_id = $3, updated_at = $4 WHERE id = $5 AND state = 'planned' AND due_at = $6 \
+         AND tried = $7",
     )
     .bind(channel)
     .bind(conversation_id)
@@ -231,6 +241,7 @@ pub async fn queue_in(
     .bind(now)
     .bind(p.id)
     .bind(p.due_at)
+    .bind(p.tried.join(","))
     .execute(&mut **tx)
     .await?
     .rows_affected();
@@ -239,14 +250,18 @@ pub async fn queue_in(
 
 /// The channel accepted the row's message: `sent`, with `notification.sent`.
 pub async fn sent_in(tx: &mut Tx, p: &Plan, now: i64) -> Result<()> {
-    sqlx::query(
+    let done = sqlx::query(
         "UPDATE notification_plans SET state = 'sent', sent_at = $1, updated_at = $1 \
          WHERE id = $2 AND state = 'queued'",
     )
     .bind(now)
     .bind(p.id)
     .execute(&mut **tx)
-    .await?;
+    .await?
+    .rows_affected();
+    if done == 0 {
+        return Ok(()); // withdrawn meanwhile: its ending already has its event
+    }
     let mut batch = Batch::default();
     let channel = p.channel.as_deref();
     let sent = Outcome {
@@ -274,12 +289,15 @@ pub async fn retry_elsewhere_in(
     // Due when it was: a refusal minutes later must not make it `missed`.
     sqlx::query(
         "UPDATE notification_plans SET state = 'planned', tried = $1, reason = $2, \
-         channel = NULL, conversation_id = NULL, outbox_id = NULL, updated_at = $3 WHERE id = $4",
+         channel = NULL, conversation_id = NULL, outbox_id = NULL, updated_at = $3 WHERE id = $4 \
+         AND state = $5 AND outbox_id = $6",
     )
     .bind(tried.join(","))
     .bind(error.chars().take(300).collect::<String>())
     .bind(now)
     .bind(p.id)
+    .bind(&p.state)
+    .bind(p.outbox_id.as_deref().unwrap_or_default())
     .execute(&mut **tx)
     .await?;
     Ok(())
@@ -298,7 +316,7 @@ pub async fn end(db: &Db, p: &Plan, state: &str, reason: &str, now: i64) -> Resu
 pub async fn end_in(tx: &mut Tx, p: &Plan, state: &str, reason: &str, now: i64) -> Result<bool> {
     let done = sqlx::query(
         "UPDATE notification_plans SET state = $1, reason = $2, updated_at = $3 \
-         WHERE id = $4 AND state IN ('planned', 'queued') AND due_at = $5",
+         WHERE id = $4 AND state = 'planned' AND due_at = $5",
     )
     .bind(state)
     .bind(reason)
@@ -339,16 +357,17 @@ pub async fn postpone(db: &Db, p: &Plan, to: i64, now: i64) -> Result<()> {
     Ok(())
 }
 
-/// Records the person's answer with `notification.answered`; false if the row already had
-/// one (a double tap answers once).
+/// Records the person's answer with `notification.answered`, unless the row's answer
+/// changed since it was read (a double tap answers once; a cancel may replace a confirm).
 pub async fn answer_in(tx: &mut Tx, p: &Plan, answer: Answer, now: i64) -> Result<bool> {
     let done = sqlx::query(
         "UPDATE notification_plans SET answer = $1, answered_at = $2, updated_at = $2 \
-         WHERE id = $3 AND answer IS NULL",
+         WHERE id = $3 AND COALESCE(answer, '') = $4",
     )
     .bind(answer.as_str())
     .bind(now)
     .bind(p.id)
+    .bind(p.answer.as_deref().unwrap_or_default())
     .execute(&mut **tx)
     .await?
     .rows_affected();

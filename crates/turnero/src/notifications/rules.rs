@@ -33,6 +33,9 @@ pub struct WhatsAppTemplate {
     pub name: String,
     pub language: String,
     pub parameters: Vec<String>,
+    /// The template's quick-reply buttons in its order: `confirm`, `cancel`, `person`.
+    #[serde(default)]
+    pub buttons: Vec<String>,
 }
 
 /// What the clinic sets (checked by the API).

@@ -56,8 +56,26 @@ pub async fn start(db: &Db, tenant: &TenantId, rule: &Rule, day: Date, now: i64)
             continue;
         };
         let (from, to) = day_range(day, &tz)?;
+        // Appointments of that day still ahead (earlier ones today are over).
         let live = "b.tenant_id = $3 AND b.calendar_id = $4 AND b.start_at >= $5 \
-             AND b.start_at < $6 AND b.status IN ('pending', 'confirmed')";
+             AND b.start_at < $6 AND b.status IN ('pending', 'confirmed') AND b.start_at > $1";
+        // Those that failed, were missed or skipped go again (the clinic fixed a template, a
+        // number): planned afresh, every channel tried anew.
+        sqlx::query(&format!(
+            "UPDATE notification_plans SET state = 'planned', due_at = $1, run_id = $2, \
+             tried = '', reason = NULL, channel = NULL, conversation_id = NULL, outbox_id = NULL, \
+             updated_at = $1 WHERE state IN ('failed', 'missed', 'skipped') AND booking_id IN \
+             (SELECT b.id FROM bookings b WHERE {live}) AND rule_id = $7"
+        ))
+        .bind(now)
+        .bind(&run.id)
+        .bind(tenant.as_str())
+        .bind(&cal_id)
+        .bind(from)
+        .bind(to)
+        .bind(&rule.id)
+        .execute(&mut *tx)
+        .await?;
         // Still planned for later: into this run, due now.
         sqlx::query(&format!(
             "UPDATE notification_plans SET due_at = $1, run_id = $2, updated_at = $1 \

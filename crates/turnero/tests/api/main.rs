@@ -27,6 +27,7 @@ mod personas;
 mod processes;
 mod readme;
 mod receiver;
+mod reminder_changes;
 mod reminder_mail;
 mod reminders;
 mod smtp;

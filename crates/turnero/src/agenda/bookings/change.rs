@@ -82,7 +82,10 @@ pub async fn reschedule(
     .await?;
     let out = get_in(&mut tx, tenant, id).await?;
     events::record(&mut tx, tenant, event::BOOKING_UPDATED, &out.id, &out, now).await?;
-    follow_plan(&mut tx, tenant, &out.id, BookingChange::Rescheduled, now).await?;
+    // A hold is nobody's appointment yet: its plan begins when it is booked.
+    if row.status != Status::Held {
+        follow_plan(&mut tx, tenant, &out.id, BookingChange::Rescheduled, now).await?;
+    }
     db.commit(tx, Changed::Calendar(&out.calendar_id)).await?;
     Ok(out)
 }
@@ -137,9 +140,9 @@ pub async fn confirm_or_close(
     events::record(&mut tx, tenant, kind, &out.id, &out, now).await?;
     let change = match next {
         Status::Confirmed => BookingChange::Confirmed,
-        _ => BookingChange::Closed {
-            canceled: next == Status::Canceled,
-        },
+        Status::Completed => BookingChange::Completed,
+        Status::NoShow => BookingChange::NoShow,
+        _ => BookingChange::Canceled,
     };
     // A released hold was never a booking anybody was told about.
     if row.status != Status::Held {

@@ -202,6 +202,8 @@ pub async fn receive(db: &Db, channel: &store::Channel, body: &[u8], now: i64) -
     Ok(receipt)
 }
 
+const FAILED_RANK: i64 = 5;
+
 /// How far a sent message has got; `failed` ends it. Unknown statuses are passed on as they
 /// come.
 fn status_rank(status: &str) -> Option<i64> {
@@ -210,7 +212,7 @@ fn status_rank(status: &str) -> Option<i64> {
         "delivered" => Some(2),
         "read" => Some(3),
         "played" => Some(4),
-        "failed" => Some(5),
+        "failed" => Some(FAILED_RANK),
         _ => None,
     }
 }
@@ -275,6 +277,19 @@ async fn record_status(
         .rows_affected();
         if further == 0 {
             return Ok(false);
+        }
+        // Meta took a reminder and then could not deliver it (not on WhatsApp, 131026; the
+        // window closed, 131047): the reminder goes on to the rule's next channel.
+        if rank == FAILED_RANK {
+            let why = data
+                .errors
+                .as_ref()
+                .and_then(|e| e[0]["title"].as_str().or(e[0]["message"].as_str()))
+                .unwrap_or("failed")
+                .to_string();
+            let reason = format!("WhatsApp could not deliver it: {why}");
+            crate::chat::notices::on_failed_status(&mut tx, tenant, &message_id, &reason, now)
+                .await?;
         }
     }
     events::record(&mut tx, tenant, event::MESSAGE_STATUS, seen_id, &data, now).await?;

@@ -27,6 +27,9 @@ pub struct WhatsAppSender {
 /// rate (131048). They are retried after a pause, never dropped.
 const SLOW_DOWN: &[i64] = &[130429, 131056, 131048];
 
+/// The longest a send waits for the number's rate before it is put back for later.
+const RATE_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
+
 impl WhatsAppSender {
     pub fn new(db: Db, outbound: Outbound, per_second: u32) -> Self {
         let rate = NonZeroU32::new(per_second.max(1)).expect("at least one");
@@ -70,7 +73,16 @@ impl WhatsAppSender {
         }
         let mut ids = Vec::new();
         for body in render::messages(to, output, None) {
-            self.per_number.until_key_ready(&ch.phone_number_id).await;
+            // The wait for the number's turn stays well inside the outbox's send lease (30 s,
+            // with the request's own timeout after it): a row is never sent by a second
+            // process because the first was still queuing for the rate.
+            let turn = self.per_number.until_key_ready(&ch.phone_number_id);
+            if tokio::time::timeout(RATE_WAIT, turn).await.is_err() {
+                return Delivery::Later {
+                    error: "waiting for the number's send rate".into(),
+                    retry_after: Some(1),
+                };
+            }
             let sent = self
                 .outbound
                 .client
