@@ -22,6 +22,23 @@ pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(get_flow, put_flow, delete_flow))
 }
 
+/// A document refused with every problem by its path (`(path, message)`, at least one).
+pub(super) fn refused(problems: Vec<(String, String)>) -> Error {
+    let n = problems.len();
+    let first = problems.first().map(|p| p.0.clone()).unwrap_or_default();
+    Error::invalid(
+        "invalid_flow",
+        first,
+        format!("the document has {n} problem(s)"),
+    )
+    .with_problems(
+        problems
+            .into_iter()
+            .map(|(path, message)| PathProblem { path, message })
+            .collect(),
+    )
+}
+
 /// The flows there are: the booking flow (`main`) and the reminders' answers
 /// (`confirmation`, `api::notice_words`).
 const CONFIRMATION: &str = "confirmation";
@@ -128,23 +145,8 @@ async fn put_flow(
     if name == CONFIRMATION {
         return super::notice_words::import(&s, &auth, &body).await;
     }
-    let parsed = flow::parse(&body).map_err(|problems| {
-        let n = problems.len();
-        Error::invalid(
-            "invalid_flow",
-            problems[0].path.clone(),
-            format!("the flow has {n} problem(s)"),
-        )
-        .with_problems(
-            problems
-                .into_iter()
-                .map(|p| PathProblem {
-                    path: p.path,
-                    message: p.message,
-                })
-                .collect(),
-        )
-    })?;
+    let parsed = flow::parse(&body)
+        .map_err(|problems| refused(problems.into_iter().map(|p| (p.path, p.message)).collect()))?;
     let version = flows::import(&s.db, &auth.tenant, &parsed, s.clock.now_secs()).await?;
     document(&parsed, version)
 }

@@ -8,7 +8,7 @@ use turnero_core::notice::Words;
 
 use super::extract::Auth;
 use super::AppState;
-use crate::error::{Error, PathProblem, Result};
+use crate::error::Result;
 use crate::notifications::words;
 
 fn document(w: &Words) -> Result<Response> {
@@ -33,38 +33,23 @@ pub(super) async fn export(
 }
 
 pub(super) async fn import(s: &AppState, auth: &Auth, body: &[u8]) -> Result<Response> {
-    let refused = |path: String, message: String| {
-        Error::invalid("invalid_flow", path.clone(), message.clone())
-            .with_problems(vec![PathProblem { path, message }])
-    };
+    let one = |path: String, message: String| super::flows::refused(vec![(path, message)]);
     let mut reader = serde_json::Deserializer::from_slice(body);
     let parsed: Words = serde_path_to_error::deserialize(&mut reader).map_err(|e| {
         let path = match e.path().to_string().as_str() {
             "." | "" => "body".to_string(),
             p => p.to_string(),
         };
-        refused(path, e.inner().to_string())
+        one(path, e.inner().to_string())
     })?;
     // Trailing bytes after the document are refused like every other body.
     reader
         .end()
-        .map_err(|e| refused("body".into(), e.to_string()))?;
+        .map_err(|e| one("body".into(), e.to_string()))?;
     let problems = parsed.problems();
-    if let Some(first) = problems.first() {
-        let n = problems.len();
-        return Err(Error::invalid(
-            "invalid_flow",
-            first.path.clone(),
-            format!("the document has {n} problem(s)"),
-        )
-        .with_problems(
-            problems
-                .into_iter()
-                .map(|p| PathProblem {
-                    path: p.path,
-                    message: p.message,
-                })
-                .collect(),
+    if !problems.is_empty() {
+        return Err(super::flows::refused(
+            problems.into_iter().map(|p| (p.path, p.message)).collect(),
         ));
     }
     words::put(&s.db, &auth.tenant, &parsed, s.clock.now_secs()).await?;

@@ -114,40 +114,30 @@ pub async fn open(
     customer: &str,
     now: i64,
 ) -> Result<Conversation> {
-    sqlx::query(
-        "INSERT INTO conversations (id, tenant_id, channel, contact, customer_id, flow_version, \
-         language, state, created_at, updated_at) \
-         SELECT $1, $2, $3, $4, $5, 0, t.locale, '{}', $6, $6 FROM tenants t WHERE t.id = $2 \
-         ON CONFLICT (tenant_id, channel, contact) DO NOTHING",
-    )
-    .bind(format!("cnv_{}", next_ulid()))
-    .bind(tenant.as_str())
-    .bind(channel.as_str())
-    .bind(contact)
-    .bind(customer)
-    .bind(now)
-    .execute(&db.write)
-    .await?;
-    with_contact(db, tenant, channel, contact)
-        .await?
-        .ok_or_else(|| Error::not_found("conversation"))
+    let mut tx = db.begin().await?;
+    let c = open_in(&mut tx, tenant, channel, contact, customer, now).await?;
+    tx.commit().await?;
+    Ok(c)
 }
 
 /// The customer's most recent conversation on a channel (where a reminder can reach them on
-/// a channel whose contact is not a phone: Telegram, Chatwoot).
+/// a channel whose contact is not a phone: Telegram, Chatwoot): linked to them, or where
+/// they proved their phone.
 pub async fn latest_for_customer(
     db: &Db,
     tenant: &TenantId,
     channel: Channel,
     customer: &str,
+    phone: Option<&str>,
 ) -> Result<Option<Conversation>> {
     let row = sqlx::query(&format!(
         "SELECT {COLUMNS} FROM conversations WHERE tenant_id = $1 AND channel = $2 \
-         AND customer_id = $3 ORDER BY updated_at DESC, id DESC LIMIT 1"
+         AND (customer_id = $3 OR proven_phone = $4) ORDER BY updated_at DESC, id DESC LIMIT 1"
     ))
     .bind(tenant.as_str())
     .bind(channel.as_str())
     .bind(customer)
+    .bind(phone.unwrap_or("-"))
     .fetch_optional(&db.read)
     .await?;
     row.as_ref().map(from_row).transpose()

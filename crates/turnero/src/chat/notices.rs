@@ -411,7 +411,10 @@ async fn fit(
         }
         // Channels whose contact is not a phone: the customer's own conversation there.
         Channel::Telegram | Channel::Chatwoot => {
-            match conversations::latest_for_customer(db, &p.tenant, channel, customer_id).await? {
+            let phone = customer.and_then(|c| c.phone.as_deref());
+            match conversations::latest_for_customer(db, &p.tenant, channel, customer_id, phone)
+                .await?
+            {
                 Some(c) => Fit::Ready(Box::new((
                     Reach::Known(Box::new(c)),
                     free_form(rule, p, f, words),

@@ -56,62 +56,74 @@ pub async fn start(db: &Db, tenant: &TenantId, rule: &Rule, day: Date, now: i64)
             continue;
         };
         let (from, to) = day_range(day, &tz)?;
+        let binds = DayBinds {
+            now,
+            run: &run.id,
+            tenant: tenant.as_str(),
+            calendar: &cal_id,
+            from,
+            to,
+            rule: &rule.id,
+        };
         // Appointments of that day still ahead (earlier ones today are over).
         let live = "b.tenant_id = $3 AND b.calendar_id = $4 AND b.start_at >= $5 \
              AND b.start_at < $6 AND b.status IN ('pending', 'confirmed') AND b.start_at > $1";
         // Those that failed, were missed or skipped go again (the clinic fixed a template, a
         // number): planned afresh, every channel tried anew.
-        sqlx::query(&format!(
+        let sql = format!(
             "UPDATE notification_plans SET state = 'planned', due_at = $1, run_id = $2, \
              tried = '', reason = NULL, channel = NULL, conversation_id = NULL, outbox_id = NULL, \
              updated_at = $1 WHERE state IN ('failed', 'missed', 'skipped') AND booking_id IN \
              (SELECT b.id FROM bookings b WHERE {live}) AND rule_id = $7"
-        ))
-        .bind(now)
-        .bind(&run.id)
-        .bind(tenant.as_str())
-        .bind(&cal_id)
-        .bind(from)
-        .bind(to)
-        .bind(&rule.id)
-        .execute(&mut *tx)
-        .await?;
+        );
+        binds.run(&mut tx, &sql).await?;
         // Still planned for later: into this run, due now.
-        sqlx::query(&format!(
+        let sql = format!(
             "UPDATE notification_plans SET due_at = $1, run_id = $2, updated_at = $1 \
              WHERE state = 'planned' AND booking_id IN \
              (SELECT b.id FROM bookings b WHERE {live}) AND rule_id = $7"
-        ))
-        .bind(now)
-        .bind(&run.id)
-        .bind(tenant.as_str())
-        .bind(&cal_id)
-        .bind(from)
-        .bind(to)
-        .bind(&rule.id)
-        .execute(&mut *tx)
-        .await?;
+        );
+        binds.run(&mut tx, &sql).await?;
         // Not planned at all (made before the rule, or too late for its time): new rows.
-        sqlx::query(&format!(
+        let sql = format!(
             "INSERT INTO notification_plans (tenant_id, rule_id, booking_id, anchor_at, due_at, \
              state, run_id, created_at, updated_at) \
              SELECT b.tenant_id, r.id, b.id, {ANCHOR_AT}, $1, 'planned', $2, $1, $1 \
              FROM bookings b JOIN notification_rules r ON r.tenant_id = b.tenant_id \
              WHERE {live} AND r.id = $7 AND {IN_SCOPE} \
              ON CONFLICT (rule_id, booking_id, anchor_at) DO NOTHING"
-        ))
-        .bind(now)
-        .bind(&run.id)
-        .bind(tenant.as_str())
-        .bind(&cal_id)
-        .bind(from)
-        .bind(to)
-        .bind(&rule.id)
-        .execute(&mut *tx)
-        .await?;
+        );
+        binds.run(&mut tx, &sql).await?;
     }
     db.commit_events(tx).await?;
     Ok(run)
+}
+
+/// The arguments every statement of a run's day takes, `$1` to `$7` in this order.
+struct DayBinds<'a> {
+    now: i64,
+    run: &'a str,
+    tenant: &'a str,
+    calendar: &'a str,
+    from: i64,
+    to: i64,
+    rule: &'a str,
+}
+
+impl DayBinds<'_> {
+    async fn run(&self, tx: &mut crate::db::Tx, sql: &str) -> Result<()> {
+        sqlx::query(sql)
+            .bind(self.now)
+            .bind(self.run)
+            .bind(self.tenant)
+            .bind(self.calendar)
+            .bind(self.from)
+            .bind(self.to)
+            .bind(self.rule)
+            .execute(&mut **tx)
+            .await?;
+        Ok(())
+    }
 }
 
 /// The instants a local day spans in a zone (23 or 25 hours across a change).

@@ -213,8 +213,47 @@ async fn a_reminder_meta_reports_undelivered_goes_by_mail_in_the_clinics_words(a
     assert_eq!(back["subject"]["ask"], "Confirmá tu turno: {{ when }}");
 }
 
+async fn a_customer_who_chats_on_telegram_gets_the_reminder_there_and_taps_to_confirm(
+    app: &TestApp,
+) {
+    use crate::telegram_person::{callback_datas, text, TgPerson, CHAT_ID};
+    let (cal, svc) = app.clinic().await;
+    let (_, b) = app.book(&cal, &svc, TUE_10, "+5491122334455").await;
+    let id = b["id"].as_str().unwrap().to_string();
+    // The customer writes to the clinic's bot and shares their own number: the conversation
+    // is theirs.
+    let mut person = TgPerson::new(app).await;
+    person.says("hola").await;
+    person.shares_contact("+5491122334455", Some(CHAT_ID)).await;
+    rule(
+        app,
+        json!({"name": "24 h", "when": {"before_start": "P1D"}, "channels": ["whatsapp", "telegram"],
+               "ask_confirmation": true}),
+    )
+    .await;
+    let before = person.api.bodies("sendMessage").len();
+    app.advance_to("2030-01-07T13:00:05Z");
+    let sent = person.api.wait_for("sendMessage", before + 1, 5).await;
+    let reminder = sent.last().unwrap();
+    assert!(text(reminder).contains("mar 08/01 10:00"), "{reminder}");
+    let confirm = callback_datas(reminder)
+        .into_iter()
+        .find(|d| d.starts_with("CONFIRM_APPT:"))
+        .unwrap_or_else(|| panic!("{reminder}"));
+    person.taps(&confirm).await;
+    let (_, booking) = app.get(&format!("/api/v1/bookings/{id}")).await;
+    assert_eq!(booking["status"], "confirmed");
+    let row = first_row(app, &id, |r| r["answer"] == "confirmed").await;
+    assert_eq!(
+        row["channel"], "telegram",
+        "no WhatsApp number connected: {row}"
+    );
+    assert_eq!(person.api.problems(), Vec::<String>::new());
+}
+
 crate::on_both_backends!(
     a_reminder_waiting_in_the_outbox_is_withdrawn_when_the_booking_is_canceled,
     a_follow_up_still_goes_after_the_visit_is_marked_completed,
     a_reminder_meta_reports_undelivered_goes_by_mail_in_the_clinics_words,
+    a_customer_who_chats_on_telegram_gets_the_reminder_there_and_taps_to_confirm,
 );
