@@ -153,26 +153,21 @@ pub async fn open_in(
     customer: &str,
     now: i64,
 ) -> Result<Conversation> {
-    sqlx::query(
+    // One statement: the new row, or the one there already (the no-op update only makes
+    // the conflicting row come back).
+    let row = sqlx::query(&format!(
         "INSERT INTO conversations (id, tenant_id, channel, contact, customer_id, flow_version, \
          language, state, created_at, updated_at) \
-         SELECT $1, $2, $3, $4, $5, 0, t.locale, '{}', $6, $6 FROM tenants t WHERE t.id = $2 \
-         ON CONFLICT (tenant_id, channel, contact) DO NOTHING",
-    )
+         SELECT $1, $2, $3, $4, $5, 0, t.locale, '{{}}', $6, $6 FROM tenants t WHERE t.id = $2 \
+         ON CONFLICT (tenant_id, channel, contact) DO UPDATE SET contact = excluded.contact \
+         RETURNING {COLUMNS}"
+    ))
     .bind(format!("cnv_{}", next_ulid()))
     .bind(tenant.as_str())
     .bind(channel.as_str())
     .bind(contact)
     .bind(customer)
     .bind(now)
-    .execute(&mut **tx)
-    .await?;
-    let row = sqlx::query(&format!(
-        "SELECT {COLUMNS} FROM conversations WHERE tenant_id = $1 AND channel = $2 AND contact = $3"
-    ))
-    .bind(tenant.as_str())
-    .bind(channel.as_str())
-    .bind(contact)
     .fetch_one(&mut **tx)
     .await?;
     from_row(&row)

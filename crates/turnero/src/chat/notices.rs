@@ -435,10 +435,7 @@ pub(super) async fn still_wanted(chat: &Chat, outbox_id: &str) -> Result<bool> {
 
 /// The outbox row was accepted by its channel: a reminder's plan row becomes `sent`.
 pub(super) async fn on_sent(tx: &mut Tx, outbox_id: &str, now: i64) -> Result<()> {
-    if let Some(p) = plans::by_outbox(tx, outbox_id).await? {
-        plans::sent_in(tx, &p, now).await?;
-    }
-    Ok(())
+    plans::sent_by_outbox_in(tx, outbox_id, now).await
 }
 
 /// The channel refused the outbox row for good: a reminder tries the rule's next channel.

@@ -272,7 +272,10 @@ pub(super) async fn send_queued(chat: &Chat, conversation: &str) -> Result<()> {
                 let mut data = Sent::new(&c, &id, &output, &from, now);
                 data.message.external_ids = wamids.clone();
                 events::record(&mut tx, &c.tenant, event::MESSAGE_SENT, &id, &data, now).await?;
-                super::notices::on_sent(&mut tx, &id, now).await?;
+                // Only reminders have a plan row to move (a bot reply asks nothing more).
+                if from == super::notices::FROM {
+                    super::notices::on_sent(&mut tx, &id, now).await?;
+                }
                 chat.db.commit_events(tx).await?;
             }
             Delivery::Refused(error) => {
@@ -284,7 +287,9 @@ pub(super) async fn send_queued(chat: &Chat, conversation: &str) -> Result<()> {
                     .execute(&mut *tx)
                     .await?;
                 // A reminder refused here goes out on the rule's next channel.
-                super::notices::on_refused(&mut tx, &id, c.channel, &error, now).await?;
+                if from == super::notices::FROM {
+                    super::notices::on_refused(&mut tx, &id, c.channel, &error, now).await?;
+                }
                 chat.db.commit_events(tx).await?;
             }
             Delivery::Later { error, retry_after } => {

@@ -248,20 +248,21 @@ pub async fn queue_in(
     Ok(done == 1)
 }
 
-/// The channel accepted the row's message: `sent`, with `notification.sent`.
-pub async fn sent_in(tx: &mut Tx, p: &Plan, now: i64) -> Result<()> {
-    let done = sqlx::query(
+/// The channel accepted the message of the row handed to this outbox row: `sent`, with
+/// `notification.sent`, in one statement and the event's (the row comes back from the update).
+pub async fn sent_by_outbox_in(tx: &mut Tx, outbox_id: &str, now: i64) -> Result<()> {
+    let row = sqlx::query(&format!(
         "UPDATE notification_plans SET state = 'sent', sent_at = $1, updated_at = $1 \
-         WHERE id = $2 AND state = 'queued'",
-    )
+         WHERE outbox_id = $2 AND state = 'queued' RETURNING {COLUMNS}"
+    ))
     .bind(now)
-    .bind(p.id)
-    .execute(&mut **tx)
-    .await?
-    .rows_affected();
-    if done == 0 {
-        return Ok(()); // withdrawn meanwhile: its ending already has its event
-    }
+    .bind(outbox_id)
+    .fetch_optional(&mut **tx)
+    .await?;
+    // None: withdrawn meanwhile (its ending already has its event), or not a reminder.
+    let Some(p) = row.as_ref().map(from_row) else {
+        return Ok(());
+    };
     let mut batch = Batch::default();
     let channel = p.channel.as_deref();
     let sent = Outcome {
@@ -270,7 +271,7 @@ pub async fn sent_in(tx: &mut Tx, p: &Plan, now: i64) -> Result<()> {
         reason: None,
         answer: None,
     };
-    push_event(&mut batch, p, event::NOTIFICATION_SENT, sent, now)?;
+    push_event(&mut batch, &p, event::NOTIFICATION_SENT, sent, now)?;
     batch.run(tx).await?;
     Ok(())
 }
