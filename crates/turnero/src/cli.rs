@@ -48,6 +48,13 @@ enum Command {
         #[command(flatten)]
         db: DbArgs,
     },
+    /// Writes a consistent copy of a live SQLite database to FILE (PostgreSQL: pg_dump).
+    Backup {
+        /// Where the copy goes; it must not exist yet.
+        file: std::path::PathBuf,
+        #[command(flatten)]
+        db: DbArgs,
+    },
     /// Load benchmarks against an in-process server (see BENCHMARKS.md).
     Bench {
         #[command(subcommand)]
@@ -241,6 +248,15 @@ pub fn run() -> anyhow::Result<()> {
             Command::Demo { db } => {
                 apply(&mut config, db);
                 crate::demo::run(&config).await
+            }
+            Command::Backup { file, db } => {
+                apply(&mut config, db);
+                let db = Db::connect(&config.database_url, 2).await?;
+                let written = db.backup_to(&file).await;
+                db.close().await;
+                let bytes = written?;
+                println!("backup of {} written to {} ({bytes} bytes)", database_shown(&config.database_url), file.display());
+                Ok(())
             }
             Command::Bench { command } => crate::bench::run(command).await,
         }

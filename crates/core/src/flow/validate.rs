@@ -56,6 +56,13 @@ pub fn parse(raw: &[u8]) -> Result<Flow, Vec<Problem>> {
     let mut de = serde_json::Deserializer::from_slice(raw);
     let head: RawFlow =
         serde_path_to_error::deserialize(&mut de).map_err(|e| vec![serde_problem("", e)])?;
+    // Bytes after the document are refused like every other body's.
+    de.end().map_err(|e| {
+        vec![Problem::new(
+            "".to_string(),
+            format!("after the document: {e}"),
+        )]
+    })?;
     let mut problems = Vec::new();
     let mut steps = BTreeMap::new();
     for (id, value) in head.steps {

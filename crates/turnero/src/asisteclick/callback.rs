@@ -80,6 +80,13 @@ pub async fn apply(
                     ));
                 }
             }
+            // A retried update older than the one applied would move the booking back.
+            let sent_at = req.text("timestamp").and_then(|t| parse_instant(&t, None));
+            if let (Some(sent), Some(applied)) = (sent_at, applied_at(db, tenant, &key).await?) {
+                if sent < applied {
+                    return Ok(id);
+                }
+            }
             // A no-op when it is already there (checked again inside the transaction).
             bookings::reschedule(db, tenant, &id, start, SYSTEM, now).await?;
             remember(db, tenant, &key, body, now).await?;
@@ -127,6 +134,24 @@ async fn find(db: &Db, tenant: &TenantId, key: &str) -> Result<Option<BookingId>
     .fetch_optional(&db.write)
     .await?;
     Ok(row.map(|r| BookingId::from_trusted(r.get::<String, _>(0))))
+}
+
+/// When AsisteClick sent the callback last applied to the booking (its `timestamp`).
+async fn applied_at(db: &Db, tenant: &TenantId, key: &str) -> Result<Option<i64>> {
+    let row = sqlx::query(
+        "SELECT data FROM booking_external_refs \
+         WHERE tenant_id = $1 AND system = $2 AND external_key = $3",
+    )
+    .bind(tenant.as_str())
+    .bind(SYSTEM)
+    .bind(key)
+    .fetch_optional(&db.write)
+    .await?;
+    let data: Option<Value> = row.and_then(|r| serde_json::from_str(&r.get::<String, _>(0)).ok());
+    Ok(data
+        .as_ref()
+        .and_then(|d| d["timestamp"].as_str())
+        .and_then(|t| parse_instant(t, None)))
 }
 
 /// Keeps the latest callback (ticket, location, transcript…) with the booking.

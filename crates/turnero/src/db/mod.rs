@@ -138,6 +138,30 @@ impl Db {
         Ok(())
     }
 
+    /// A consistent copy of a SQLite database, taken while it is in use (`VACUUM INTO`
+    /// reads one snapshot; writers go on meanwhile), to a file that must not exist yet.
+    /// Answers its size. PostgreSQL has its own tools (`pg_dump`).
+    pub async fn backup_to(&self, file: &std::path::Path) -> anyhow::Result<u64> {
+        anyhow::ensure!(
+            self.backend == Backend::Sqlite,
+            "turnero backup copies SQLite databases; for PostgreSQL use pg_dump"
+        );
+        anyhow::ensure!(
+            !file.exists(),
+            "{} already exists: a backup never overwrites a file",
+            file.display()
+        );
+        let target = file
+            .to_str()
+            .context("the backup's path must be valid UTF-8")?;
+        sqlx::query("VACUUM INTO $1")
+            .bind(target)
+            .execute(&self.read)
+            .await
+            .context("copying the database")?;
+        Ok(std::fs::metadata(file)?.len())
+    }
+
     pub async fn close(&self) {
         self.read.close().await;
         self.write.close().await;

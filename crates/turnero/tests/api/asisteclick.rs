@@ -316,6 +316,46 @@ async fn created_updated_and_canceled_callbacks_are_idempotent(app: &TestApp) {
     assert_eq!(events, 3, "one event per change, none for the repeats");
 }
 
+async fn an_older_update_retried_after_a_newer_one_does_not_move_the_booking_back(app: &TestApp) {
+    let w = wired(app).await;
+    let created = seed_callback(
+        "event_created",
+        "2025-01-15T13:00:00Z",
+        "2025-01-15T13:30:00Z",
+    );
+    let (status, first) = send_json(&w.callback_url, Some(TOKEN), &created).await;
+    assert_eq!(status, StatusCode::OK, "{first}");
+    let id = first["external_id"].as_str().unwrap().to_string();
+    let update = |from: &str, to: &str, sent: &str| {
+        let mut u = seed_callback("event_updated", from, to);
+        u["timestamp"] = json!(sent);
+        u
+    };
+    let to_14 = update(
+        "2025-01-15T14:00:00Z",
+        "2025-01-15T14:30:00Z",
+        "2025-01-15T10:40:00Z",
+    );
+    let to_15 = update(
+        "2025-01-15T15:00:00Z",
+        "2025-01-15T15:30:00Z",
+        "2025-01-15T10:50:00Z",
+    );
+    for body in [&to_14, &to_15, &to_14] {
+        let (status, answer) = send_json(&w.callback_url, Some(TOKEN), body).await;
+        assert_eq!(status, StatusCode::OK, "{answer}");
+    }
+    let (_, booking) = app.get(&format!("/api/v1/bookings/{id}")).await;
+    assert_eq!(
+        booking["start"], "2025-01-15T15:00:00Z",
+        "the newest update stands"
+    );
+    let moves = app
+        .count(&format!("SELECT COUNT(*) FROM booking_history WHERE booking_id = '{id}' AND action = 'rescheduled'"))
+        .await;
+    assert_eq!(moves, 2);
+}
+
 async fn the_same_callback_twice_at_once_makes_one_booking(app: &TestApp) {
     let w = wired(app).await;
     let created = seed_callback(
@@ -461,4 +501,5 @@ crate::on_both_backends!(
     the_same_callback_twice_at_once_makes_one_booking,
     a_callback_for_a_taken_slot_is_refused_in_the_seeds_shape,
     moves_and_cancels_made_in_asisteclick_are_mirrored_past_the_cutoffs,
+    an_older_update_retried_after_a_newer_one_does_not_move_the_booking_back,
 );

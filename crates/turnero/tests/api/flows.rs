@@ -53,9 +53,30 @@ async fn a_flow_is_exported_and_a_bad_import_is_refused_with_every_problem_by_pa
         "nothing stored"
     );
     let (status, _) = app
-        .call(Method::PUT, "/api/v1/flows/other", Some(flow))
+        .call(Method::PUT, "/api/v1/flows/other", Some(flow.clone()))
         .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
+
+    // A document followed by anything else is refused, as every other body is, for the
+    // booking flow and the confirmation's words alike.
+    let (words, _) = (app.get("/api/v1/flows/confirmation").await.1, ());
+    for (name, doc) in [("main", flow), ("confirmation", words)] {
+        let mut body = serde_json::to_vec(&doc).unwrap();
+        body.extend_from_slice(b" {\"more\": 1}");
+        let resp = reqwest::Client::new()
+            .put(format!("{}/api/v1/flows/{name}", app.server.url()))
+            .bearer_auth(&app.key)
+            .header("content-type", "application/json")
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), StatusCode::UNPROCESSABLE_ENTITY, "{name}");
+        let problem: Value = resp.json().await.unwrap();
+        assert_eq!(problem["code"], "invalid_flow", "{name}: {problem}");
+    }
+    assert_eq!(app.count("SELECT COUNT(*) FROM flows").await, 0);
+    assert_eq!(app.count("SELECT COUNT(*) FROM notice_words").await, 0);
 }
 
 async fn a_running_conversation_keeps_its_flow_version_and_custom_questions_become_custom_fields(

@@ -6,6 +6,7 @@ mod common;
 mod api_keys;
 mod asisteclick;
 mod availability_api;
+mod backup;
 mod bad_input;
 mod bookings;
 mod bot_api;
