@@ -6,6 +6,9 @@ pub const BOOKING_CONFIRMED: &str = "booking.confirmed";
 pub const BOOKING_CANCELED: &str = "booking.canceled";
 pub const BOOKING_COMPLETED: &str = "booking.completed";
 pub const BOOKING_NO_SHOW: &str = "booking.no_show";
+/// A booking another system made that could not be kept (AsisteClick's bot booked a time
+/// taken meanwhile): the clinic should call the patient.
+pub const BOOKING_CONFLICT: &str = "booking.conflict";
 pub const HOLD_CREATED: &str = "hold.created";
 pub const HOLD_RELEASED: &str = "hold.released";
 pub const HOLD_EXPIRED: &str = "hold.expired";
@@ -39,6 +42,7 @@ pub const ALL: &[&str] = &[
     BOOKING_CANCELED,
     BOOKING_COMPLETED,
     BOOKING_NO_SHOW,
+    BOOKING_CONFLICT,
     HOLD_CREATED,
     HOLD_RELEASED,
     HOLD_EXPIRED,

@@ -27,6 +27,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
             delete_asisteclick
         ))
         .routes(routes!(booking_external))
+        .routes(routes!(asisteclick_conflicts))
 }
 
 /// An AsisteClick calendar's turnero calendar: its id, or the calendar and the service that
@@ -153,4 +154,46 @@ async fn booking_external(
     let id = path_id(&id, "booking", BookingId::parse)?;
     let refs = crate::agenda::bookings::external_refs(&s.db, &auth.tenant, &id).await?;
     Ok(axum::Json(out::all(refs)))
+}
+
+/// A booking AsisteClick's bot made that turnero could not keep.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ConflictOut {
+    pub id: String,
+    /// The booking's key in AsisteClick.
+    pub public_key: String,
+    pub calendar_id: Option<String>,
+    pub start: Option<String>,
+    /// Why it could not be kept (`slot_unavailable`…), and in words.
+    pub code: String,
+    pub detail: String,
+    /// The callback as AsisteClick sent it: the customer to call, the ticket, the transcript.
+    #[schema(value_type = Object)]
+    pub callback: serde_json::Value,
+    pub created_at: String,
+}
+
+/// Bookings AsisteClick's bot made that could not be kept (the time was taken meanwhile),
+/// newest first: each patient believes they have an appointment (`booking.conflict`).
+#[utoipa::path(get, path = "/integrations/asisteclick/conflicts", tag = "integrations",
+    responses((status = 200, body = Vec<ConflictOut>)))]
+async fn asisteclick_conflicts(
+    State(s): State<AppState>,
+    auth: Auth,
+) -> Result<axum::Json<Vec<ConflictOut>>> {
+    let list = crate::asisteclick::conflicts::list(&s.db, &auth.tenant, 500).await?;
+    Ok(axum::Json(
+        list.into_iter()
+            .map(|c| ConflictOut {
+                id: c.id,
+                public_key: c.public_key,
+                calendar_id: c.calendar_id,
+                start: c.start.map(fmt_ts),
+                code: c.code,
+                detail: c.detail,
+                callback: c.callback,
+                created_at: fmt_ts(c.created_at),
+            })
+            .collect(),
+    ))
 }

@@ -208,12 +208,30 @@ async fn create(
             data: body.clone(),
         }),
     };
+    let calendar_id = new.calendar_id.as_str().to_string();
     match bookings::create(db, &integration.tenant, new, None, now).await {
         Ok(out) => Ok(BookingId::from_trusted(out.id)),
         // The same callback, twice at once: the other one stored the key first.
         Err(e) => match find(db, &integration.tenant, key).await? {
             Some(id) => Ok(id),
-            None => Err(e),
+            None => {
+                // A booking AsisteClick's bot already made that cannot be kept: the patient
+                // thinks they have it, so the refusal is kept and announced.
+                if let Error::Problem(p) = &e {
+                    let conflict = super::conflicts::Conflict {
+                        id: super::conflicts::new_id(),
+                        public_key: key.to_string(),
+                        calendar_id: Some(calendar_id),
+                        start: Some(start),
+                        code: p.code.to_string(),
+                        detail: p.detail.clone(),
+                        callback: body.clone(),
+                        created_at: now,
+                    };
+                    super::conflicts::record(db, &integration.tenant, &conflict).await?;
+                }
+                Err(e)
+            }
         },
     }
 }

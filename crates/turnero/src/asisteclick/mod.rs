@@ -14,6 +14,7 @@
 
 pub mod availability;
 pub mod callback;
+pub mod conflicts;
 pub mod consult;
 pub mod integration;
 pub mod offer;

@@ -403,7 +403,20 @@ async fn a_callback_for_a_taken_slot_is_refused_in_the_seeds_shape(app: &TestApp
         app.count("SELECT COUNT(*) FROM customers WHERE phone = '+5491155551234'")
             .await,
         0,
-        "nothing of the refused booking was kept"
+        "no booking, customer or reference of the refused one"
+    );
+    // Kept and announced: the patient believes they have this appointment.
+    let (status, conflicts) = app.get("/api/v1/integrations/asisteclick/conflicts").await;
+    assert_eq!(status, StatusCode::OK);
+    let c = &conflicts[0];
+    assert_eq!(c["public_key"], "xy7k9m2p", "{conflicts}");
+    assert_eq!(c["code"], "slot_unavailable");
+    assert_eq!(c["start"], "2025-01-15T13:00:00Z");
+    assert_eq!(c["callback"]["customer"]["phone"], "+5491155551234");
+    let (_, events) = app.get("/api/v1/events?type=booking.conflict").await;
+    assert_eq!(
+        events["data"][0]["data"]["public_key"], "xy7k9m2p",
+        "{events}"
     );
 }
 

@@ -5,6 +5,7 @@ mod common;
 
 mod api_keys;
 mod asisteclick;
+mod asisteclick_real_clock;
 mod availability_api;
 mod backup;
 mod bad_input;

@@ -35,7 +35,17 @@ pub async fn reschedule(
     }
     let cal = CalendarId::from_trusted(row.calendar_id.clone());
     let service = ServiceId::from_trusted(row.service_id.clone());
-    let c = claim(&mut tx, tenant, &cal, &service, start, Some(id), now).await?;
+    let c = claim(
+        &mut tx,
+        tenant,
+        &cal,
+        &service,
+        start,
+        Some(id),
+        now,
+        super::mirrors(source),
+    )
+    .await?;
     check_cutoff(
         row.start,
         c.policy.reschedule_cutoff_minutes,
@@ -201,12 +211,8 @@ pub(super) async fn set_status(
     Ok(true)
 }
 
-/// Where a change comes from when it only mirrors one already made elsewhere (AsisteClick's
-/// bot moved or canceled the booking on its side): the clinic's cut-offs cannot refuse it.
-const MIRRORED_SOURCES: &[&str] = &["asisteclick"];
-
 fn check_cutoff(start: i64, cutoff_minutes: u32, now: i64, verb: &str, source: &str) -> Result<()> {
-    if MIRRORED_SOURCES.contains(&source) {
+    if super::mirrors(source) {
         return Ok(());
     }
     if now + i64::from(cutoff_minutes) * 60 > start {

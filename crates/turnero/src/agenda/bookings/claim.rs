@@ -30,6 +30,9 @@ pub struct Claim {
 
 /// Locks the calendar (in the same call as reading it) and checks that `[start, start + duration)` may be booked now.
 /// `ignore` leaves one booking out of the count (the one being moved, or a hold being used).
+/// `mirrored`: a booking another system already made (see [`super::mirrors`]): only the
+/// capacity is checked.
+#[allow(clippy::too_many_arguments)]
 pub async fn claim(
     tx: &mut Tx,
     tenant: &TenantId,
@@ -38,6 +41,7 @@ pub async fn claim(
     start: i64,
     ignore: Option<&BookingId>,
     now: i64,
+    mirrored: bool,
 ) -> Result<Claim> {
     let snap = snapshot::read(
         tx,
@@ -54,7 +58,7 @@ pub async fn claim(
         },
     )
     .await?;
-    check(&snap, start, now)
+    check_as(&snap, start, now, mirrored)
 }
 
 /// Whether a booking may start at `start` given a snapshot that covers it: inside the booking
@@ -62,12 +66,16 @@ pub async fn claim(
 /// The same rules whether a booking is being written or a slot offered by someone else is
 /// being vetted.
 pub fn check(snap: &snapshot::Snapshot, start: i64, now: i64) -> Result<Claim> {
+    check_as(snap, start, now, false)
+}
+
+fn check_as(snap: &snapshot::Snapshot, start: i64, now: i64, mirrored: bool) -> Result<Claim> {
     let (calendar, rules) = (&snap.calendar, &snap.rules);
     let body = Interval::new(start, start + snap.timing.duration_secs());
     let blocked = snap.timing.blocked(start);
     let policy = calendar.policy;
     let window = policy.bookable_window(jiff::Timestamp::from_second(now).unwrap_or_default());
-    if start < window.start || start >= window.end {
+    if !mirrored && (start < window.start || start >= window.end) {
         return Err(Error::invalid(
             "outside_booking_window",
             "start",
@@ -78,7 +86,7 @@ pub fn check(snap: &snapshot::Snapshot, start: i64, now: i64) -> Result<Claim> {
             ),
         ));
     }
-    if !rules.is_open_for(body) {
+    if !mirrored && !rules.is_open_for(body) {
         return Err(Error::invalid(
             "outside_hours",
             "start",

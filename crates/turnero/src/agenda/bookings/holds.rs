@@ -36,7 +36,7 @@ pub async fn place_hold(db: &Db, tenant: &TenantId, hold: NewHold, now: i64) -> 
         source,
     } = hold;
     let mut tx = db.begin().await?;
-    let c = claim(&mut tx, tenant, &cal, &service, start, None, now).await?;
+    let c = claim(&mut tx, tenant, &cal, &service, start, None, now, false).await?;
     let new = NewBooking {
         calendar_id: cal,
         service_id: service,

@@ -33,6 +33,15 @@ use crate::agenda::instant;
 use crate::db::Db;
 use crate::error::{Error, Result};
 
+/// Where a change comes from when it only mirrors one already made elsewhere (AsisteClick's
+/// bot booked, moved or canceled on its side, as staff would): the clinic's notice, horizon,
+/// hours and cut-offs cannot refuse it; the calendar's capacity still can.
+const MIRRORED_SOURCES: &[&str] = &["asisteclick"];
+
+pub fn mirrors(source: &str) -> bool {
+    MIRRORED_SOURCES.contains(&source)
+}
+
 /// Codes of the refusals that callers act on rather than only show.
 pub mod refusal {
     /// Someone else took the time meanwhile.

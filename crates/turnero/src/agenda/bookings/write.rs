@@ -86,6 +86,7 @@ pub async fn create(
                 new.start,
                 None,
                 now,
+                super::mirrors(&new.source),
             )
             .await?;
             let summary = CustomerSummary {
@@ -243,6 +244,7 @@ async fn use_hold(
         new.start,
         Some(hold),
         now,
+        false,
     )
     .await?;
     let row = row_in(tx, tenant, hold)
