@@ -28,7 +28,7 @@ const MAX_ANSWER_BYTES: usize = 1 << 20;
 /// Why the endpoint's answer was not used.
 #[derive(Debug, Clone)]
 pub struct Fallback {
-    /// `timeout`, `connect`, `refused_target`, `http_status` or `invalid`.
+    /// `timeout`, `connect`, `refused_target`, `http_status`, `invalid` or `breaker_open`.
     pub reason: &'static str,
     pub detail: String,
     pub duration_ms: i64,
@@ -105,8 +105,74 @@ pub fn request(
     })
 }
 
-/// Asks the endpoint; answers the slots it kept, in turnero's order.
+/// After this many failures in a row an endpoint is left alone for [`BREAKER_OPEN_SECS`]:
+/// a dead agenda must not cost every slot search its full timeout.
+const BREAKER_TRIPS_AFTER: u32 = 5;
+const BREAKER_OPEN_SECS: i64 = 30;
+
+/// Per endpoint URL, in this process: failures in a row, and until when it is left alone.
+#[derive(Default)]
+struct Breaker {
+    failures: u32,
+    open_until: i64,
+}
+
+static BREAKERS: std::sync::LazyLock<std::sync::Mutex<std::collections::HashMap<String, Breaker>>> =
+    std::sync::LazyLock::new(Default::default);
+
+/// Whether the endpoint may be asked now (one probe once the pause is over).
+fn breaker_allows(url: &str, now: i64) -> bool {
+    let mut all = BREAKERS.lock().expect("breakers");
+    let b = all.entry(url.to_string()).or_default();
+    if b.failures < BREAKER_TRIPS_AFTER {
+        return true;
+    }
+    if now < b.open_until {
+        return false;
+    }
+    // One probe: the others keep falling back until it answers, or (if it never does, a
+    // request given up midway) until the next pause ends.
+    b.open_until = now + BREAKER_OPEN_SECS;
+    true
+}
+
+fn breaker_outcome(url: &str, ok: bool, now: i64) {
+    let mut all = BREAKERS.lock().expect("breakers");
+    let b = all.entry(url.to_string()).or_default();
+    if ok {
+        b.failures = 0;
+        return;
+    }
+    b.failures = b.failures.saturating_add(1);
+    if b.failures >= BREAKER_TRIPS_AFTER {
+        b.open_until = now + BREAKER_OPEN_SECS;
+    }
+}
+
+/// Asks the endpoint unless its breaker is open; answers the slots it kept, in turnero's
+/// order.
 pub async fn ask(
+    outbound: &Outbound,
+    api: &AvailabilityApi,
+    body: &Value,
+    slots: &[Slot],
+    now: i64,
+) -> std::result::Result<Vec<Slot>, Fallback> {
+    if !breaker_allows(&api.url, now) {
+        return Err(Fallback {
+            reason: "breaker_open",
+            detail: format!(
+                "{BREAKER_TRIPS_AFTER} failures in a row: not asked for {BREAKER_OPEN_SECS} s"
+            ),
+            duration_ms: 0,
+        });
+    }
+    let answer = ask_now(outbound, api, body, slots).await;
+    breaker_outcome(&api.url, answer.is_ok(), now);
+    answer
+}
+
+async fn ask_now(
     outbound: &Outbound,
     api: &AvailabilityApi,
     body: &Value,

@@ -73,22 +73,26 @@ pub async fn offer(
         preferred,
         count,
     );
-    let (page, availability) = match consult::ask(outbound, api, &request, &all).await {
-        Ok(kept) => (page(kept, preferred, count), Availability::External),
-        Err(fallback) => {
-            // Written on the side: the person's answer does not wait on it, and a busy
-            // database cannot turn a fallback into an error.
-            let (db, tenant, cal) = (db.clone(), search.tenant.clone(), search.calendar.clone());
-            let at = search.now.as_second();
-            let record = async move {
-                if let Err(e) = consult::record_fallback(&db, &tenant, &cal, &fallback, at).await {
-                    tracing::warn!(error = ?e, "recording an availability fallback failed");
-                }
-            };
-            tokio::spawn(record.instrument(tracing::Span::current()));
-            (page(all, preferred, count), Availability::Fallback)
-        }
-    };
+    let (page, availability) =
+        match consult::ask(outbound, api, &request, &all, search.now.as_second()).await {
+            Ok(kept) => (page(kept, preferred, count), Availability::External),
+            Err(fallback) => {
+                // Written on the side: the person's answer does not wait on it, and a busy
+                // database cannot turn a fallback into an error.
+                let (db, tenant, cal) =
+                    (db.clone(), search.tenant.clone(), search.calendar.clone());
+                let at = search.now.as_second();
+                let record = async move {
+                    if let Err(e) =
+                        consult::record_fallback(&db, &tenant, &cal, &fallback, at).await
+                    {
+                        tracing::warn!(error = ?e, "recording an availability fallback failed");
+                    }
+                };
+                tokio::spawn(record.instrument(tracing::Span::current()));
+                (page(all, preferred, count), Availability::Fallback)
+            }
+        };
     Ok(Offer {
         calendar: snap.calendar,
         page,

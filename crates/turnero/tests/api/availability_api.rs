@@ -152,6 +152,40 @@ async fn a_slow_failing_or_garbage_answering_agenda_falls_back_and_says_why(app:
     assert_eq!(agenda.received().len(), before);
 }
 
+async fn a_dead_agenda_is_left_alone_after_five_failures_and_probed_again_later(app: &TestApp) {
+    let (cal, svc) = app.clinic().await;
+    let agenda = Receiver::start().await;
+    set_api(app, &cal, json!({"url": agenda.url, "timeout_ms": 200})).await;
+    agenda.answer(503);
+    for _ in 0..5 {
+        assert_eq!(slots(app, &cal, &svc, "").await["availability"], "fallback");
+    }
+    assert_eq!(agenda.received().len(), 5);
+    // The breaker is open: the next search falls back at once, without asking.
+    let started = Instant::now();
+    assert_eq!(slots(app, &cal, &svc, "").await["availability"], "fallback");
+    assert!(
+        started.elapsed() < Duration::from_millis(150),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_eq!(
+        agenda.received().len(),
+        5,
+        "not asked while the breaker is open"
+    );
+    // Half a minute later one search asks again; the agenda is back, and it is used.
+    agenda.answer(200);
+    agenda.respond(|body| {
+        let req: Value = serde_json::from_slice(body).unwrap();
+        json!({"slots": req["slots"]}).to_string()
+    });
+    app.advance_to("2030-01-07T12:00:31Z");
+    let page = slots(app, &cal, &svc, "").await;
+    assert_eq!(page["availability"], "external", "{page}");
+    assert_eq!(agenda.received().len(), 6);
+}
+
 async fn bad_settings_are_refused_and_change_nothing(app: &TestApp) {
     let (cal, _) = app.clinic().await;
     let path = format!("/api/v1/calendars/{cal}/availability-api");
@@ -351,6 +385,7 @@ crate::on_both_backends!(
     the_bot_offers_what_the_external_agenda_answers_and_falls_back_when_it_fails,
     only_what_the_external_agenda_keeps_is_offered,
     a_slow_failing_or_garbage_answering_agenda_falls_back_and_says_why,
+    a_dead_agenda_is_left_alone_after_five_failures_and_probed_again_later,
     bad_settings_are_refused_and_change_nothing,
 );
 
