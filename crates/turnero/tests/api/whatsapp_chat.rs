@@ -488,6 +488,67 @@ async fn a_second_server_process_continues_the_conversation(backend: Backend) {
     app.finish().await;
 }
 
+async fn a_number_flooding_the_bot_is_recorded_but_answered_only_as_fast_as_a_person_types(
+    app: &TestApp,
+) {
+    app.clinic().await;
+    let mut flood = Patient::new(app).await;
+    for _ in 0..60 {
+        let body = flood.next_message(
+            "whatsapp_inbound_text.json",
+            json!({"type": "text", "text": {"body": "hola"}}),
+        );
+        flood.post(body).await;
+    }
+    // Thirty turns of one conversation run one after another: give them time.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while app
+        .count("SELECT COUNT(*) FROM chat_inbox WHERE done_at IS NULL")
+        .await
+        > 0
+    {
+        assert!(
+            Instant::now() < deadline,
+            "the bot did not get through the burst"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+
+    let received = app
+        .count("SELECT COUNT(*) FROM events WHERE type = 'message.received'")
+        .await;
+    assert_eq!(received, 60, "every message is kept");
+    let answered = app.count("SELECT COUNT(*) FROM chat_inbox").await;
+    assert!(
+        (30..=33).contains(&answered),
+        "a burst of 30, then one every two seconds: {answered}"
+    );
+    // Someone else writing at the same time is answered as always.
+    let mut other = Patient {
+        app,
+        graph: flood.graph.clone(),
+        webhook: flood.webhook.clone(),
+        wa_id: "5491100002222".into(),
+        sent: 1000,
+    };
+    let body = other.next_message(
+        "whatsapp_inbound_text.json",
+        json!({"type": "text", "text": {"body": "hola"}}),
+    );
+    other.post(body).await;
+    let theirs =
+        "SELECT COUNT(*) FROM chat_inbox i JOIN conversations c ON c.id = i.conversation_id \
+         WHERE c.contact = '5491100002222' AND i.done_at IS NOT NULL";
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while app.count(theirs).await == 0 {
+        assert!(
+            Instant::now() < deadline,
+            "the other person was not answered"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
 crate::on_both_backends!(
     a_patient_books_then_cancels_and_reschedules_over_whatsapp,
     after_a_handoff_the_bot_says_once_that_someone_will_answer_then_waits_to_be_released,
@@ -497,6 +558,7 @@ crate::on_both_backends!(
     a_message_left_unanswered_by_a_dead_process_is_answered_by_the_sweeper,
     replies_wait_out_a_graph_api_outage_and_are_sent_once_it_is_back,
     a_message_that_fails_every_turn_is_set_aside_after_five_attempts,
+    a_number_flooding_the_bot_is_recorded_but_answered_only_as_fast_as_a_person_types,
 );
 
 crate::with_each_backend!(a_second_server_process_continues_the_conversation);

@@ -146,10 +146,14 @@ pub async fn receive(db: &Db, channel: &store::Channel, body: &[u8], now: i64) -
                     || (user_id.is_some() && text(c, &["user_id"]) == user_id)
             });
             let (said, reply_id, is_button) = content(m);
+            let sender = from.clone().or(user_id.clone()).unwrap_or_default();
+            // A flood from one number is kept (an event each, nothing lost) but the bot
+            // answers only what a person could have typed.
+            let flooding = !sender_may_talk(&channel.tenant, &sender);
             let message = Inbound {
                 channel: Channel::WhatsApp,
                 tenant: channel.tenant.clone(),
-                contact: from.clone().or(user_id.clone()).unwrap_or_default(),
+                contact: sender,
                 message_id: id,
                 kind,
                 text: said,
@@ -158,7 +162,7 @@ pub async fn receive(db: &Db, channel: &store::Channel, body: &[u8], now: i64) -
                 at: timestamp(m),
                 customer_id: None,
                 proven_phone: None,
-                silent: false,
+                silent: flooding,
                 about: About {
                     contact_user_id: user_id,
                     customer_name: contact.and_then(|c| text(c, &["profile", "name"])),
@@ -203,6 +207,28 @@ pub async fn receive(db: &Db, channel: &store::Channel, body: &[u8], now: i64) -
 }
 
 const FAILED_RANK: i64 = 5;
+
+/// Messages one WhatsApp number may have answered per minute (and at once, a burst as big),
+/// per tenant, in this process: a person types far fewer; a script flooding the bot gets its
+/// messages recorded but not answered (no turns, no bookings, no replies).
+const ANSWERED_PER_MINUTE: u32 = 30;
+
+static PER_SENDER: std::sync::LazyLock<governor::DefaultKeyedRateLimiter<(String, String)>> =
+    std::sync::LazyLock::new(|| {
+        let per_minute = std::num::NonZeroU32::new(ANSWERED_PER_MINUTE).expect("non-zero");
+        let burst = std::num::NonZeroU32::new(ANSWERED_PER_MINUTE).expect("non-zero");
+        governor::RateLimiter::keyed(governor::Quota::per_minute(per_minute).allow_burst(burst))
+    });
+
+fn sender_may_talk(tenant: &TenantId, sender: &str) -> bool {
+    // Numbers quiet for long hold no state worth keeping.
+    if PER_SENDER.len() > 50_000 {
+        PER_SENDER.retain_recent();
+    }
+    PER_SENDER
+        .check_key(&(tenant.as_str().to_string(), sender.to_string()))
+        .is_ok()
+}
 
 /// How far a sent message has got; `failed` ends it. Unknown statuses are passed on as they
 /// come.
