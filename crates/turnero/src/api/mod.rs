@@ -24,6 +24,7 @@ mod notice_page;
 mod notice_words;
 mod notification_reports;
 mod notification_rules;
+mod openapi_errors;
 mod out;
 mod parse;
 mod plain_errors;
@@ -131,6 +132,7 @@ pub fn router(
         .merge(webchat::routes())
         .split_for_parts();
     let mut doc = doc;
+    openapi_errors::document_errors(&mut doc);
     doc.servers = Some(vec![utoipa::openapi::Server::new("/api/v1")]);
     let openapi = Arc::new(doc.to_pretty_json().unwrap_or_default());
     let state = AppState {

@@ -357,6 +357,56 @@ async fn open_event_streams_are_capped_per_address(app: &TestApp) {
     drop(open);
 }
 
+async fn the_openapi_document_names_every_error_the_server_sends(app: &TestApp) {
+    let (status, doc) = app.get("/api/v1/openapi.json").await;
+    assert_eq!(status, StatusCode::OK);
+    let mut wrong = Vec::new();
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for (method, op) in item.as_object().unwrap() {
+            if !["get", "put", "post", "delete", "patch"].contains(&method.as_str()) {
+                continue;
+            }
+            let at = format!("{method} {path}");
+            let responses = op["responses"].as_object().unwrap();
+            for (code, r) in responses {
+                let error = code.starts_with('4') || code.starts_with('5');
+                if let (true, Some(content)) = (error, r["content"].as_object()) {
+                    let kinds: Vec<&String> = content.keys().collect();
+                    if kinds != ["application/problem+json"] {
+                        wrong.push(format!("{at} {code}: {kinds:?}"));
+                    }
+                }
+            }
+            let open = op["security"].as_array().is_some_and(|s| {
+                s.iter()
+                    .all(|r| r.as_object().is_some_and(|o| o.is_empty()))
+            });
+            if !open && !responses.contains_key("401") {
+                wrong.push(format!("{at}: no 401"));
+            }
+            if op.get("requestBody").is_some() {
+                for code in ["400", "413", "415", "422"] {
+                    if !responses.contains_key(code) {
+                        wrong.push(format!("{at}: no {code}"));
+                    }
+                }
+            }
+        }
+    }
+    assert_eq!(wrong, Vec::<String>::new());
+    // And the server answers as documented: a body that is not JSON is a 415 problem.
+    let resp = reqwest::Client::new()
+        .post(format!("{}/api/v1/calendars", app.server.url()))
+        .bearer_auth(&app.key)
+        .header("content-type", "text/plain")
+        .body("hola")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::UNSUPPORTED_MEDIA_TYPE);
+    assert_eq!(resp.headers()["content-type"], "application/problem+json");
+}
+
 crate::on_both_backends!(
     a_flood_of_web_chat_sessions_from_one_address_gets_429_with_retry_after,
     a_session_token_the_server_did_not_issue_is_refused,
@@ -368,6 +418,7 @@ crate::on_both_backends!(
     a_web_chat_stream_without_a_token_is_a_400_problem,
     a_401_names_the_bearer_scheme_and_the_scheme_is_read_in_any_case,
     a_whatsapp_reply_is_checked_by_the_outbound_guard_when_it_is_sent,
+    the_openapi_document_names_every_error_the_server_sends,
 );
 
 /// A deploy restarts the server while a patient has the chat page open: the event stream
