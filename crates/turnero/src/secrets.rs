@@ -20,12 +20,16 @@ pub fn hash(secret: &str) -> String {
 
 /// Whether `given` is the secret behind `stored`, compared in constant time.
 pub fn matches_hash(given: &str, stored: &str) -> bool {
-    let given = hash(given);
-    given.len() == stored.len()
-        && given
-            .bytes()
-            .zip(stored.bytes())
-            .fold(0u8, |acc, (a, b)| acc | (a ^ b))
+    same(&hash(given), stored)
+}
+
+/// Whether two secrets (signatures, hashes) are equal, in time that does not depend on where
+/// they differ.
+pub fn same(a: &str, b: &str) -> bool {
+    a.len() == b.len()
+        && a.bytes()
+            .zip(b.bytes())
+            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
             == 0
 }
 

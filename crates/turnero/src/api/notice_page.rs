@@ -73,8 +73,7 @@ async fn open(s: &AppState, token: &str) -> Result<(Plan, Words, String)> {
         &CalendarId::from_trusted(b.calendar_id.clone()),
     )
     .await?;
-    let offset = b.zone.to_offset(b.start).seconds();
-    let when = turnero_core::flow::labels::when(&language, b.start.as_second(), offset);
+    let when = b.when(&language);
     let what = format!(
         "{} · {} · {when} · {}",
         tenant.name,
@@ -146,8 +145,7 @@ async fn answer(
     let now = s.clock.now_secs();
     let (status, text) = match answers::answer(&s.db, &plan, answer, "email", now).await? {
         Outcome::Done(b) => {
-            let offset = b.zone.to_offset(b.start).seconds();
-            let when = turnero_core::flow::labels::when(&language, b.start.as_second(), offset);
+            let when = b.when(&language);
             (StatusCode::OK, words.reply(answer, &when))
         }
         Outcome::Refused(detail) => (StatusCode::CONFLICT, words.cannot(&detail)),

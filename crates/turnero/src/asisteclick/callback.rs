@@ -57,8 +57,9 @@ pub async fn apply(
         .text("public_key")
         .ok_or_else(|| missing("event.public_key"))?;
     let tenant = &integration.tenant;
-    let known = find(db, tenant, &key).await?;
-    match (kind, known) {
+    let known = reference(db, tenant, &key).await?;
+    let applied = known.as_ref().and_then(|(_, at)| *at);
+    match (kind, known.map(|(id, _)| id)) {
         (Kind::Created, Some(id)) => Ok(id),
         (Kind::Created | Kind::Updated, None) => {
             create(db, integration, region, body, &key, now).await
@@ -82,7 +83,7 @@ pub async fn apply(
             }
             // A retried update older than the one applied would move the booking back.
             let sent_at = req.text("timestamp").and_then(|t| parse_instant(&t, None));
-            if let (Some(sent), Some(applied)) = (sent_at, applied_at(db, tenant, &key).await?) {
+            if let (Some(sent), Some(applied)) = (sent_at, applied) {
                 if sent < applied {
                     return Ok(id);
                 }
@@ -124,22 +125,18 @@ pub async fn apply(
 }
 
 async fn find(db: &Db, tenant: &TenantId, key: &str) -> Result<Option<BookingId>> {
-    let row = sqlx::query(
-        "SELECT booking_id FROM booking_external_refs \
-         WHERE tenant_id = $1 AND system = $2 AND external_key = $3",
-    )
-    .bind(tenant.as_str())
-    .bind(SYSTEM)
-    .bind(key)
-    .fetch_optional(&db.write)
-    .await?;
-    Ok(row.map(|r| BookingId::from_trusted(r.get::<String, _>(0))))
+    Ok(reference(db, tenant, key).await?.map(|(id, _)| id))
 }
 
-/// When AsisteClick sent the callback last applied to the booking (its `timestamp`).
-async fn applied_at(db: &Db, tenant: &TenantId, key: &str) -> Result<Option<i64>> {
+/// The booking AsisteClick knows by `key`, and when AsisteClick sent the callback last
+/// applied to it (its `timestamp`, if it had one).
+async fn reference(
+    db: &Db,
+    tenant: &TenantId,
+    key: &str,
+) -> Result<Option<(BookingId, Option<i64>)>> {
     let row = sqlx::query(
-        "SELECT data FROM booking_external_refs \
+        "SELECT booking_id, data FROM booking_external_refs \
          WHERE tenant_id = $1 AND system = $2 AND external_key = $3",
     )
     .bind(tenant.as_str())
@@ -147,11 +144,14 @@ async fn applied_at(db: &Db, tenant: &TenantId, key: &str) -> Result<Option<i64>
     .bind(key)
     .fetch_optional(&db.write)
     .await?;
-    let data: Option<Value> = row.and_then(|r| serde_json::from_str(&r.get::<String, _>(0)).ok());
-    Ok(data
-        .as_ref()
-        .and_then(|d| d["timestamp"].as_str())
-        .and_then(|t| parse_instant(t, None)))
+    Ok(row.map(|r| {
+        let data: Option<Value> = serde_json::from_str(&r.get::<String, _>(1)).ok();
+        let sent = data
+            .as_ref()
+            .and_then(|d| d["timestamp"].as_str())
+            .and_then(|t| parse_instant(t, None));
+        (BookingId::from_trusted(r.get::<String, _>(0)), sent)
+    }))
 }
 
 /// Keeps the latest callback (ticket, location, transcript…) with the booking.

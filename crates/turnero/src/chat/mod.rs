@@ -12,6 +12,7 @@ mod channel;
 pub mod conversations;
 pub mod flows;
 pub mod inbox;
+mod notice_answers;
 pub mod notices;
 pub mod outbox;
 mod runner;

@@ -13,7 +13,7 @@ use turnero_core::phone::parse_region;
 
 use super::conversations::{self, Conversation};
 use super::inbox::{self, Pending};
-use super::{agenda, flows, notices, outbox, Chat};
+use super::{agenda, flows, notice_answers, outbox, Chat};
 use crate::agenda::{events, tenants};
 use crate::db::Batch;
 use crate::error::{Error, Result};
@@ -95,7 +95,7 @@ async fn turn(chat: &Chat, id: &str, msg: &Pending) -> Result<()> {
         let mut changed = BTreeMap::new();
         let mut handed = false;
         let reply_id = msg.reply_id.as_deref();
-        let answered = notices::answer_in_turn(chat, &c, reply_id, &msg.text, now).await?;
+        let answered = notice_answers::answer_in_turn(chat, &c, reply_id, &msg.text, now).await?;
         if let Some((said, to_person)) = answered {
             // The answer to a reminder: acted on; what the person writes next starts the
             // booking flow afresh ("cancel" then "another day").

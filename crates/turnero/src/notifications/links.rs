@@ -57,12 +57,6 @@ pub async fn verify(db: &Db, token: &str) -> Result<Option<Plan>> {
     let Some(secret) = row.map(|r| r.get::<String, _>(0)) else {
         return Ok(None);
     };
-    let want = mac(&secret, id);
-    let same = want.len() == sig.len()
-        && want
-            .bytes()
-            .zip(sig.bytes())
-            .fold(0u8, |acc, (a, b)| acc | (a ^ b))
-            == 0;
+    let same = crate::secrets::same(&mac(&secret, id), sig);
     Ok(same.then_some(plan))
 }

@@ -309,12 +309,6 @@ pub async fn retry_elsewhere_in(
 /// hours until after the appointment), each with `notification.failed`.
 pub async fn end(db: &Db, p: &Plan, state: &str, reason: &str, now: i64) -> Result<bool> {
     let mut tx = db.begin().await?;
-    let ended = end_in(&mut tx, p, state, reason, now).await?;
-    db.commit_events(tx).await?;
-    Ok(ended)
-}
-
-pub async fn end_in(tx: &mut Tx, p: &Plan, state: &str, reason: &str, now: i64) -> Result<bool> {
     let done = sqlx::query(
         "UPDATE notification_plans SET state = $1, reason = $2, updated_at = $3 \
          WHERE id = $4 AND state = 'planned' AND due_at = $5",
@@ -324,7 +318,7 @@ pub async fn end_in(tx: &mut Tx, p: &Plan, state: &str, reason: &str, now: i64) 
     .bind(now)
     .bind(p.id)
     .bind(p.due_at)
-    .execute(&mut **tx)
+    .execute(&mut *tx)
     .await?
     .rows_affected();
     if done == 1 {
@@ -338,8 +332,9 @@ pub async fn end_in(tx: &mut Tx, p: &Plan, state: &str, reason: &str, now: i64) 
             answer: None,
         };
         push_event(&mut batch, p, kind, ended, now)?;
-        batch.run(tx).await?;
+        batch.run(&mut tx).await?;
     }
+    db.commit_events(tx).await?;
     Ok(done == 1)
 }
 

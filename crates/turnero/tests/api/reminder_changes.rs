@@ -10,6 +10,7 @@ use serde_json::{json, Value};
 use crate::common::TestApp;
 use crate::graph::{fixture, GraphApi};
 use crate::patient::*;
+use crate::reminders::first_row;
 use crate::smtp::SmtpServer;
 
 const TUE_10: &str = "2030-01-08T13:00:00Z";
@@ -18,21 +19,6 @@ async fn rule(app: &TestApp, body: Value) -> String {
     let (status, out) = app.post("/api/v1/notification-rules", body).await;
     assert_eq!(status, StatusCode::CREATED, "{out}");
     out["id"].as_str().unwrap().to_string()
-}
-
-/// The booking's first notification once `done` holds for it.
-async fn first_row(app: &TestApp, booking: &str, done: impl Fn(&Value) -> bool) -> Value {
-    let started = Instant::now();
-    loop {
-        let (_, rows) = app
-            .get(&format!("/api/v1/bookings/{booking}/notifications"))
-            .await;
-        if rows[0].is_object() && done(&rows[0]) {
-            return rows[0].clone();
-        }
-        assert!(started.elapsed() < Duration::from_secs(5), "{rows}");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
 }
 
 async fn a_reminder_waiting_in_the_outbox_is_withdrawn_when_the_booking_is_canceled(app: &TestApp) {

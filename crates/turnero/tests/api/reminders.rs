@@ -2,6 +2,8 @@
 //! rules are checked when saved, and a confirmation goes over WhatsApp as the approved
 //! template, whose buttons (payloads as in Meta's fixtures) act on the agenda.
 
+use std::time::{Duration, Instant};
+
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
@@ -20,6 +22,21 @@ async fn notifications(app: &TestApp, booking: &str) -> Vec<Value> {
         .await;
     assert_eq!(status, StatusCode::OK, "{out}");
     out.as_array().unwrap().clone()
+}
+
+/// The booking's first notification once `done` holds for it.
+pub async fn first_row(app: &TestApp, booking: &str, done: impl Fn(&Value) -> bool) -> Value {
+    let started = Instant::now();
+    loop {
+        let (_, rows) = app
+            .get(&format!("/api/v1/bookings/{booking}/notifications"))
+            .await;
+        if rows[0].is_object() && done(&rows[0]) {
+            return rows[0].clone();
+        }
+        assert!(started.elapsed() < Duration::from_secs(5), "{rows}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
 }
 
 fn planned(rows: &[Value]) -> Vec<(&str, &str)> {

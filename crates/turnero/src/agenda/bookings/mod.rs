@@ -94,6 +94,12 @@ impl Booking {
     pub fn timezone(&self) -> &str {
         self.zone.iana_name().unwrap_or("UTC")
     }
+
+    /// Its start as a person reads it, in the calendar's local time: `mar 08/01 10:00`.
+    pub fn when(&self, language: &str) -> String {
+        let offset = self.zone.to_offset(self.start).seconds();
+        turnero_core::flow::labels::when(language, self.start.as_second(), offset)
+    }
 }
 
 /// The published form, field for field in the order the API shows it.

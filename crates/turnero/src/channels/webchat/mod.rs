@@ -93,13 +93,7 @@ impl WebChat {
             return false;
         }
         let (nonce, sig) = token.split_at(32);
-        let want = self.signature(tenant, nonce);
-        want.len() == sig.len()
-            && want
-                .bytes()
-                .zip(sig.bytes())
-                .fold(0u8, |acc, (a, b)| acc | (a ^ b))
-                == 0
+        crate::secrets::same(&self.signature(tenant, nonce), sig)
     }
 
     fn signature(&self, tenant: &TenantId, nonce: &str) -> String {

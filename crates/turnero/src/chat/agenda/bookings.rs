@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use serde_json::{Map, Value};
 use turnero_core::booking::Status;
-use turnero_core::flow::{labels, Reply};
+use turnero_core::flow::Reply;
 use turnero_core::ids::{BookingId, CalendarId, CustomerId, ServiceId, TenantId};
 use turnero_core::phone::E164;
 
@@ -192,8 +192,7 @@ pub(super) async fn booking_vars(cx: &Ctx<'_>, b: &Booking) -> Result<BTreeMap<S
         &CalendarId::from_trusted(b.calendar_id.clone()),
     )
     .await?;
-    let offset = b.zone.to_offset(b.start).seconds();
-    let when = labels::when(cx.language, b.start.as_second(), offset);
+    let when = b.when(cx.language);
     Ok(BTreeMap::from([
         ("booking".to_string(), b.id.clone()),
         (
