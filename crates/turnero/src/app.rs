@@ -24,6 +24,7 @@ pub struct Running {
     pub chat: Arc<Chat>,
     server: tokio::task::JoinHandle<()>,
     sweeper: tokio::task::JoinHandle<()>,
+    retention: tokio::task::JoinHandle<()>,
     deliveries: tokio::task::JoinHandle<()>,
     chat_sweeper: tokio::task::JoinHandle<()>,
     chatwoot_jobs: tokio::task::JoinHandle<()>,
@@ -42,6 +43,7 @@ impl Running {
     pub async fn stop(self) {
         self.server.abort();
         self.sweeper.abort();
+        self.retention.abort();
         self.deliveries.abort();
         self.chat_sweeper.abort();
         self.chatwoot_jobs.abort();
@@ -57,15 +59,17 @@ impl Running {
         // Web chat event streams end (their pages reconnect), so they hold nothing up.
         let _ = self.chat.closing.send(true);
         let _ = self.stop.send(());
+        let deadline = tokio::time::Instant::now() + self.grace;
         let mut server = self.server;
         if tokio::time::timeout(self.grace, &mut server).await.is_err() {
             tracing::warn!(grace = ?self.grace, "requests still open after the grace period; stopping anyway");
             server.abort();
         }
         self.sweeper.abort();
-        // Sends in flight are not waited for: their rows stay claimed until the lease runs
-        // out and are then sent again (receivers de-duplicate by `webhook-id`).
-        self.deliveries.abort();
+        self.retention.abort();
+        // Webhook sends in flight finish and are recorded within what is left of the grace.
+        let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+        self.hub.drain(self.deliveries, left).await;
         // Messages not yet answered stay in `chat_inbox` for the next sweep (here or in
         // another process).
         self.chat_sweeper.abort();
@@ -134,6 +138,7 @@ pub async fn start(config: &Config, clock: Clock) -> anyhow::Result<Running> {
         chat.clone(),
         snapshots,
         config.public_url.clone(),
+        crate::api::visitor_limits::VisitorLimits::new(config.asisteclick_requests_per_minute),
     );
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let server = tokio::spawn(async move {
@@ -146,6 +151,8 @@ pub async fn start(config: &Config, clock: Clock) -> anyhow::Result<Running> {
             tracing::error!(error = ?e, "server stopped");
         }
     });
+    let retention =
+        crate::jobs::retention::spawn(db.clone(), clock.clone(), config.retention.clone());
     let sweeper = crate::jobs::spawn_hold_sweeper(
         db.clone(),
         clock.clone(),
@@ -159,6 +166,7 @@ pub async fn start(config: &Config, clock: Clock) -> anyhow::Result<Running> {
         chat,
         server,
         sweeper,
+        retention,
         deliveries,
         chat_sweeper,
         chatwoot_jobs,

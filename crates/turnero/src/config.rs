@@ -48,6 +48,11 @@ pub struct Config {
     /// Messages per second this process sends from one WhatsApp number (Meta's default
     /// throughput is 80; a number upgraded by Meta may take more).
     pub whatsapp_messages_per_second: u32,
+    /// Calls one AsisteClick integration's URLs may take per minute, per process (a sixth
+    /// of them at once); more get 429 with `Retry-After`.
+    pub asisteclick_requests_per_minute: u32,
+    /// How long records are kept, per kind (the config file's `[retention]` table).
+    pub retention: crate::jobs::retention::Retention,
 }
 
 impl Default for Config {
@@ -70,6 +75,8 @@ impl Default for Config {
             public_url: None,
             shutdown_grace_seconds: 10,
             whatsapp_messages_per_second: 80,
+            asisteclick_requests_per_minute: 1200,
+            retention: Default::default(),
         }
     }
 }
@@ -101,6 +108,8 @@ impl Config {
                 "webhook_poll_ms",
                 "public_url",
                 "shutdown_grace_seconds",
+                "whatsapp_messages_per_second",
+                "asisteclick_requests_per_minute",
             ]))
             .merge(Env::raw().only(&["database_url"]));
         Ok(fig.extract()?)

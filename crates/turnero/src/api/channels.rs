@@ -217,5 +217,12 @@ async fn receive(
     for conversation in &receipt.to_answer {
         s.chat.answer_soon(conversation.clone());
     }
+    if receipt.failed > 0 {
+        // Meta redelivers on anything but a 2xx; what was kept is skipped then as seen.
+        return Err(Error::Internal(anyhow::anyhow!(
+            "{} of the batch not recorded",
+            receipt.failed
+        )));
+    }
     Ok(axum::Json(receipt))
 }

@@ -9,15 +9,21 @@
 //!
 //! Bodies are read as JSON whatever their content type: the seed's own examples are sent by
 //! clients that do not always set it.
+//!
+//! Calls are limited (`visitor_limits`): per integration (`asisteclick_requests_per_minute`)
+//! and, for keys that name no integration, per address: 429 with `Retry-After`.
 
 use axum::body::Bytes;
-use axum::extract::{Path, State};
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, Path, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::Router;
 use serde_json::{json, Value};
 
+use super::visitor_limits::{client_address, Act};
 use super::AppState;
 use crate::asisteclick::integration::{self, Integration};
 use crate::asisteclick::{availability, callback};
@@ -43,11 +49,17 @@ impl IntoResponse for Compat {
         match self.0 {
             Error::Problem(p) => {
                 let status = StatusCode::from_u16(p.status).unwrap_or(StatusCode::BAD_REQUEST);
-                (
+                let mut answer = (
                     status,
                     axum::Json(json!({"error": p.detail, "code": p.code})),
                 )
-                    .into_response()
+                    .into_response();
+                if let Some(secs) = p.retry_after {
+                    answer
+                        .headers_mut()
+                        .insert(header::RETRY_AFTER, secs.into());
+                }
+                answer
             }
             internal => {
                 // Logged (with its cause) by the problem renderer; the body stays seed-shaped.
@@ -58,22 +70,36 @@ impl IntoResponse for Compat {
     }
 }
 
-async fn find(s: &AppState, key: &str) -> Result<Integration, Compat> {
-    Ok(integration::by_key(&s.db, key).await?.ok_or_else(|| {
-        Error::new(
+/// The integration the URL's key names, within its rate limits.
+async fn find(
+    s: &AppState,
+    key: &str,
+    peer: SocketAddr,
+    headers: &HeaderMap,
+) -> Result<Integration, Compat> {
+    let address = client_address(peer, headers);
+    let Some(found) = integration::by_key(&s.db, key).await? else {
+        s.visitors.check(Act::UnknownKey, address, "unknown")?;
+        return Err(Error::new(
             StatusCode::NOT_FOUND,
             "not_found",
             "no AsisteClick integration has this URL",
         )
-    })?)
+        .into());
+    };
+    s.visitors
+        .check(Act::Integration, address, found.tenant.as_str())?;
+    Ok(found)
 }
 
 async fn availability(
     State(s): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     Path(key): Path<String>,
+    headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, Compat> {
-    let found = find(&s, &key).await?;
+    let found = find(&s, &key, peer, &headers).await?;
     let request = availability::Request::parse(&body)?;
     let asisteclick_calendar = request
         .calendar_id()
@@ -99,11 +125,12 @@ async fn availability(
 
 async fn callback(
     State(s): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     Path(key): Path<String>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, Compat> {
-    let found = find(&s, &key).await?;
+    let found = find(&s, &key, peer, &headers).await?;
     let token = headers
         .get("asisteclick-access-token")
         .and_then(|v| v.to_str().ok())

@@ -33,7 +33,7 @@ mod slots;
 mod system;
 mod telegram;
 pub(crate) mod tenant;
-mod visitor_limits;
+pub mod visitor_limits;
 mod webchat;
 mod webhooks;
 
@@ -107,6 +107,7 @@ pub fn router(
     chat: Arc<crate::chat::Chat>,
     snapshots: Arc<crate::agenda::snapshot::SnapshotCache>,
     public_url: Option<String>,
+    visitors: visitor_limits::VisitorLimits,
 ) -> Router {
     let (api, doc) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(tenant::routes())
@@ -144,7 +145,7 @@ pub fn router(
         chat,
         snapshots,
         public_url: public_url.map(Arc::from),
-        visitors: Arc::default(),
+        visitors: Arc::new(visitors),
     };
     Router::new()
         .nest("/api/v1", api)

@@ -24,6 +24,12 @@ pub enum Act {
     Session,
     Message,
     Stream,
+    /// A call to an AsisteClick URL whose key names no integration (someone guessing keys).
+    UnknownKey,
+    /// A call to an AsisteClick URL of an integration; limited per integration by the
+    /// operator's `asisteclick_requests_per_minute` (one address, AsisteClick's, may serve
+    /// many clinics, so the address limit is loose).
+    Integration,
 }
 
 /// Event streams one address may hold open at once.
@@ -37,16 +43,41 @@ fn quota(per_minute: u32, burst: u32) -> Quota {
 }
 
 pub struct VisitorLimits {
-    per_address: [DefaultKeyedRateLimiter<IpAddr>; 3],
-    per_tenant: [DefaultKeyedRateLimiter<String>; 3],
+    per_address: [DefaultKeyedRateLimiter<IpAddr>; 5],
+    per_tenant: [DefaultKeyedRateLimiter<String>; 5],
     open: Mutex<(HashMap<IpAddr, usize>, HashMap<String, usize>)>,
 }
 
 impl Default for VisitorLimits {
     fn default() -> Self {
-        // (per minute, burst): sessions, messages, streams opened.
-        let address = [(20, 10), (60, 20), (30, 10)];
-        let tenant = [(600, 100), (3000, 300), (1200, 200)];
+        Self::new(crate::config::Config::default().asisteclick_requests_per_minute)
+    }
+}
+
+impl VisitorLimits {
+    /// `asisteclick_per_minute`: calls one AsisteClick integration may make (a sixth of it
+    /// at once).
+    pub fn new(asisteclick_per_minute: u32) -> Self {
+        let integration = asisteclick_per_minute.max(1);
+        // (per minute, burst): sessions, messages, streams opened, unknown AsisteClick keys
+        // (all addresses together for the tenant side), AsisteClick calls.
+        let address = [
+            (20, 10),
+            (60, 20),
+            (30, 10),
+            (30, 10),
+            (
+                integration.saturating_mul(10),
+                (integration / 6).max(1).saturating_mul(10),
+            ),
+        ];
+        let tenant = [
+            (600, 100),
+            (3000, 300),
+            (1200, 200),
+            (600, 100),
+            (integration, (integration / 6).max(1)),
+        ];
         VisitorLimits {
             per_address: address.map(|(m, b)| RateLimiter::keyed(quota(m, b))),
             per_tenant: tenant.map(|(m, b)| RateLimiter::keyed(quota(m, b))),
@@ -85,6 +116,8 @@ impl VisitorLimits {
             Act::Session => "new sessions",
             Act::Message => "messages",
             Act::Stream => "event streams",
+            Act::UnknownKey => "calls with unknown keys",
+            Act::Integration => "calls to this integration",
         };
         let now = DefaultClock::default().now();
         let limited = self.per_address[i]

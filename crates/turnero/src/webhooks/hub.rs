@@ -49,6 +49,10 @@ pub struct Hub {
     in_flight: AtomicUsize,
     /// Claim token → its rows not finished yet in this process; their leases get renewed.
     claims: Mutex<HashMap<String, usize>>,
+    /// Set when the process stops: nothing more is claimed, claimed rows not yet sending go
+    /// back to the queue, sends in flight finish and are recorded (see [`Hub::drain`]).
+    stopping: std::sync::atomic::AtomicBool,
+    stop_now: tokio::sync::Notify,
 }
 
 impl Hub {
@@ -61,7 +65,30 @@ impl Hub {
             slots: Mutex::default(),
             in_flight: AtomicUsize::new(0),
             claims: Mutex::default(),
+            stopping: Default::default(),
+            stop_now: tokio::sync::Notify::new(),
         })
+    }
+
+    fn stopping(&self) -> bool {
+        self.stopping.load(Ordering::SeqCst)
+    }
+
+    /// Stops claiming, lets the sends in flight finish and records them, and puts claimed
+    /// rows that were still waiting for their turn back in the queue; `loop_task` (what
+    /// [`Hub::spawn`] answered) ends when that is done. Past `within` it is aborted: its rows
+    /// come back when their lease runs out and are sent again (receivers de-duplicate by
+    /// `webhook-id`).
+    pub async fn drain(&self, mut loop_task: tokio::task::JoinHandle<()>, within: Duration) {
+        self.stopping.store(true, Ordering::SeqCst);
+        self.stop_now.notify_one();
+        if tokio::time::timeout(within, &mut loop_task).await.is_err() {
+            tracing::warn!(
+                in_flight = self.in_flight.load(Ordering::SeqCst),
+                "webhook sends still in flight at shutdown; they will be sent again"
+            );
+            loop_task.abort();
+        }
     }
 
     fn now_ms(&self) -> i64 {
@@ -92,6 +119,12 @@ impl Hub {
             let recorder = tokio::spawn(hub.clone().record_loop(done_rx));
             let mut last_upkeep = std::time::Instant::now() - Duration::from_secs(60);
             loop {
+                if hub.stopping() {
+                    // The recorder ends once every send in flight has handed in its result.
+                    drop(done_tx);
+                    let _ = recorder.await;
+                    return;
+                }
                 if last_upkeep.elapsed() >= hub.settings.upkeep_every() {
                     last_upkeep = std::time::Instant::now();
                     if let Err(e) = hub.upkeep(&done_tx).await {
@@ -108,6 +141,7 @@ impl Hub {
                 if claimed == 0 {
                     tokio::select! {
                         _ = hub.db.committed.notified() => {}
+                        _ = hub.stop_now.notified() => {}
                         // Not longer than an upkeep period: leases must be renewed in time.
                         _ = tokio::time::sleep(hub.settings.upkeep_every()) => {}
                     }
@@ -150,9 +184,7 @@ impl Hub {
             }
             let jobs = self.claim(&webhook, take, false, now).await?;
             claimed += jobs.len();
-            for job in jobs {
-                self.start(job, slot.clone(), done.clone());
-            }
+            self.start(jobs, slot, done.clone());
         }
         Ok(claimed)
     }
@@ -168,66 +200,82 @@ impl Hub {
         Ok(jobs)
     }
 
-    fn start(self: &Arc<Self>, job: Job, slot: Arc<Slot>, done: mpsc::UnboundedSender<Done>) {
-        slot.outstanding.fetch_add(1, Ordering::SeqCst);
-        self.in_flight.fetch_add(1, Ordering::SeqCst);
+    /// Sends a claim's jobs, at most `concurrency` at a time, starting them in the claim's
+    /// order (oldest first): one task takes the endpoint's permits in turn (the semaphore
+    /// is fair), and each send gets its own task.
+    fn start(self: &Arc<Self>, jobs: Vec<Job>, slot: Arc<Slot>, done: mpsc::UnboundedSender<Done>) {
+        slot.outstanding.fetch_add(jobs.len(), Ordering::SeqCst);
+        self.in_flight.fetch_add(jobs.len(), Ordering::SeqCst);
         let hub = self.clone();
-        // Debug level: a span per delivery, at tens of thousands a second, is not free; the
-        // warnings inside name their webhook anyway.
-        let span =
-            tracing::debug_span!("delivery", event = %job.event.id, webhook = %job.endpoint.id);
-        tokio::spawn(
-            async move {
-                let permit = slot.sending.acquire().await;
-                let outcome = if slot.is_paused() && !job.probe {
-                    Outcome::Released
-                } else {
-                    hub.send_job(&job).await
-                };
-                let at_ms = hub.now_ms();
-                // Counted before the next send of this endpoint may start.
-                if let Outcome::Sent(sent) = &outcome {
-                    tracing::debug!(
-                        succeeded = sent.succeeded(),
-                        duration_ms = sent.duration_ms,
-                        "attempt sent"
-                    );
-                    slot.took(sent.duration_ms);
-                    if sent.gone() {
-                        // The rest of its queue goes back unsent: the endpoint is being turned off.
-                        slot.pause();
-                    }
-                    match (sent.succeeded(), job.probe) {
-                        (true, true) => slot.resume(),
-                        (false, false) if slot.failed(at_ms, &hub.settings) => {
-                            tracing::warn!(
-                                webhook = job.endpoint.id,
-                                "webhook endpoint paused after repeated failures"
-                            );
-                        }
-                        _ => {}
-                    }
+        tokio::spawn(async move {
+            for job in jobs {
+                // Given back by the send when it is done (`add_permits`).
+                if let Ok(permit) = slot.sending.acquire().await {
+                    permit.forget();
                 }
-                drop(permit);
-                let half = slot.depth(hub.settings.endpoint_concurrency as usize) / 2;
-                let was_outstanding = slot.outstanding.fetch_sub(1, Ordering::SeqCst);
-                let was_in_flight = hub.in_flight.fetch_sub(1, Ordering::SeqCst);
-                let _ = done.send(Done {
-                    job,
-                    outcome,
-                    at_ms,
-                });
-                // Room for a refill was freed: let the loop claim more without waiting for its
-                // poll (see the refill rule in `claim_round`).
-                if was_outstanding == half + 1
-                    || was_outstanding == 1
-                    || was_in_flight == hub.settings.max_in_flight as usize
-                {
-                    hub.db.committed.notify_one();
-                }
+                // Debug level: a span per delivery, at tens of thousands a second, is not
+                // free; the warnings inside name their webhook anyway.
+                let span = tracing::debug_span!("delivery", event = %job.event.id, webhook = %job.endpoint.id);
+                let (hub, slot, done) = (hub.clone(), slot.clone(), done.clone());
+                tokio::spawn(hub.send_one(job, slot, done).instrument(span));
             }
-            .instrument(span),
-        );
+        });
+    }
+
+    /// One delivery, holding one of its endpoint's permits.
+    async fn send_one(
+        self: Arc<Self>,
+        job: Job,
+        slot: Arc<Slot>,
+        done: mpsc::UnboundedSender<Done>,
+    ) {
+        let hub = self;
+        let outcome = if (slot.is_paused() && !job.probe) || hub.stopping() {
+            Outcome::Released
+        } else {
+            hub.send_job(&job).await
+        };
+        let at_ms = hub.now_ms();
+        // Counted before the next send of this endpoint may start.
+        if let Outcome::Sent(sent) = &outcome {
+            tracing::debug!(
+                succeeded = sent.succeeded(),
+                duration_ms = sent.duration_ms,
+                "attempt sent"
+            );
+            slot.took(sent.duration_ms);
+            if sent.gone() {
+                // The rest of its queue goes back unsent: the endpoint is being turned off.
+                slot.pause();
+            }
+            match (sent.succeeded(), job.probe) {
+                (true, true) => slot.resume(),
+                (false, false) if slot.failed(at_ms, &hub.settings) => {
+                    tracing::warn!(
+                        webhook = job.endpoint.id,
+                        "webhook endpoint paused after repeated failures"
+                    );
+                }
+                _ => {}
+            }
+        }
+        slot.sending.add_permits(1);
+        let half = slot.depth(hub.settings.endpoint_concurrency as usize) / 2;
+        let was_outstanding = slot.outstanding.fetch_sub(1, Ordering::SeqCst);
+        let was_in_flight = hub.in_flight.fetch_sub(1, Ordering::SeqCst);
+        let _ = done.send(Done {
+            job,
+            outcome,
+            at_ms,
+        });
+        // Room for a refill was freed: let the loop claim more without waiting for its
+        // poll (see the refill rule in `claim_round`).
+        if was_outstanding == half + 1
+            || was_outstanding == 1
+            || was_in_flight == hub.settings.max_in_flight as usize
+        {
+            hub.db.committed.notify_one();
+        }
     }
 
     async fn send_job(&self, job: &Job) -> Outcome {
@@ -338,13 +386,12 @@ impl Hub {
             if !queue::take_probe(&self.db, &webhook, lease_until, now).await? {
                 continue; // another process took the probe
             }
-            let mut jobs = self.claim(&webhook, 1, true, now).await?;
-            match jobs.pop() {
-                Some(job) => self.start(job, self.slot(&webhook), done.clone()),
-                None => {
-                    // Nothing waiting to probe with: the next event finds the endpoint open.
-                    queue::close_probe(&self.db, &webhook).await?;
-                }
+            let jobs = self.claim(&webhook, 1, true, now).await?;
+            if jobs.is_empty() {
+                // Nothing waiting to probe with: the next event finds the endpoint open.
+                queue::close_probe(&self.db, &webhook).await?;
+            } else {
+                self.start(jobs, self.slot(&webhook), done.clone());
             }
         }
         Ok(())

@@ -20,11 +20,24 @@ use crate::error::Result;
 const CLAIM_SQLITE: &str = "UPDATE webhook_deliveries SET state = 'sending', claim = $1, \
     lease_until = $2, held = 0 WHERE rowid IN ( \
     SELECT rowid FROM webhook_deliveries WHERE webhook_id = $3 \
-    AND state = 'pending' AND next_attempt_at <= $4 ORDER BY next_attempt_at LIMIT $5)";
+    AND state = 'pending' AND next_attempt_at <= $4 ORDER BY next_attempt_at, event_id LIMIT $5)";
 const CLAIM_POSTGRES: &str = "UPDATE webhook_deliveries SET state = 'sending', claim = $1, \
     lease_until = $2, held = 0 WHERE state = 'pending' AND (event_id, webhook_id) IN ( \
     SELECT event_id, webhook_id FROM webhook_deliveries WHERE webhook_id = $3 \
-    AND state = 'pending' AND next_attempt_at <= $4 ORDER BY next_attempt_at LIMIT $5 \
+    AND state = 'pending' AND next_attempt_at <= $4 ORDER BY next_attempt_at, event_id LIMIT $5 \
+    FOR UPDATE SKIP LOCKED)";
+
+// A breaker's probe takes the oldest delivery waiting, due or not: after an outage the
+// deliveries that failed wait hours for their next retry, and the probe is what finds out
+// whether the receiver is back.
+const PROBE_SQLITE: &str = "UPDATE webhook_deliveries SET state = 'sending', claim = $1, \
+    lease_until = $2, held = 0 WHERE rowid IN ( \
+    SELECT rowid FROM webhook_deliveries WHERE webhook_id = $3 \
+    AND state = 'pending' ORDER BY created_at, event_id LIMIT $4)";
+const PROBE_POSTGRES: &str = "UPDATE webhook_deliveries SET state = 'sending', claim = $1, \
+    lease_until = $2, held = 0 WHERE state = 'pending' AND (event_id, webhook_id) IN ( \
+    SELECT event_id, webhook_id FROM webhook_deliveries WHERE webhook_id = $3 \
+    AND state = 'pending' ORDER BY created_at, event_id LIMIT $4 \
     FOR UPDATE SKIP LOCKED)";
 
 /// Endpoints that are on, with a closed breaker and deliveries due.
@@ -51,18 +64,15 @@ pub async fn claim(
     probe: bool,
     now: i64,
 ) -> Result<Vec<Job>> {
-    let sql = match db.backend {
-        Backend::Sqlite => CLAIM_SQLITE,
-        Backend::Postgres => CLAIM_POSTGRES,
+    let sql = match (db.backend, probe) {
+        (Backend::Sqlite, false) => CLAIM_SQLITE,
+        (Backend::Postgres, false) => CLAIM_POSTGRES,
+        (Backend::Sqlite, true) => PROBE_SQLITE,
+        (Backend::Postgres, true) => PROBE_POSTGRES,
     };
-    let taken = sqlx::query(sql)
-        .bind(claim)
-        .bind(lease_until)
-        .bind(webhook)
-        .bind(now)
-        .bind(limit as i64)
-        .execute(&db.write)
-        .await?;
+    let query = sqlx::query(sql).bind(claim).bind(lease_until).bind(webhook);
+    let query = if probe { query } else { query.bind(now) };
+    let taken = query.bind(limit as i64).execute(&db.write).await?;
     if taken.rows_affected() == 0 {
         return Ok(vec![]);
     }
@@ -79,7 +89,8 @@ pub async fn claim(
     let rows = sqlx::query(
         "SELECT d.event_id, e.type, e.data, e.created_at, d.attempts \
          FROM webhook_deliveries d JOIN events e ON e.id = d.event_id \
-         WHERE d.webhook_id = $1 AND d.state = 'sending' AND d.claim = $2",
+         WHERE d.webhook_id = $1 AND d.state = 'sending' AND d.claim = $2 \
+         ORDER BY d.next_attempt_at, d.event_id",
     )
     .bind(webhook)
     .bind(claim)

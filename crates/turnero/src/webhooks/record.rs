@@ -180,6 +180,16 @@ pub(super) fn statements<'a>(
                  breaker_until = $2 WHERE id = $1 AND breaker = 'probing'",
                 crate::args![job.endpoint.id.clone(), until]?,
             );
+            if sent.succeeded() {
+                // The receiver is back: what it missed goes out now, oldest first (the claim
+                // orders by `next_attempt_at`), instead of each delivery waiting out its
+                // retry delay. Attempts made so far are kept.
+                batch.push(
+                    "UPDATE webhook_deliveries SET next_attempt_at = created_at \
+                     WHERE webhook_id = $1 AND state = 'pending'",
+                    crate::args![job.endpoint.id.clone()]?,
+                );
+            }
         } else if !sent.succeeded() && !failed_endpoints.contains(&job.endpoint.id.as_str()) {
             failed_endpoints.push(&job.endpoint.id);
         }

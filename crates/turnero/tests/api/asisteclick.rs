@@ -503,6 +503,81 @@ async fn the_integration_is_checked_when_set_and_gone_when_deleted(app: &TestApp
     assert_eq!(status, StatusCode::NOT_FOUND);
 }
 
+async fn a_flood_on_the_asisteclick_urls_is_cut_with_retry_after_and_other_clinics_go_on(
+    app: &TestApp,
+) {
+    let w = wired(app).await;
+    // 1,200 calls a minute per integration, 200 at once (the defaults).
+    let client = reqwest::Client::new();
+    let mut codes = Vec::new();
+    for _ in 0..300 {
+        let resp = client
+            .post(&w.availability_url)
+            .body("{not json")
+            .send()
+            .await
+            .unwrap();
+        let status = resp.status();
+        let retry_after = resp.headers().get("retry-after").cloned();
+        let body: Value = resp.json().await.unwrap();
+        if status == StatusCode::TOO_MANY_REQUESTS {
+            assert!(retry_after.is_some(), "429 says when to come back");
+            assert_eq!(body["code"], "rate_limited", "{body}");
+            assert!(body["error"].is_string(), "the seed's shape: {body}");
+        }
+        codes.push(status);
+    }
+    let limited = codes
+        .iter()
+        .filter(|c| **c == StatusCode::TOO_MANY_REQUESTS)
+        .count();
+    assert!(
+        codes[..200].iter().all(|c| *c == StatusCode::BAD_REQUEST),
+        "the first 200 are answered"
+    );
+    // 20 a second come back meanwhile: the 300 calls take well under 5 s.
+    assert!(limited >= 50, "{limited} of 300 refused");
+
+    // Another clinic's integration is answered meanwhile.
+    let other = app.new_tenant("Otra clínica").await;
+    let as_other = |method, path: &'static str, body| app.call_as(&other, method, path, body);
+    let (_, cal) = as_other(
+        reqwest::Method::POST,
+        "/api/v1/calendars",
+        Some(
+            json!({"name": "Dr. Otro", "timezone": "America/Argentina/Buenos_Aires",
+                    "weekly_hours": [{"weekday": "mon", "start": "09:00", "end": "13:00"}]}),
+        ),
+    )
+    .await;
+    let (_, _) = as_other(
+        reqwest::Method::POST,
+        "/api/v1/services",
+        Some(json!({"name": "Consulta", "duration_minutes": 30, "calendar_ids": [cal["id"]]})),
+    )
+    .await;
+    let (status, on) = as_other(
+        reqwest::Method::PUT,
+        "/api/v1/integrations/asisteclick",
+        Some(json!({"access_token": TOKEN, "calendar_map": {"5": cal["id"]}})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{on}");
+    let (status, _) = send(on["availability_url"].as_str().unwrap(), None, "{not json").await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+
+    // Guessing keys: ten misses at once per address, then 429.
+    let mut misses = Vec::new();
+    for i in 0..14 {
+        let guess = w
+            .availability_url
+            .replace("/compat/asisteclick/", &format!("/compat/asisteclick/{i}"));
+        misses.push(send(&guess, None, "{}").await.0);
+    }
+    assert_eq!(misses[..10], [StatusCode::NOT_FOUND; 10]);
+    assert_eq!(misses[13], StatusCode::TOO_MANY_REQUESTS);
+}
+
 crate::on_both_backends!(
     availability_keeps_free_slots_untouched_and_drops_booked_and_held_ones,
     availability_reads_slots_by_local_time_and_honours_count_and_closed_hours,
@@ -515,4 +590,5 @@ crate::on_both_backends!(
     a_callback_for_a_taken_slot_is_refused_in_the_seeds_shape,
     moves_and_cancels_made_in_asisteclick_are_mirrored_past_the_cutoffs,
     an_older_update_retried_after_a_newer_one_does_not_move_the_booking_back,
+    a_flood_on_the_asisteclick_urls_is_cut_with_retry_after_and_other_clinics_go_on,
 );

@@ -144,3 +144,72 @@ async fn postgres_three_server_processes_deliver_each_event_once() {
     assert_eq!(distinct, committed);
     assert_eq!(ids.len(), 150, "each event sent exactly once");
 }
+
+/// A receiver takes 1.5 s to answer; `serve` gets SIGTERM while the send is in flight.
+async fn a_send_in_flight_at_sigterm_is_finished_and_recorded_before_the_process_exits(
+    backend: Backend,
+) {
+    let (url, _, _dir) = fresh_database(backend).await;
+    let key = tenant_create(&url)["api_key"].as_str().unwrap().to_string();
+    let mut server = serve_with(&url, &[]);
+    let rx = Receiver::start().await;
+    rx.delay(1_500);
+    subscribe(&server.1, &key, &rx.url).await;
+    burst(vec![server.1.clone()], key.clone(), 1, 0).await;
+    tokio::time::sleep(Duration::from_millis(400)).await; // sent, not yet answered
+    assert!(rx.received().is_empty());
+    let pid = server.0.id().to_string();
+    let stopped_at = Instant::now();
+    let term = std::process::Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .unwrap();
+    assert!(term.success());
+    let status = loop {
+        if let Some(status) = server.0.try_wait().unwrap() {
+            break status;
+        }
+        assert!(
+            stopped_at.elapsed() < Duration::from_secs(10),
+            "turnero serve did not stop within its 10 s grace"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert!(status.success(), "exit status {status}");
+    assert_eq!(rx.received().len(), 1, "the send finished before the exit");
+
+    // The attempt was recorded before the exit: the next process sees it delivered and
+    // sends nothing again.
+    let again = serve_with(&url, &[]);
+    let client = reqwest::Client::new();
+    let get = |path: String| {
+        let (client, key, base) = (client.clone(), key.clone(), again.1.clone());
+        async move {
+            client
+                .get(format!("{base}/api/v1{path}"))
+                .bearer_auth(key)
+                .send()
+                .await
+                .unwrap()
+                .json::<Value>()
+                .await
+                .unwrap()
+        }
+    };
+    let hooks = get("/webhooks".into()).await;
+    let id = hooks[0]["id"].as_str().unwrap().to_string();
+    let attempts = get(format!("/webhooks/{id}/attempts")).await;
+    let outcomes: Vec<&str> = attempts["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["outcome"].as_str().unwrap())
+        .collect();
+    assert_eq!(outcomes, ["success"], "{attempts}");
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(rx.received().len(), 1, "sent once");
+}
+
+crate::with_each_backend!(
+    a_send_in_flight_at_sigterm_is_finished_and_recorded_before_the_process_exits
+);

@@ -32,6 +32,7 @@ mod receiver;
 mod reminder_changes;
 mod reminder_mail;
 mod reminders;
+mod retention;
 mod smtp;
 mod system;
 mod telegram_chat;

@@ -228,10 +228,78 @@ async fn a_private_address_is_refused_unless_the_operator_allow_lists_it(backend
     app.finish().await;
 }
 
+async fn when_a_breakers_probe_succeeds_what_the_endpoint_missed_goes_out_at_once_oldest_first(
+    backend: Backend,
+) {
+    // Failed deliveries wait an hour for their next attempt; the breaker pauses 10 minutes.
+    // Before: after the probe only the never-tried events went, the failed ones an hour later.
+    let app = TestApp::start_with(backend, |c| {
+        c.webhook_breaker_failures = 3;
+        c.webhook_endpoint_concurrency = 1;
+        c.webhook_retry_schedule = vec![0, 3600, 3600];
+    })
+    .await;
+    let rx = Receiver::start().await;
+    rx.answer(500);
+    let hook = subscribe(&app, &rx.url, json!({"event_types": ["customer.created"]})).await;
+    let id = hook["id"].as_str().unwrap();
+    for i in 0..6 {
+        app.post(
+            "/api/v1/customers",
+            json!({"name": format!("C{i}"), "phone": format!("+549115555040{i}")}),
+        )
+        .await;
+        // Events a few milliseconds apart: "oldest first" is to the millisecond.
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
+    rx.wait_for(3, 10).await;
+    for _ in 0..100 {
+        let (_, read) = app.get(&format!("/api/v1/webhooks/{id}")).await;
+        if read["breaker"]["state"] == "open" {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(30)).await;
+    }
+    let failed = rx.received().len();
+
+    rx.answer(200);
+    app.advance_to("2030-01-07T12:10:01Z"); // the pause is over; the retries are 50 min away
+    let got = rx.wait_for(failed + 6, 15).await;
+    let names: Vec<String> = got[failed..]
+        .iter()
+        .map(|r| r.json()["data"]["name"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(
+        names,
+        ["C0", "C1", "C2", "C3", "C4", "C5"],
+        "everything missed, at once, oldest first"
+    );
+    // The retry count is kept: the failed events' successful attempt is their second.
+    let (_, page) = app
+        .get(&format!("/api/v1/webhooks/{id}/attempts?outcome=success"))
+        .await;
+    let mut numbers: Vec<(String, i64)> = page["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| {
+            (
+                a["event_id"].as_str().unwrap().to_string(),
+                a["attempt"].as_i64().unwrap(),
+            )
+        })
+        .collect();
+    numbers.sort();
+    let seconds = numbers.iter().filter(|(_, n)| *n == 2).count();
+    assert_eq!(seconds, failed, "{page}");
+    app.finish().await;
+}
+
 crate::with_each_backend!(
     the_breaker_pauses_a_failing_endpoint_keeps_every_event_and_a_probe_reopens_it,
     a_slow_endpoint_does_not_delay_another,
     deliveries_waiting_longer_than_a_lease_for_their_turn_are_sent_once,
     a_private_address_is_refused_unless_the_operator_allow_lists_it,
-    a_410_sends_the_endpoints_other_claimed_deliveries_back_unsent
+    a_410_sends_the_endpoints_other_claimed_deliveries_back_unsent,
+    when_a_breakers_probe_succeeds_what_the_endpoint_missed_goes_out_at_once_oldest_first
 );

@@ -268,6 +268,87 @@ async fn a_known_customer_is_named_and_a_botmaker_webhook_hears_the_message(app:
     assert_eq!(sent["messages"][0]["fromCustomer"], true);
 }
 
+/// A batch of three text messages from three people, as Meta sends several at once.
+fn batch_of_three() -> Vec<u8> {
+    let message = |id: &str, from: &str| {
+        json!({"from": from, "id": id, "timestamp": "1893931200", "type": "text",
+               "text": {"body": "hola"}})
+    };
+    json!({"object": "whatsapp_business_account", "entry": [{"id": "1", "changes": [{
+        "field": "messages",
+        "value": {
+            "messaging_product": "whatsapp",
+            "metadata": {"display_phone_number": "5511955550100",
+                         "phone_number_id": "106540352242922"},
+            "messages": [
+                message("wamid.FIRST", "5511900000001"),
+                message("wamid.BAD", "5511900000002"),
+                message("wamid.THIRD", "5511900000003")
+            ]
+        }
+    }]}]})
+    .to_string()
+    .into_bytes()
+}
+
+async fn one_message_the_database_refuses_does_not_hold_back_the_rest_of_its_batch(app: &TestApp) {
+    let url = connect(app).await;
+    // The database refuses one message (as PostgreSQL refused a NUL): a trigger stands in.
+    let db = &app.server.db;
+    let refuse: &[&str] = match db.backend {
+        turnero::db::Backend::Sqlite => {
+            &["CREATE TRIGGER refuse_bad BEFORE INSERT ON inbound_seen \
+             WHEN NEW.external_id = 'wamid.BAD' BEGIN SELECT RAISE(ABORT, 'refused'); END"]
+        }
+        turnero::db::Backend::Postgres => &[
+            "CREATE FUNCTION refuse_bad() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN \
+             IF NEW.external_id = 'wamid.BAD' THEN RAISE EXCEPTION 'refused'; END IF; \
+             RETURN NEW; END $$",
+            "CREATE TRIGGER refuse_bad BEFORE INSERT ON inbound_seen FOR EACH ROW \
+             EXECUTE FUNCTION refuse_bad()",
+        ],
+    };
+    for sql in refuse {
+        sqlx::query(sql).execute(&db.write).await.unwrap();
+    }
+    let body = batch_of_three();
+    let secret = vector()["app_secret"].as_str().unwrap().to_string();
+    let (status, _) = deliver(&url, &body, &sign(&secret, &body)).await;
+    assert_eq!(
+        status,
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "Meta must send the batch again"
+    );
+    let ids = |got: Vec<Value>| -> Vec<String> {
+        let mut ids: Vec<String> = got
+            .iter()
+            .map(|e| e["data"]["message"]["id"].as_str().unwrap().to_string())
+            .collect();
+        ids.sort();
+        ids
+    };
+    assert_eq!(
+        ids(events(app, "message.received").await),
+        ["wamid.FIRST", "wamid.THIRD"],
+        "the messages around the refused one are kept"
+    );
+
+    // Meta redelivers the batch once the database takes it: the kept two are duplicates.
+    let drop = match db.backend {
+        turnero::db::Backend::Sqlite => "DROP TRIGGER refuse_bad",
+        turnero::db::Backend::Postgres => "DROP TRIGGER refuse_bad ON inbound_seen",
+    };
+    sqlx::query(drop).execute(&db.write).await.unwrap();
+    let (status, receipt) = deliver(&url, &body, &sign(&secret, &body)).await;
+    assert_eq!(status, StatusCode::OK, "{receipt}");
+    assert_eq!(receipt["messages"], 1, "{receipt}");
+    assert_eq!(receipt["duplicates"], 2, "{receipt}");
+    assert_eq!(
+        ids(events(app, "message.received").await),
+        ["wamid.BAD", "wamid.FIRST", "wamid.THIRD"]
+    );
+}
+
 crate::on_both_backends!(
     metas_handshake_echoes_the_challenge_only_for_the_right_token,
     a_signed_message_becomes_one_event_even_when_meta_redelivers_it,
@@ -275,4 +356,5 @@ crate::on_both_backends!(
     replies_and_statuses_from_every_fixture_become_events,
     a_known_customer_is_named_and_a_botmaker_webhook_hears_the_message,
     a_status_never_goes_back,
+    one_message_the_database_refuses_does_not_hold_back_the_rest_of_its_batch,
 );

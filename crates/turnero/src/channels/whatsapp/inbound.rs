@@ -53,6 +53,11 @@ pub struct Receipt {
     pub messages: usize,
     pub statuses: usize,
     pub duplicates: usize,
+    /// Messages and statuses that could not be recorded: the others of the batch are kept,
+    /// and the webhook answers 500 so Meta sends the batch again (the kept ones are then
+    /// duplicates).
+    #[serde(skip)]
+    pub failed: usize,
     /// Conversations with something new to answer.
     #[serde(skip)]
     pub to_answer: Vec<String>,
@@ -169,11 +174,16 @@ pub async fn receive(db: &Db, channel: &store::Channel, body: &[u8], now: i64) -
                     business_number: business.clone(),
                 },
             };
-            match record_message(db, message, from.as_deref(), now).await? {
-                None => receipt.duplicates += 1,
-                Some(conversation) => {
+            let message_id = message.message_id.clone();
+            match record_message(db, message, from.as_deref(), now).await {
+                Ok(None) => receipt.duplicates += 1,
+                Ok(Some(conversation)) => {
                     receipt.messages += 1;
                     receipt.to_answer.extend(conversation);
+                }
+                Err(e) => {
+                    tracing::error!(error = ?e, message_id, "a WhatsApp message could not be recorded; the rest of its batch is kept");
+                    receipt.failed += 1;
                 }
             }
         }
@@ -196,10 +206,13 @@ pub async fn receive(db: &Db, channel: &store::Channel, body: &[u8], now: i64) -
                 at: turnero_core::time::fmt_ts(timestamp(s)),
                 errors: s.get("errors").cloned(),
             };
-            if record_status(db, &channel.tenant, &seen, data, progress, now).await? {
-                receipt.statuses += 1;
-            } else {
-                receipt.duplicates += 1;
+            match record_status(db, &channel.tenant, &seen, data, progress, now).await {
+                Ok(true) => receipt.statuses += 1,
+                Ok(false) => receipt.duplicates += 1,
+                Err(e) => {
+                    tracing::error!(error = ?e, seen, "a WhatsApp status could not be recorded; the rest of its batch is kept");
+                    receipt.failed += 1;
+                }
             }
         }
     }

@@ -1,6 +1,8 @@
-//! Work that runs later. For now: expiring holds. Each job has a "run once" function that
+//! Work that runs later: expiring holds here, deleting old records in [`retention`]. Each job has a "run once" function that
 //! tests call directly, and a loop that the server runs. Truth lives in the database, so
 //! a restarted or second process simply carries on.
+
+pub mod retention;
 
 use std::time::Duration;
 

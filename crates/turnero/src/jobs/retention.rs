@@ -1,0 +1,234 @@
+//! Retention: what turnero writes for the record (events, webhook deliveries and attempts,
+//! inbound ids seen, conversations and their messages, idempotency keys, availability
+//! fallbacks) is deleted once older than the operator's `[retention]` days, in bounded
+//! batches so the one SQLite writer is never held for long. What is still to be done is
+//! never deleted: an event whose delivery is pending or being sent, a delivery not finished,
+//! a message not answered, a reply not sent, a conversation with either. Bookings, customers
+//! and their history are the clinic's records, not logs: retention never touches them
+//! (erasure does, on request).
+//!
+//! Every process runs the job; the deletes are idempotent, so two at once only share the
+//! work.
+
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+use sqlx::Row;
+
+use crate::clock::Clock;
+use crate::db::{Backend, Db};
+use crate::error::Result;
+
+/// Days kept per kind (`0` keeps for ever), from the config file's `[retention]` table.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct Retention {
+    pub events_days: u32,
+    pub webhook_deliveries_days: u32,
+    pub webhook_attempts_days: u32,
+    /// Meta redelivers a webhook for up to 7 days: ids seen are kept longer than that.
+    pub inbound_seen_days: u32,
+    /// Answered messages and sent replies.
+    pub chat_messages_days: u32,
+    /// Conversations nobody wrote in for this long, with their messages (the bot starts
+    /// afresh with that person).
+    pub conversations_days: u32,
+    pub idempotency_keys_days: u32,
+    pub availability_fallbacks_days: u32,
+    /// How often the job runs.
+    pub every_minutes: u32,
+}
+
+impl Default for Retention {
+    fn default() -> Self {
+        Retention {
+            events_days: 90,
+            webhook_deliveries_days: 90,
+            webhook_attempts_days: 90,
+            inbound_seen_days: 30,
+            chat_messages_days: 90,
+            conversations_days: 180,
+            idempotency_keys_days: 7,
+            availability_fallbacks_days: 90,
+            every_minutes: 60,
+        }
+    }
+}
+
+/// Rows deleted per statement.
+pub const BATCH: i64 = 1000;
+
+/// Rows deleted by one run, per kind, in the order they ran.
+pub type Deleted = Vec<(&'static str, u64)>;
+
+const DAY_MS: i64 = 86_400_000;
+
+/// One run: every kind, batch after batch until nothing older is left.
+pub async fn run_once(db: &Db, r: &Retention, now_ms: i64, batch: i64) -> Result<Deleted> {
+    let cutoff = |days: u32| (days > 0).then(|| now_ms - i64::from(days) * DAY_MS);
+    let mut deleted = Vec::new();
+    if let Some(ms) = cutoff(r.webhook_attempts_days) {
+        // Ids sort by the time they were made: the id bound lets the primary key find the
+        // old rows, the time column decides (ids carry the system clock's time).
+        let cond = format!("id < '{}' AND at < $1", id_at("wat", ms));
+        let n = in_batches(db, "webhook_attempts", &cond, ms, batch).await?;
+        deleted.push(("webhook_attempts", n));
+    }
+    if let Some(ms) = cutoff(r.webhook_deliveries_days) {
+        let cond = "state IN ('delivered', 'failed', 'skipped') AND finished_at < $1";
+        let n = in_batches(db, "webhook_deliveries", cond, ms, batch).await?;
+        deleted.push(("webhook_deliveries", n));
+    }
+    if let Some(ms) = cutoff(r.events_days) {
+        // Event ids sort by time. An event a delivery still waits on is kept, and so is
+        // everything after the oldest such event (one bound instead of a lookup per row).
+        let mut before = id_at("evt", ms);
+        for state in ["pending", "sending"] {
+            let oldest: Option<String> = sqlx::query(&format!(
+                "SELECT MIN(event_id) FROM webhook_deliveries WHERE state = '{state}'"
+            ))
+            .fetch_one(&db.read)
+            .await?
+            .get(0);
+            if let Some(oldest) = oldest {
+                before = before.min(oldest);
+            }
+        }
+        // Checked by the event store's own rule for ids (prefix and 26 base-32 characters).
+        if !before
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_')
+        {
+            return Err(anyhow::anyhow!("unexpected event id {before}").into());
+        }
+        let cond = format!("id < '{before}' AND created_at < $1");
+        let n = in_batches(db, "events", &cond, ms / 1000, batch).await?;
+        deleted.push(("events", n));
+    }
+    let secs = |days: u32| cutoff(days).map(|ms| ms / 1000);
+    if let Some(s) = secs(r.inbound_seen_days) {
+        let n = in_batches(db, "inbound_seen", "seen_at < $1", s, batch).await?;
+        deleted.push(("inbound_seen", n));
+    }
+    if let Some(s) = secs(r.chat_messages_days) {
+        let cond = "done_at IS NOT NULL AND received_at < $1";
+        let n = in_batches(db, "chat_inbox", cond, s, batch).await?;
+        deleted.push(("chat_inbox", n));
+        let cond = "status <> 'queued' AND created_at < $1";
+        let n = in_batches(db, "chat_outbox", cond, s, batch).await?;
+        deleted.push(("chat_outbox", n));
+    }
+    if let Some(s) = secs(r.conversations_days) {
+        deleted.push(("conversations", quiet_conversations(db, s, batch).await?));
+    }
+    if let Some(s) = secs(r.idempotency_keys_days) {
+        let n = in_batches(db, "idempotency_keys", "created_at < $1", s, batch).await?;
+        deleted.push(("idempotency_keys", n));
+    }
+    if let Some(s) = secs(r.availability_fallbacks_days) {
+        let table = "availability_fallbacks";
+        let n = in_batches(db, table, "at < $1", s, batch).await?;
+        deleted.push((table, n));
+    }
+    Ok(deleted)
+}
+
+/// The smallest id of that kind made in that millisecond (ids are `prefix_` and a
+/// lower-case ULID, which starts with its time).
+fn id_at(prefix: &str, ms: i64) -> String {
+    let ulid = ulid::Ulid::from_parts(ms.max(0) as u64, 0);
+    format!("{prefix}_{}", ulid.to_string().to_lowercase())
+}
+
+/// Deletes the rows of `table` matching `cond` ($1 is the time bound), `batch` at a time,
+/// each batch its own short statement.
+async fn in_batches(db: &Db, table: &str, cond: &str, bound: i64, batch: i64) -> Result<u64> {
+    // By physical row: the one way to bound a DELETE that both backends have.
+    let sql = match db.backend {
+        Backend::Sqlite => format!(
+            "DELETE FROM {table} WHERE rowid IN (SELECT rowid FROM {table} WHERE {cond} LIMIT $2)"
+        ),
+        Backend::Postgres => format!(
+            "DELETE FROM {table} WHERE ctid = ANY(ARRAY(SELECT ctid FROM {table} WHERE {cond} LIMIT $2))"
+        ),
+    };
+    let mut total = 0;
+    loop {
+        let n = sqlx::query(&sql)
+            .bind(bound)
+            .bind(batch)
+            .execute(&db.write)
+            .await?
+            .rows_affected();
+        total += n;
+        if n < batch as u64 {
+            return Ok(total);
+        }
+        // Let the requests waiting for the writer in between batches.
+        tokio::task::yield_now().await;
+    }
+}
+
+/// Conversations quiet since `before` (seconds) with nothing waiting, each with its
+/// messages, in one transaction per batch.
+async fn quiet_conversations(db: &Db, before: i64, batch: i64) -> Result<u64> {
+    let mut total = 0;
+    loop {
+        let mut tx = db.begin().await?;
+        let ids: Vec<String> = sqlx::query(
+            "SELECT c.id FROM conversations c WHERE c.updated_at < $1 \
+             AND NOT EXISTS (SELECT 1 FROM chat_inbox i WHERE i.conversation_id = c.id \
+             AND i.done_at IS NULL) \
+             AND NOT EXISTS (SELECT 1 FROM chat_outbox o WHERE o.conversation_id = c.id \
+             AND o.status = 'queued') LIMIT $2",
+        )
+        .bind(before)
+        .bind(batch)
+        .fetch_all(&mut *tx)
+        .await?
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+        for chunk in ids.chunks(100) {
+            let marks: Vec<String> = (1..=chunk.len()).map(|n| format!("${n}")).collect();
+            let list = marks.join(", ");
+            for sql in [
+                format!("DELETE FROM chat_inbox WHERE conversation_id IN ({list})"),
+                format!("DELETE FROM chat_outbox WHERE conversation_id IN ({list})"),
+                format!("DELETE FROM conversations WHERE id IN ({list})"),
+            ] {
+                let mut q = sqlx::query(&sql);
+                for id in chunk {
+                    q = q.bind(id);
+                }
+                q.execute(&mut *tx).await?;
+            }
+        }
+        tx.commit().await?;
+        total += ids.len() as u64;
+        if (ids.len() as i64) < batch {
+            return Ok(total);
+        }
+    }
+}
+
+/// Runs [`run_once`] every `every_minutes` (the first a minute after start) until the
+/// process ends.
+pub fn spawn(db: Db, clock: Clock, retention: Retention) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let every = Duration::from_secs(u64::from(retention.every_minutes.max(1)) * 60);
+        tokio::time::sleep(Duration::from_secs(60).min(every)).await;
+        loop {
+            match run_once(&db, &retention, clock.now_ms(), BATCH).await {
+                Ok(deleted) => {
+                    let deleted: Vec<_> = deleted.into_iter().filter(|(_, n)| *n > 0).collect();
+                    if !deleted.is_empty() {
+                        tracing::info!(?deleted, "retention: old records deleted");
+                    }
+                }
+                Err(e) => tracing::warn!(error = ?e, "retention run failed; tried again next time"),
+            }
+            tokio::time::sleep(every).await;
+        }
+    })
+}
