@@ -14,10 +14,17 @@ pub const HOLD_RELEASED: &str = "hold.released";
 pub const HOLD_EXPIRED: &str = "hold.expired";
 pub const CUSTOMER_CREATED: &str = "customer.created";
 pub const CUSTOMER_UPDATED: &str = "customer.updated";
+/// The person asked to be forgotten: their personal data is gone (only the id is left).
+pub const CUSTOMER_ERASED: &str = "customer.erased";
 pub const CALENDAR_CREATED: &str = "calendar.created";
 pub const CALENDAR_UPDATED: &str = "calendar.updated";
+/// Deleted while holding bookings: kept for them, offered no more.
+pub const CALENDAR_ARCHIVED: &str = "calendar.archived";
+pub const CALENDAR_DELETED: &str = "calendar.deleted";
 pub const SERVICE_CREATED: &str = "service.created";
 pub const SERVICE_UPDATED: &str = "service.updated";
+pub const SERVICE_ARCHIVED: &str = "service.archived";
+pub const SERVICE_DELETED: &str = "service.deleted";
 // Conversation events: the chat emits these; their names are fixed now.
 pub const MESSAGE_RECEIVED: &str = "message.received";
 pub const MESSAGE_SENT: &str = "message.sent";
@@ -48,10 +55,15 @@ pub const ALL: &[&str] = &[
     HOLD_EXPIRED,
     CUSTOMER_CREATED,
     CUSTOMER_UPDATED,
+    CUSTOMER_ERASED,
     CALENDAR_CREATED,
     CALENDAR_UPDATED,
+    CALENDAR_ARCHIVED,
+    CALENDAR_DELETED,
     SERVICE_CREATED,
     SERVICE_UPDATED,
+    SERVICE_ARCHIVED,
+    SERVICE_DELETED,
     MESSAGE_RECEIVED,
     MESSAGE_SENT,
     MESSAGE_STATUS,

@@ -28,6 +28,8 @@ pub struct Customer {
     pub external_ids: Map<String, Value>,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
+    /// Set when the person asked to be forgotten: every personal field above is empty.
+    pub erased_at: Option<Timestamp>,
 }
 
 /// A validated customer; `None` fields are unknown (or unchanged, in a patch).
@@ -42,7 +44,8 @@ pub struct CustomerDef {
     pub external_ids: Map<String, Value>,
 }
 
-const COLUMNS: &str = "id, name, phone, email, birthdate, document_id, custom_fields, external_ids, created_at, updated_at";
+const COLUMNS: &str = "id, name, phone, email, birthdate, document_id, custom_fields, \
+    external_ids, created_at, updated_at, erased_at";
 
 fn from_row(r: &sqlx::any::AnyRow) -> Result<Customer> {
     Ok(Customer {
@@ -56,6 +59,7 @@ fn from_row(r: &sqlx::any::AnyRow) -> Result<Customer> {
         external_ids: serde_json::from_str(&r.get::<String, _>(7))?,
         created_at: crate::agenda::instant(r.get(8)),
         updated_at: crate::agenda::instant(r.get(9)),
+        erased_at: r.get::<Option<i64>, _>(10).map(crate::agenda::instant),
     })
 }
 
@@ -142,7 +146,7 @@ pub async fn update(
         "UPDATE customers SET name = COALESCE($1, name), phone = COALESCE($2, phone), \
          email = COALESCE($3, email), birthdate = COALESCE($4, birthdate), \
          document_id = COALESCE($5, document_id), custom_fields = $6, external_ids = $7, \
-         updated_at = $8 WHERE tenant_id = $9 AND id = $10",
+         updated_at = $8 WHERE tenant_id = $9 AND id = $10 AND erased_at IS NULL",
     )
     .bind(patch.name)
     .bind(patch.phone.map(E164::into_string))
@@ -161,6 +165,12 @@ pub async fn update(
             return Err(
                 Error::conflict("customer_exists", "another customer has this phone").at("phone"),
             )
+        }
+        Ok(done) if done.rows_affected() == 0 => {
+            return Err(Error::conflict(
+                "customer_erased",
+                "this customer was erased at their request; nothing about them is kept",
+            ))
         }
         other => other?,
     };
@@ -224,7 +234,8 @@ pub async fn list(
     limit: i64,
 ) -> Result<Vec<Customer>> {
     let rows = sqlx::query(&format!(
-        "SELECT {COLUMNS} FROM customers WHERE tenant_id = $1 AND id > $2 ORDER BY id LIMIT $3"
+        "SELECT {COLUMNS} FROM customers WHERE tenant_id = $1 AND id > $2 \
+         AND erased_at IS NULL ORDER BY id LIMIT $3"
     ))
     .bind(tenant.as_str())
     .bind(after.unwrap_or(""))

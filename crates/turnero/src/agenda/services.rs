@@ -21,6 +21,8 @@ pub struct Service {
     /// Distance between offered start times.
     pub slot_interval_minutes: u32,
     pub calendar_ids: Vec<String>,
+    /// Set when it was deleted while holding bookings: kept for them, offered no more.
+    pub archived_at: Option<String>,
 }
 
 /// A validated service definition.
@@ -67,7 +69,7 @@ pub async fn replace(
     let n = sqlx::query(
         "UPDATE services SET name = $1, duration_minutes = $2, buffer_before_minutes = $3, \
          buffer_after_minutes = $4, slot_interval_minutes = $5, updated_at = $6 \
-         WHERE tenant_id = $7 AND id = $8",
+         WHERE tenant_id = $7 AND id = $8 AND archived_at IS NULL",
     )
     .bind(&def.name)
     .bind(i64::from(def.timing.duration_minutes))
@@ -81,7 +83,8 @@ pub async fn replace(
     .await?
     .rows_affected();
     if n == 0 {
-        return Err(Error::not_found("service"));
+        get_in(&mut tx, tenant, id).await?; // 404 when it is not there
+        return Err(crate::agenda::calendars::archived("service"));
     }
     sqlx::query("DELETE FROM service_calendars WHERE service_id = $1")
         .bind(id.as_str())
@@ -102,12 +105,14 @@ async fn link_calendars(
     calendars: &[CalendarId],
 ) -> Result<()> {
     for (i, cal) in calendars.iter().enumerate() {
-        let exists = sqlx::query("SELECT 1 FROM calendars WHERE tenant_id = $1 AND id = $2")
-            .bind(tenant.as_str())
-            .bind(cal.as_str())
-            .fetch_optional(&mut **tx)
-            .await?
-            .is_some();
+        let exists = sqlx::query(
+            "SELECT 1 FROM calendars WHERE tenant_id = $1 AND id = $2 AND archived_at IS NULL",
+        )
+        .bind(tenant.as_str())
+        .bind(cal.as_str())
+        .fetch_optional(&mut **tx)
+        .await?
+        .is_some();
         if !exists {
             return Err(Error::invalid(
                 "unknown_calendar",
@@ -137,11 +142,14 @@ fn from_row(r: &sqlx::any::AnyRow, calendar_ids: Vec<String>) -> Service {
         buffer_after_minutes: r.get::<i64, _>(4) as u32,
         slot_interval_minutes: r.get::<i64, _>(5) as u32,
         calendar_ids,
+        archived_at: r
+            .get::<Option<i64>, _>(6)
+            .map(|t| turnero_core::time::fmt_utc(crate::agenda::instant(t))),
     }
 }
 
-const COLUMNS: &str =
-    "id, name, duration_minutes, buffer_before_minutes, buffer_after_minutes, slot_interval_minutes";
+const COLUMNS: &str = "id, name, duration_minutes, buffer_before_minutes, \
+    buffer_after_minutes, slot_interval_minutes, archived_at";
 
 pub async fn get(db: &Db, tenant: &TenantId, id: &ServiceId) -> Result<Service> {
     let mut conn = db.read.acquire().await?;
@@ -172,7 +180,7 @@ pub async fn get_in(
 
 pub async fn list(db: &Db, tenant: &TenantId) -> Result<Vec<Service>> {
     let rows = sqlx::query(&format!(
-        "SELECT {COLUMNS} FROM services WHERE tenant_id = $1 ORDER BY id"
+        "SELECT {COLUMNS} FROM services WHERE tenant_id = $1 AND archived_at IS NULL ORDER BY id"
     ))
     .bind(tenant.as_str())
     .fetch_all(&db.read)

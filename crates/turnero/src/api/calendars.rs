@@ -18,13 +18,14 @@ use crate::agenda::calendars::{
     self, canonical_weekly, parse_range, parse_weekly, parse_zone, CalendarDef, HoursRange,
     PolicyDto, WeeklyRange, KINDS,
 };
+use crate::agenda::retire::{self, Retired};
 use crate::agenda::tenants;
 use crate::error::{Error, Result};
 
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(create_calendar, list_calendars))
-        .routes(routes!(get_calendar, patch_calendar))
+        .routes(routes!(get_calendar, patch_calendar, delete_calendar))
         .routes(routes!(list_overrides))
         .routes(routes!(put_override, delete_override))
         .routes(routes!(add_time_off, list_time_off))
@@ -149,6 +150,30 @@ async fn patch_calendar(
             .await?
             .into(),
     ))
+}
+
+/// Deletes a calendar nothing refers to (204). One holding bookings (or named by a webhook,
+/// the AsisteClick map or a reminder rule) is archived instead and answered (200): kept for
+/// them, offered no more, not listed, refused changes. Upcoming bookings must be canceled or
+/// moved first (409 `calendar_has_upcoming_bookings`).
+#[utoipa::path(delete, path = "/calendars/{id}", tag = "calendars", responses((status = 200, body = CalendarOut, description = "archived"), (status = 204, description = "deleted"), (status = 404, body = crate::error::Problem), (status = 409, body = crate::error::Problem)))]
+async fn delete_calendar(
+    State(s): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+) -> Result<axum::response::Response> {
+    use axum::response::IntoResponse;
+    let id = path_id(&id, "calendar", CalendarId::parse)?;
+    let now = s.clock.now_secs();
+    Ok(
+        match retire::calendar(&s.db, &auth.tenant, &id, now).await? {
+            Retired::Deleted => StatusCode::NO_CONTENT.into_response(),
+            Retired::Archived => {
+                let archived: CalendarOut = calendars::get(&s.db, &auth.tenant, &id).await?.into();
+                axum::Json(archived).into_response()
+            }
+        },
+    )
 }
 
 /// A date override: either `{"closed": true}` or `{"hours": [{"start", "end"}, …]}`.

@@ -20,7 +20,7 @@ use crate::error::{Error, Result};
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(create_customer, list_customers))
-        .routes(routes!(get_customer, patch_customer))
+        .routes(routes!(get_customer, patch_customer, erase_customer))
 }
 
 /// A customer's details; used for `POST /customers`, `PATCH /customers/{id}` and inside a booking.
@@ -155,6 +155,22 @@ async fn get_customer(
     Ok(axum::Json(
         customers::get(&s.db, &auth.tenant, &id).await?.into(),
     ))
+}
+
+/// Erases the customer at their request (LGPD, GDPR): every personal field is emptied, their
+/// bookings stay (anonymous, without notes or custom fields), their conversations with the
+/// bot are deleted, and the events that mention them are rewritten without personal data; a
+/// `customer.erased` event follows. The record stays (`erased_at` set), unlisted; a second
+/// erasure does nothing. 204.
+#[utoipa::path(delete, path = "/customers/{id}", tag = "customers", responses((status = 204, description = "erased"), (status = 404, body = crate::error::Problem)))]
+async fn erase_customer(
+    State(s): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+) -> Result<StatusCode> {
+    let id = path_id(&id, "customer", CustomerId::parse)?;
+    crate::chat::erasure::erase_customer(&s.db, &auth.tenant, &id, s.clock.now_secs()).await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 #[utoipa::path(patch, path = "/customers/{id}", tag = "customers", request_body = CustomerIn, responses((status = 200, body = CustomerOut)))]

@@ -13,13 +13,14 @@ use super::extract::{Auth, Json};
 use super::out::{self, ServiceOut};
 use super::parse::{body_id, path_id, within};
 use super::AppState;
+use crate::agenda::retire::{self, Retired};
 use crate::agenda::services::{self, ServiceDef};
 use crate::error::Result;
 
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(create_service, list_services))
-        .routes(routes!(get_service, patch_service))
+        .routes(routes!(get_service, patch_service, delete_service))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -153,4 +154,28 @@ async fn patch_service(
             .await?
             .into(),
     ))
+}
+
+/// Deletes a service nothing refers to (204). One holding bookings (or in the AsisteClick
+/// map or a reminder rule) is archived instead and answered (200): kept for them, offered on
+/// no calendar, not listed, refused changes. Upcoming bookings must be canceled or moved
+/// first (409 `service_has_upcoming_bookings`).
+#[utoipa::path(delete, path = "/services/{id}", tag = "services", responses((status = 200, body = ServiceOut, description = "archived"), (status = 204, description = "deleted"), (status = 404, body = crate::error::Problem), (status = 409, body = crate::error::Problem)))]
+async fn delete_service(
+    State(s): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+) -> Result<axum::response::Response> {
+    use axum::response::IntoResponse;
+    let id = path_id(&id, "service", ServiceId::parse)?;
+    let now = s.clock.now_secs();
+    Ok(
+        match retire::service(&s.db, &auth.tenant, &id, now).await? {
+            Retired::Deleted => StatusCode::NO_CONTENT.into_response(),
+            Retired::Archived => {
+                let archived: ServiceOut = services::get(&s.db, &auth.tenant, &id).await?.into();
+                axum::Json(archived).into_response()
+            }
+        },
+    )
 }

@@ -10,6 +10,7 @@
 pub mod agenda;
 mod channel;
 pub mod conversations;
+pub mod erasure;
 pub mod flows;
 pub mod inbox;
 mod notice_answers;

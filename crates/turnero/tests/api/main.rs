@@ -20,6 +20,7 @@ mod chatwoot_sync;
 mod concurrency;
 mod customers;
 mod delivery_processes;
+mod erasure;
 mod flows;
 mod graph;
 mod hardening;

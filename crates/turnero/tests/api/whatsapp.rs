@@ -19,18 +19,18 @@ fn fixture(name: &str) -> String {
     std::fs::read_to_string(format!("{FIXTURES}/{name}")).unwrap()
 }
 
-fn vector() -> Value {
+pub(crate) fn vector() -> Value {
     serde_json::from_str(&fixture("whatsapp_signature_vector.json")).unwrap()
 }
 
-fn sign(secret: &str, body: &[u8]) -> String {
+pub(crate) fn sign(secret: &str, body: &[u8]) -> String {
     let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).unwrap();
     mac.update(body);
     format!("sha256={}", hex::encode(mac.finalize().into_bytes()))
 }
 
 /// Connects the fixtures' number; answers the webhook URL Meta would be given.
-async fn connect(app: &TestApp) -> String {
+pub(crate) async fn connect(app: &TestApp) -> String {
     let (status, out) = app
         .call(
             Method::PUT,
@@ -50,7 +50,7 @@ async fn connect(app: &TestApp) -> String {
     out["webhook_url"].as_str().unwrap().to_string()
 }
 
-async fn deliver(url: &str, body: &[u8], signature: &str) -> (StatusCode, Value) {
+pub(crate) async fn deliver(url: &str, body: &[u8], signature: &str) -> (StatusCode, Value) {
     let resp = reqwest::Client::new()
         .post(url)
         .header("content-type", "application/json")

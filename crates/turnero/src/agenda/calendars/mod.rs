@@ -122,6 +122,8 @@ pub struct Calendar {
     /// Set when another system's agenda decides which of this calendar's slots are free
     /// (AsisteClick's protocol). Shown only by `GET /calendars/{id}/availability-api`.
     pub availability_api: Option<AvailabilityApi>,
+    /// Set when it was deleted while holding bookings: kept for them, offered no more.
+    pub archived_at: Option<jiff::Timestamp>,
 }
 
 impl Calendar {
@@ -142,6 +144,7 @@ struct Published<'a> {
     capacity: u32,
     weekly_hours: Vec<WeeklyRange>,
     policy: PolicyDto,
+    archived_at: Option<String>,
 }
 
 impl Serialize for Calendar {
@@ -155,6 +158,7 @@ impl Serialize for Calendar {
             capacity: self.capacity,
             weekly_hours: canonical_weekly(&self.weekly),
             policy: self.policy.into(),
+            archived_at: self.archived_at.map(turnero_core::time::fmt_utc),
         }
         .serialize(s)
     }
@@ -258,10 +262,13 @@ pub fn parse_zone(tz: &str, field: &str) -> Result<TimeZone> {
 }
 
 pub(crate) const COLUMNS: &str =
-    "id, name, kind, timezone, location, capacity, weekly_hours, policy, availability_api";
+    "id, name, kind, timezone, location, capacity, weekly_hours, policy, availability_api, \
+    archived_at";
 /// [`COLUMNS`] of a query that names the calendars table `c`.
 pub(crate) const COLUMNS_OF_C: &str = "c.id, c.name, c.kind, c.timezone, c.location, c.capacity, \
-    c.weekly_hours, c.policy, c.availability_api";
+    c.weekly_hours, c.policy, c.availability_api, c.archived_at";
+/// How many columns [`COLUMNS`] names: a query's own columns come after them.
+pub(crate) const COLUMN_COUNT: usize = 10;
 
 /// A calendar from its columns in [`COLUMNS`] order, from `at` on (the slot search reads
 /// them joined with others).
@@ -279,6 +286,7 @@ pub(crate) fn from_columns(r: &sqlx::any::AnyRow, at: usize) -> Result<Calendar>
         weekly: parse_weekly(&weekly)?,
         policy: policy.to_core(),
         availability_api: parse_availability_api(r.get(at + 8))?,
+        archived_at: r.get::<Option<i64>, _>(at + 9).map(crate::agenda::instant),
     })
 }
 
@@ -331,6 +339,7 @@ pub async fn create(db: &Db, tenant: &TenantId, def: CalendarDef, now: i64) -> R
         weekly: def.weekly,
         policy: def.policy,
         availability_api: None,
+        archived_at: None,
     };
     events::record(&mut tx, tenant, event::CALENDAR_CREATED, &out.id, &out, now).await?;
     db.commit(tx, Changed::Calendar(&out.id)).await?;
@@ -349,7 +358,8 @@ pub async fn replace(
     let mut tx = db.begin().await?;
     let changed = sqlx::query(
         "UPDATE calendars SET name = $1, kind = $2, timezone = $3, location = $4, capacity = $5, \
-         weekly_hours = $6, policy = $7, updated_at = $8 WHERE tenant_id = $9 AND id = $10",
+         weekly_hours = $6, policy = $7, updated_at = $8 WHERE tenant_id = $9 AND id = $10 \
+         AND archived_at IS NULL",
     )
     .bind(&def.name)
     .bind(&def.kind)
@@ -365,7 +375,8 @@ pub async fn replace(
     .await?
     .rows_affected();
     if changed == 0 {
-        return Err(Error::not_found("calendar"));
+        get_in(&mut tx, tenant, id).await?; // 404 when it is not there
+        return Err(archived("calendar"));
     }
     let out = get_in(&mut tx, tenant, id).await?;
     events::record(&mut tx, tenant, event::CALENDAR_UPDATED, &out.id, &out, now).await?;
@@ -396,12 +407,24 @@ pub async fn get_in(
 
 pub async fn list(db: &Db, tenant: &TenantId) -> Result<Vec<Calendar>> {
     let rows = sqlx::query(&format!(
-        "SELECT {COLUMNS} FROM calendars WHERE tenant_id = $1 ORDER BY id"
+        "SELECT {COLUMNS} FROM calendars WHERE tenant_id = $1 AND archived_at IS NULL ORDER BY id"
     ))
     .bind(tenant.as_str())
     .fetch_all(&db.read)
     .await?;
     rows.iter().map(from_row).collect()
+}
+
+/// The refusal to change what was archived.
+pub fn archived(what: &str) -> Error {
+    Error::conflict(
+        if what == "calendar" {
+            "calendar_archived"
+        } else {
+            "service_archived"
+        },
+        format!("this {what} was archived (it holds bookings); create a new one instead"),
+    )
 }
 
 /// Sets (or, with `None`, removes) where the calendar's free slots are decided.

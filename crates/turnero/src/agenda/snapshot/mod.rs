@@ -102,14 +102,15 @@ pub async fn read(conn: &mut AnyConnection, q: &SnapshotQuery<'_>) -> Result<Sna
         .await?
         .ok_or_else(|| Error::not_found("calendar"))?;
     let calendar = calendars::from_columns(&row, 0)?;
-    if row.get::<Option<String>, _>(9).is_none() {
+    let n = calendars::COLUMN_COUNT;
+    if row.get::<Option<String>, _>(n).is_none() {
         return Err(Error::invalid(
             "unknown_service",
             "service_id",
             "service not found",
         ));
     }
-    if row.get::<Option<String>, _>(14).is_none() {
+    if row.get::<Option<String>, _>(n + 5).is_none() {
         return Err(Error::invalid(
             "service_not_offered",
             "service_id",
@@ -117,10 +118,10 @@ pub async fn read(conn: &mut AnyConnection, q: &SnapshotQuery<'_>) -> Result<Sna
         ));
     }
     let timing = ServiceTiming {
-        duration_minutes: row.get::<i64, _>(10) as u32,
-        buffer_before_minutes: row.get::<i64, _>(11) as u32,
-        buffer_after_minutes: row.get::<i64, _>(12) as u32,
-        slot_interval_minutes: row.get::<i64, _>(13) as u32,
+        duration_minutes: row.get::<i64, _>(n + 1) as u32,
+        buffer_before_minutes: row.get::<i64, _>(n + 2) as u32,
+        buffer_after_minutes: row.get::<i64, _>(n + 3) as u32,
+        slot_interval_minutes: row.get::<i64, _>(n + 4) as u32,
     };
     let mut rules = weekly_rules(&calendar);
     let busy_window = match q.busy {

@@ -20,6 +20,10 @@ pub struct CalendarOut {
     pub capacity: u32,
     pub weekly_hours: Vec<WeeklyRange>,
     pub policy: PolicyDto,
+    /// Set when it was deleted while holding bookings: kept for them, offered no more, not
+    /// listed.
+    #[schema(format = DateTime)]
+    pub archived_at: Option<String>,
 }
 
 impl From<Calendar> for CalendarOut {
@@ -33,6 +37,7 @@ impl From<Calendar> for CalendarOut {
             policy: c.policy.into(),
             location: c.location,
             capacity: c.capacity,
+            archived_at: c.archived_at.map(utc),
         }
     }
 }
@@ -109,6 +114,7 @@ mod tests {
                 timeout_ms: 3000,
                 webhook_id: None,
             }),
+            archived_at: Some(jiff::Timestamp::from_second(1_800_000_000).unwrap()),
         };
         let published = serde_json::to_string(&calendar).unwrap();
         let answered = serde_json::to_string(&CalendarOut::from(calendar)).unwrap();

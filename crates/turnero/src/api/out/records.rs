@@ -22,6 +22,10 @@ pub struct ServiceOut {
     /// Distance between offered start times.
     pub slot_interval_minutes: u32,
     pub calendar_ids: Vec<String>,
+    /// Set when it was deleted while holding bookings: kept for them, offered no more, not
+    /// listed.
+    #[schema(format = DateTime)]
+    pub archived_at: Option<String>,
 }
 
 impl From<Service> for ServiceOut {
@@ -34,6 +38,7 @@ impl From<Service> for ServiceOut {
             buffer_after_minutes: s.buffer_after_minutes,
             slot_interval_minutes: s.slot_interval_minutes,
             calendar_ids: s.calendar_ids,
+            archived_at: s.archived_at,
         }
     }
 }
@@ -55,6 +60,10 @@ pub struct CustomerOut {
     pub external_ids: Map<String, Value>,
     pub created_at: String,
     pub updated_at: String,
+    /// Set when the person asked to be forgotten (`DELETE /customers/{id}`): every personal
+    /// field is empty; their bookings stay, anonymous.
+    #[schema(format = DateTime)]
+    pub erased_at: Option<String>,
 }
 
 impl From<Customer> for CustomerOut {
@@ -70,6 +79,7 @@ impl From<Customer> for CustomerOut {
             external_ids: c.external_ids,
             created_at: utc(c.created_at),
             updated_at: utc(c.updated_at),
+            erased_at: c.erased_at.map(utc),
         }
     }
 }
@@ -174,6 +184,7 @@ mod tests {
             external_ids: Map::new(),
             created_at: at(1_800_000_000),
             updated_at: at(1_800_000_060),
+            erased_at: Some(at(1_800_000_120)),
         };
         let published = serde_json::to_string(&customer).unwrap();
         let answered = serde_json::to_string(&CustomerOut::from(customer)).unwrap();
