@@ -52,7 +52,7 @@ pub struct Config {
     /// of them at once); more get 429 with `Retry-After`.
     pub asisteclick_requests_per_minute: u32,
     /// How long records are kept, per kind (the config file's `[retention]` table).
-    pub retention: crate::jobs::retention::Retention,
+    pub retention: Retention,
 }
 
 impl Default for Config {
@@ -113,5 +113,69 @@ impl Config {
             ]))
             .merge(Env::raw().only(&["database_url"]));
         Ok(fig.extract()?)
+    }
+}
+
+/// Days kept per kind (`0` keeps for ever), from the config file's `[retention]` table.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct Retention {
+    pub events_days: u32,
+    pub webhook_deliveries_days: u32,
+    pub webhook_attempts_days: u32,
+    /// Meta redelivers a webhook for up to 7 days: ids seen are kept longer than that.
+    pub inbound_seen_days: u32,
+    /// Answered messages and sent replies.
+    pub chat_messages_days: u32,
+    /// Conversations nobody wrote in for this long, with their messages (the bot starts
+    /// afresh with that person).
+    pub conversations_days: u32,
+    pub idempotency_keys_days: u32,
+    pub availability_fallbacks_days: u32,
+    /// How often the job runs.
+    pub every_minutes: u32,
+}
+
+impl Default for Retention {
+    fn default() -> Self {
+        Retention {
+            events_days: 90,
+            webhook_deliveries_days: 90,
+            webhook_attempts_days: 90,
+            inbound_seen_days: 30,
+            chat_messages_days: 90,
+            conversations_days: 180,
+            idempotency_keys_days: 7,
+            availability_fallbacks_days: 90,
+            every_minutes: 60,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retention_days_are_read_from_the_config_files_retention_table() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("turnero.toml");
+        std::fs::write(
+            &file,
+            "[retention]\nevents_days = 30\nconversations_days = 0\n",
+        )
+        .unwrap();
+        let c = Config::load(Some(&file)).unwrap();
+        assert_eq!(c.retention.events_days, 30);
+        assert_eq!(c.retention.conversations_days, 0, "0 keeps for ever");
+        assert_eq!(
+            c.retention.webhook_attempts_days, 90,
+            "the rest keep their defaults"
+        );
+        std::fs::write(&file, "[retention]\nevent_days = 30\n").unwrap();
+        assert!(
+            Config::load(Some(&file)).is_err(),
+            "a misspelt kind is refused"
+        );
     }
 }

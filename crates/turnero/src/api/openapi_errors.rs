@@ -1,10 +1,12 @@
 //! The OpenAPI document says how errors really come: every 4xx/5xx as
 //! `application/problem+json` (RFC 9457, the `Problem` schema), a 401 on every operation that
-//! needs the API key, and 400 / 413 / 415 / 422 on every operation that takes a JSON body
-//! (malformed, too large, not JSON, invalid). Done once over the generated document, so no
-//! handler's annotation can forget it.
+//! needs the API key, 400 / 413 / 415 / 422 on every operation that takes a JSON body
+//! (malformed, too large, not JSON, invalid), 404 on every operation that names a record in
+//! its path (or reads, changes or removes a singleton that may not be set up), and 400 / 422
+//! on every operation with query parameters (unknown, out of range). Done once over the
+//! generated document, so no handler's annotation can forget it.
 
-use utoipa::openapi::path::Operation;
+use utoipa::openapi::path::{Operation, ParameterIn};
 use utoipa::openapi::response::{Response, ResponseBuilder};
 use utoipa::openapi::{ContentBuilder, OpenApi, RefOr};
 
@@ -26,7 +28,17 @@ fn problem(description: &str) -> RefOr<Response> {
     )
 }
 
-fn document(op: &mut Operation, secured_by_default: bool) {
+/// Operations on a record that exists once per tenant, if it was set up: 404 until it is.
+const SINGLETONS: &[&str] = &[
+    "/channels/whatsapp",
+    "/channels/webchat",
+    "/channels/telegram",
+    "/channels/chatwoot",
+    "/channels/email",
+    "/integrations/asisteclick",
+];
+
+fn document(op: &mut Operation, path: &str, method: &str, secured_by_default: bool) {
     for (status, response) in op.responses.responses.iter_mut() {
         let RefOr::T(r) = response else { continue };
         if status.starts_with('4') || status.starts_with('5') {
@@ -49,6 +61,27 @@ fn document(op: &mut Operation, secured_by_default: bool) {
     if secured_by_default && !open {
         add(op, "401", "No valid API key (`WWW-Authenticate: Bearer`)");
     }
+    let params = op.parameters.as_deref().unwrap_or_default();
+    let in_path = params
+        .iter()
+        .any(|p| matches!(p.parameter_in, ParameterIn::Path));
+    let in_query = params
+        .iter()
+        .any(|p| matches!(p.parameter_in, ParameterIn::Query));
+    if in_path || (method != "put" && SINGLETONS.contains(&path)) {
+        add(op, "404", "No such record for this tenant");
+    }
+    if in_path && path.contains("{date}") {
+        add(op, "422", "The date is not `YYYY-MM-DD`");
+    }
+    if in_query {
+        add(op, "400", "An unknown query parameter");
+        add(
+            op,
+            "422",
+            "A query parameter is invalid or out of range (`field` names it)",
+        );
+    }
     if op.request_body.is_some() {
         add(op, "400", "The body is not valid JSON");
         add(op, "413", "The body is too large");
@@ -60,16 +93,18 @@ fn document(op: &mut Operation, secured_by_default: bool) {
 /// Applies the rules above to every operation of the document.
 pub fn document_errors(doc: &mut OpenApi) {
     let secured = doc.security.as_ref().is_some_and(|s| !s.is_empty());
-    for item in doc.paths.paths.values_mut() {
+    for (path, item) in doc.paths.paths.iter_mut() {
         let ops = [
-            &mut item.get,
-            &mut item.put,
-            &mut item.post,
-            &mut item.delete,
-            &mut item.patch,
+            ("get", &mut item.get),
+            ("put", &mut item.put),
+            ("post", &mut item.post),
+            ("delete", &mut item.delete),
+            ("patch", &mut item.patch),
         ];
-        for op in ops.into_iter().flatten() {
-            document(op, secured);
+        for (method, op) in ops {
+            if let Some(op) = op {
+                document(op, path, method, secured);
+            }
         }
     }
 }

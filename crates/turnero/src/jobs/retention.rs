@@ -12,48 +12,12 @@
 
 use std::time::Duration;
 
-use serde::{Deserialize, Serialize};
 use sqlx::Row;
 
 use crate::clock::Clock;
+pub use crate::config::Retention;
 use crate::db::{Backend, Db};
 use crate::error::Result;
-
-/// Days kept per kind (`0` keeps for ever), from the config file's `[retention]` table.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-#[serde(default, deny_unknown_fields)]
-pub struct Retention {
-    pub events_days: u32,
-    pub webhook_deliveries_days: u32,
-    pub webhook_attempts_days: u32,
-    /// Meta redelivers a webhook for up to 7 days: ids seen are kept longer than that.
-    pub inbound_seen_days: u32,
-    /// Answered messages and sent replies.
-    pub chat_messages_days: u32,
-    /// Conversations nobody wrote in for this long, with their messages (the bot starts
-    /// afresh with that person).
-    pub conversations_days: u32,
-    pub idempotency_keys_days: u32,
-    pub availability_fallbacks_days: u32,
-    /// How often the job runs.
-    pub every_minutes: u32,
-}
-
-impl Default for Retention {
-    fn default() -> Self {
-        Retention {
-            events_days: 90,
-            webhook_deliveries_days: 90,
-            webhook_attempts_days: 90,
-            inbound_seen_days: 30,
-            chat_messages_days: 90,
-            conversations_days: 180,
-            idempotency_keys_days: 7,
-            availability_fallbacks_days: 90,
-            every_minutes: 60,
-        }
-    }
-}
 
 /// Rows deleted per statement.
 pub const BATCH: i64 = 1000;
