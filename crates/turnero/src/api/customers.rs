@@ -152,16 +152,19 @@ async fn get_customer(
     Path(id): Path<String>,
 ) -> Result<axum::Json<CustomerOut>> {
     let id = path_id(&id, "customer", CustomerId::parse)?;
-    Ok(axum::Json(
-        customers::get(&s.db, &auth.tenant, &id).await?.into(),
-    ))
+    let customer = customers::get(&s.db, &auth.tenant, &id).await?;
+    // An erased person is gone for the API (their anonymous bookings still name the id).
+    if customer.erased_at.is_some() {
+        return Err(Error::not_found("customer"));
+    }
+    Ok(axum::Json(customer.into()))
 }
 
 /// Erases the customer at their request (LGPD, GDPR): every personal field is emptied, their
 /// bookings stay (anonymous, without notes or custom fields), their conversations with the
 /// bot are deleted, and the events that mention them are rewritten without personal data; a
-/// `customer.erased` event follows. The record stays (`erased_at` set), unlisted; a second
-/// erasure does nothing. 204.
+/// `customer.erased` event follows. The emptied record stays for the bookings' sake but is
+/// neither listed nor found (404); a second erasure does nothing. 204.
 #[utoipa::path(delete, path = "/customers/{id}", tag = "customers", responses((status = 204, description = "erased"), (status = 404, body = crate::error::Problem)))]
 async fn erase_customer(
     State(s): State<AppState>,
