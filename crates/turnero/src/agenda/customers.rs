@@ -167,10 +167,8 @@ pub async fn update(
             )
         }
         Ok(done) if done.rows_affected() == 0 => {
-            return Err(Error::conflict(
-                "customer_erased",
-                "this customer was erased at their request; nothing about them is kept",
-            ))
+            // Erased at their request: gone, as for every other reader of the API.
+            return Err(Error::not_found("customer"));
         }
         other => other?,
     };
@@ -183,6 +181,16 @@ pub async fn update(
 pub async fn get(db: &Db, tenant: &TenantId, id: &CustomerId) -> Result<Customer> {
     let mut conn = db.read.acquire().await?;
     get_in(&mut conn, tenant, id).await
+}
+
+/// A customer the API may show or act on: one erased at their request is not found (their
+/// emptied row stays only for the anonymous bookings that name it).
+pub async fn get_present(db: &Db, tenant: &TenantId, id: &CustomerId) -> Result<Customer> {
+    let customer = get(db, tenant, id).await?;
+    if customer.erased_at.is_some() {
+        return Err(Error::not_found("customer"));
+    }
+    Ok(customer)
 }
 
 pub async fn get_in(

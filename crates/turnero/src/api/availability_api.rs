@@ -38,6 +38,7 @@ pub struct AvailabilityApiIn {
     #[schema(value_type = Option<Object>)]
     pub external_calendar_id: Option<Value>,
     /// 100–10000; default 3000 (AsisteClick's own budget).
+    #[schema(minimum = 100, maximum = 10000)]
     pub timeout_ms: Option<i64>,
     /// Where this calendar's bookings go as AsisteClick callbacks (`event_created`,
     /// `event_updated`, `event_canceled`); seed 000's `url|Name:value;…` header form works.

@@ -40,6 +40,7 @@ pub struct BookingIn {
     pub calendar_id: String,
     pub service_id: String,
     /// RFC 3339 instant with offset.
+    #[schema(format = DateTime)]
     pub start: String,
     /// Matched by phone, created if new. Either this or `customer_id`.
     pub customer: Option<CustomerIn>,
@@ -194,12 +195,15 @@ pub struct BookingsQuery {
     /// One status or several, comma-separated.
     pub status: Option<String>,
     /// Bookings starting at or after this instant.
+    #[param(format = DateTime)]
     pub start: Option<String>,
     /// Bookings starting before this instant.
+    #[param(format = DateTime)]
     pub end: Option<String>,
     /// Cursor from the previous page's `next_cursor`.
     pub cursor: Option<String>,
     /// 1–500, default 100.
+    #[param(minimum = 1, maximum = 500)]
     pub limit: Option<i64>,
 }
 
@@ -370,6 +374,7 @@ async fn no_show_booking(
 #[serde(deny_unknown_fields)]
 pub struct RescheduleIn {
     /// The new start, RFC 3339.
+    #[schema(format = DateTime)]
     pub start: String,
     pub source: Option<String>,
 }

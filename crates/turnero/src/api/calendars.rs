@@ -42,6 +42,7 @@ pub struct CalendarIn {
     pub kind: Option<String>,
     pub location: Option<String>,
     /// How many bookings may overlap at once (default 1).
+    #[schema(minimum = 1, maximum = 1000)]
     pub capacity: Option<i64>,
     #[serde(default)]
     pub weekly_hours: Vec<WeeklyRange>,
@@ -56,6 +57,7 @@ pub struct CalendarPatch {
     pub timezone: Option<String>,
     pub kind: Option<String>,
     pub location: Option<String>,
+    #[schema(minimum = 1, maximum = 1000)]
     pub capacity: Option<i64>,
     pub weekly_hours: Option<Vec<WeeklyRange>>,
     pub policy: Option<PolicyDto>,
@@ -262,7 +264,9 @@ async fn delete_override(
 #[serde(deny_unknown_fields)]
 pub struct TimeOffIn {
     /// RFC 3339 instant.
+    #[schema(format = DateTime)]
     pub start: String,
+    #[schema(format = DateTime)]
     pub end: String,
     pub reason: Option<String>,
 }

@@ -234,7 +234,7 @@ async fn write_first(
         "customer_id",
         turnero_core::ids::CustomerId::parse,
     )?;
-    let customer = crate::agenda::customers::get(&s.db, &auth.tenant, &id).await?;
+    let customer = crate::agenda::customers::get_present(&s.db, &auth.tenant, &id).await?;
     let now = s.clock.now_secs();
     let opened = outreach::open(&s.db, &s.chat.outbound, &ch, &customer, now)
         .await?

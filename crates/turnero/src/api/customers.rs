@@ -32,6 +32,7 @@ pub struct CustomerIn {
     pub phone: Option<String>,
     pub email: Option<String>,
     /// `YYYY-MM-DD`.
+    #[schema(format = Date)]
     pub birthdate: Option<String>,
     pub document_id: Option<String>,
     #[schema(value_type = Option<Object>)]
@@ -123,6 +124,7 @@ pub struct CustomersQuery {
     /// `next_cursor` of the previous page.
     pub cursor: Option<String>,
     /// 1–500, default 100.
+    #[param(minimum = 1, maximum = 500)]
     pub limit: Option<i64>,
 }
 
@@ -152,11 +154,7 @@ async fn get_customer(
     Path(id): Path<String>,
 ) -> Result<axum::Json<CustomerOut>> {
     let id = path_id(&id, "customer", CustomerId::parse)?;
-    let customer = customers::get(&s.db, &auth.tenant, &id).await?;
-    // An erased person is gone for the API (their anonymous bookings still name the id).
-    if customer.erased_at.is_some() {
-        return Err(Error::not_found("customer"));
-    }
+    let customer = customers::get_present(&s.db, &auth.tenant, &id).await?;
     Ok(axum::Json(customer.into()))
 }
 

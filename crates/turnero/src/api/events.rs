@@ -28,12 +28,15 @@ pub struct EventsQuery {
     #[param(rename = "type")]
     pub kind: Option<String>,
     /// Events at or after this instant.
+    #[param(format = DateTime)]
     pub since: Option<String>,
     /// Events before this instant.
+    #[param(format = DateTime)]
     pub until: Option<String>,
     /// `next_cursor` of the previous page.
     pub cursor: Option<String>,
     /// 1–500, default 100.
+    #[param(minimum = 1, maximum = 500)]
     pub limit: Option<i64>,
 }
 

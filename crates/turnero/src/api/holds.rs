@@ -28,8 +28,10 @@ pub fn routes() -> OpenApiRouter<AppState> {
 pub struct HoldIn {
     pub calendar_id: String,
     pub service_id: String,
+    #[schema(format = DateTime)]
     pub start: String,
     /// How long to keep it, 1–60 minutes (default 10).
+    #[schema(minimum = 1, maximum = 60)]
     pub minutes: Option<i64>,
     pub source: Option<String>,
 }

@@ -3,11 +3,14 @@
 //! needs the API key, 400 / 413 / 415 / 422 on every operation that takes a JSON body
 //! (malformed, too large, not JSON, invalid), 404 on every operation that names a record in
 //! its path (or reads, changes or removes a singleton that may not be set up), and 400 / 422
-//! on every operation with query parameters (unknown, out of range). Done once over the
+//! on every operation with query parameters (unknown, out of range), 404 on every operation whose
+//! body names records by id; a `{date}` in a path is
+//! `format: date`. Ranges and instant formats sit on the DTO fields beside their checks. Done once over the
 //! generated document, so no handler's annotation can forget it.
 
 use utoipa::openapi::path::{Operation, ParameterIn};
 use utoipa::openapi::response::{Response, ResponseBuilder};
+use utoipa::openapi::schema::{KnownFormat, Schema, SchemaFormat};
 use utoipa::openapi::{ContentBuilder, OpenApi, RefOr};
 
 const PROBLEM: &str = "application/problem+json";
@@ -73,6 +76,7 @@ fn document(op: &mut Operation, path: &str, method: &str, secured_by_default: bo
     }
     if in_path && path.contains("{date}") {
         add(op, "422", "The date is not `YYYY-MM-DD`");
+        date_format(op);
     }
     if in_query {
         add(op, "400", "An unknown query parameter");
@@ -90,9 +94,20 @@ fn document(op: &mut Operation, path: &str, method: &str, secured_by_default: bo
     }
 }
 
+/// A `{date}` in a path is a calendar day (`format: date`), as the handlers parse it.
+fn date_format(op: &mut Operation) {
+    let params = op.parameters.iter_mut().flatten();
+    for p in params.filter(|p| p.name == "date" && matches!(p.parameter_in, ParameterIn::Path)) {
+        if let Some(RefOr::T(Schema::Object(o))) = p.schema.as_mut() {
+            o.format = Some(SchemaFormat::KnownFormat(KnownFormat::Date));
+        }
+    }
+}
+
 /// Applies the rules above to every operation of the document.
 pub fn document_errors(doc: &mut OpenApi) {
     let secured = doc.security.as_ref().is_some_and(|s| !s.is_empty());
+    let naming = bodies_naming_records(doc);
     for (path, item) in doc.paths.paths.iter_mut() {
         let ops = [
             ("get", &mut item.get),
@@ -104,7 +119,39 @@ pub fn document_errors(doc: &mut OpenApi) {
         for (method, op) in ops {
             if let Some(op) = op {
                 document(op, path, method, secured);
+                if names_a_record(op, &naming) {
+                    op.responses
+                        .responses
+                        .entry("404".to_string())
+                        .or_insert_with(|| problem("A record the body names does not exist"));
+                }
             }
         }
     }
+}
+
+/// The component schemas with a field that names a record (`calendar_id`, `calendar_ids`…).
+fn bodies_naming_records(doc: &OpenApi) -> Vec<String> {
+    let Some(components) = doc.components.as_ref() else {
+        return Vec::new();
+    };
+    let names_one = |field: &String| field.ends_with("_id") || field.ends_with("_ids");
+    components
+        .schemas
+        .iter()
+        .filter(
+            |(_, s)| matches!(s, RefOr::T(Schema::Object(o)) if o.properties.keys().any(names_one)),
+        )
+        .map(|(name, _)| format!("#/components/schemas/{name}"))
+        .collect()
+}
+
+/// Whether the operation's JSON body is one of those schemas: its ids may name nothing.
+fn names_a_record(op: &Operation, naming: &[String]) -> bool {
+    let Some(body) = op.request_body.as_ref() else {
+        return false;
+    };
+    body.content
+        .values()
+        .any(|c| matches!(&c.schema, Some(RefOr::Ref(r)) if naming.contains(&r.ref_location)))
 }

@@ -28,10 +28,14 @@ pub fn routes() -> OpenApiRouter<AppState> {
 pub struct ServiceIn {
     pub name: String,
     /// 1 to 720 minutes.
+    #[schema(minimum = 1, maximum = 720)]
     pub duration_minutes: i64,
+    #[schema(minimum = 0, maximum = 240)]
     pub buffer_before_minutes: Option<i64>,
+    #[schema(minimum = 0, maximum = 240)]
     pub buffer_after_minutes: Option<i64>,
-    /// Distance between offered starts; defaults to the duration.
+    /// Distance between offered starts; defaults to the duration (at least 5).
+    #[schema(minimum = 5, maximum = 720)]
     pub slot_interval_minutes: Option<i64>,
     #[serde(default)]
     pub calendar_ids: Vec<String>,
@@ -41,9 +45,13 @@ pub struct ServiceIn {
 #[serde(deny_unknown_fields)]
 pub struct ServicePatch {
     pub name: Option<String>,
+    #[schema(minimum = 1, maximum = 720)]
     pub duration_minutes: Option<i64>,
+    #[schema(minimum = 0, maximum = 240)]
     pub buffer_before_minutes: Option<i64>,
+    #[schema(minimum = 0, maximum = 240)]
     pub buffer_after_minutes: Option<i64>,
+    #[schema(minimum = 5, maximum = 720)]
     pub slot_interval_minutes: Option<i64>,
     /// Replaces the whole list.
     pub calendar_ids: Option<Vec<String>>,
@@ -67,7 +75,10 @@ impl TryFrom<ServiceIn> for ServiceDef {
                 "buffer_after_minutes",
             )?,
             slot_interval_minutes: within(
-                input.slot_interval_minutes.unwrap_or(i64::from(duration)),
+                // A 1–4 minute service is offered every 5 minutes, the shortest interval.
+                input
+                    .slot_interval_minutes
+                    .unwrap_or(i64::from(duration).max(5)),
                 5..=720,
                 "slot_interval_minutes",
             )?,

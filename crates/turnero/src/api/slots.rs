@@ -32,12 +32,16 @@ pub fn routes() -> OpenApiRouter<AppState> {
 pub struct SlotsQuery {
     pub service_id: String,
     /// RFC 3339; default now.
+    #[param(format = DateTime)]
     pub start: Option<String>,
     /// RFC 3339; default seven days after `start`; at most 93 days after it.
+    #[param(format = DateTime)]
     pub end: Option<String>,
     /// Page size (1–1000); default every slot in the range.
+    #[param(minimum = 1, maximum = 1000)]
     pub count: Option<i64>,
     /// Page from the first slot at or after this instant.
+    #[param(format = DateTime)]
     pub preferred: Option<String>,
 }
 

@@ -391,6 +391,7 @@ pub struct StatsQuery {
     /// `30m` (default), `2h`, `90s`, `1d`; at most 7 days.
     pub window: Option<String>,
     /// Histogram buckets, 1–120 (default 30).
+    #[param(minimum = 1, maximum = 120)]
     pub buckets: Option<i64>,
 }
 
@@ -432,6 +433,7 @@ pub struct AttemptsQuery {
     /// `next_cursor` of the previous page.
     pub cursor: Option<String>,
     /// 1–500, default 100.
+    #[param(minimum = 1, maximum = 500)]
     pub limit: Option<i64>,
 }
 
@@ -493,6 +495,7 @@ async fn resend_attempt(
 #[serde(deny_unknown_fields)]
 pub struct RecoverIn {
     /// Re-queue deliveries of events since this instant that failed for good.
+    #[schema(format = DateTime)]
     pub since: String,
 }
 

@@ -55,7 +55,11 @@ async fn an_erased_customer_leaves_anonymous_bookings_and_no_personal_data_anywh
     assert_eq!(status, StatusCode::NO_CONTENT);
 
     let (status, _) = app.get(&format!("/api/v1/customers/{id}")).await;
-    assert_eq!(status, StatusCode::NOT_FOUND, "an erased person is not found");
+    assert_eq!(
+        status,
+        StatusCode::NOT_FOUND,
+        "an erased person is not found"
+    );
     let emptied = format!(
         "SELECT COUNT(*) FROM customers WHERE id = '{id}' AND name = '' AND phone IS NULL \
          AND email IS NULL AND document_id IS NULL AND birthdate IS NULL \
@@ -102,7 +106,7 @@ async fn an_erased_customer_leaves_anonymous_bookings_and_no_personal_data_anywh
     assert_eq!(erasures.len(), 1);
     assert_eq!(erasures[0]["data"]["id"], id);
 
-    // Again: nothing more happens. Changing her is refused.
+    // Again: nothing more happens. She cannot be changed: she is not found.
     let (status, _) = delete(app, &format!("/api/v1/customers/{id}")).await;
     assert_eq!(status, StatusCode::NO_CONTENT);
     assert_eq!(event_types(app, "customer.erased").await.len(), 1);
@@ -113,14 +117,20 @@ async fn an_erased_customer_leaves_anonymous_bookings_and_no_personal_data_anywh
             Some(json!({"name": "Maria"})),
         )
         .await;
-    assert_eq!(status, StatusCode::CONFLICT, "{problem}");
-    assert_eq!(problem["code"], "customer_erased");
+    assert_eq!(status, StatusCode::NOT_FOUND, "{problem}");
+    assert_eq!(problem["code"], "not_found");
     // Her number, booked again, is a new customer.
     let (status, again) = app
         .book(&cal, &svc, "2030-01-10T12:00:00Z", "+5511987654321")
         .await;
     assert_eq!(status, StatusCode::CREATED, "{again}");
     assert_ne!(again["customer"]["id"], id);
+    // Booked by her old id: she is not found, nothing is written about her.
+    let body = json!({"calendar_id": cal, "service_id": svc,
+        "start": "2030-01-10T13:00:00Z", "customer_id": id});
+    let (status, problem) = app.post("/api/v1/bookings", body).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{problem}");
+    assert_eq!(problem["code"], "unknown_customer");
     let (status, _) = delete(app, "/api/v1/customers/cus_01hzzzzzzzzzzzzzzzzzzzzzzz").await;
     assert_eq!(status, StatusCode::NOT_FOUND);
 }

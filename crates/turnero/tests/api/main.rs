@@ -25,6 +25,7 @@ mod flows;
 mod graph;
 mod hardening;
 mod isolation;
+mod openapi_ranges;
 mod patient;
 mod personas;
 mod processes;

@@ -65,9 +65,14 @@ pub async fn create(
     // Writes that need no answer go to the database together, after the capacity check.
     let mut batch = Batch::default();
     let customer = match &new.customer {
+        // One erased at their request is not found: nothing new is written about them.
         CustomerRef::Existing(id) => customers::get_in(&mut tx, tenant, id)
             .await
-            .map_err(|_| Error::invalid("unknown_customer", "customer_id", "customer not found"))?,
+            .ok()
+            .filter(|c| c.erased_at.is_none())
+            .ok_or_else(|| {
+                Error::invalid("unknown_customer", "customer_id", "customer not found")
+            })?,
         CustomerRef::Details(def) => {
             customers::find_or_create(&mut tx, &mut batch, tenant, def, now).await?
         }
