@@ -1,5 +1,6 @@
 //! A customer's erasure (LGPD, GDPR): their row stays for their bookings' sake with every
-//! personal field emptied; their bookings lose notes and custom fields; every event that
+//! personal field emptied; their bookings lose notes and custom fields (and AsisteClick's
+//! stored callback, all but its timestamp); answers kept for retries that name them go; every event that
 //! mentions them (or one of `also`, their conversations) is rewritten without personal data.
 //! The caller's transaction makes it one change with its `customer.erased` event.
 
@@ -55,6 +56,7 @@ pub async fn erase_customer_in(
     .bind(id.as_str())
     .execute(&mut **tx)
     .await?;
+    forget_stored_answers(tx, tenant, id).await?;
     let erased = customers::get_in(tx, tenant, id).await?;
     let erased_json = serde_json::to_value(&erased)?;
     let mut needles = vec![id.as_str().to_string()];
@@ -64,6 +66,49 @@ pub async fn erase_customer_in(
         erased.erased_at.unwrap_or_default())});
     events::record(tx, tenant, event::CUSTOMER_ERASED, id.as_str(), &data, now).await?;
     Ok(true)
+}
+
+/// What other systems and retried requests stored about the person: the AsisteClick
+/// callback kept with each of their bookings (name, phone, the chat transcript) keeps only
+/// its `timestamp` (the order of later callbacks depends on it), and the answers kept for
+/// `Idempotency-Key` retries that name them are forgotten (a retry would replay them).
+async fn forget_stored_answers(tx: &mut Tx, tenant: &TenantId, id: &CustomerId) -> Result<()> {
+    let refs = sqlx::query(
+        "SELECT r.system, r.external_key, r.data FROM booking_external_refs r \
+         JOIN bookings b ON b.id = r.booking_id \
+         WHERE r.tenant_id = $1 AND b.tenant_id = $1 AND b.customer_id = $2",
+    )
+    .bind(tenant.as_str())
+    .bind(id.as_str())
+    .fetch_all(&mut **tx)
+    .await?;
+    for r in refs {
+        let (system, key, data): (String, String, String) = (r.get(0), r.get(1), r.get(2));
+        let stamp = serde_json::from_str::<Value>(&data)
+            .ok()
+            .map(|d| d["timestamp"].clone());
+        let kept = match stamp {
+            Some(t) if !t.is_null() => json!({ "timestamp": t }),
+            _ => json!({}),
+        };
+        sqlx::query(
+            "UPDATE booking_external_refs SET data = $1 \
+             WHERE tenant_id = $2 AND system = $3 AND external_key = $4",
+        )
+        .bind(kept.to_string())
+        .bind(tenant.as_str())
+        .bind(system)
+        .bind(key)
+        .execute(&mut **tx)
+        .await?;
+    }
+    let pattern = format!("%\"{}\"%", id.as_str().replace('_', "\\_"));
+    sqlx::query("DELETE FROM idempotency_keys WHERE tenant_id = $1 AND body LIKE $2 ESCAPE '\\'")
+        .bind(tenant.as_str())
+        .bind(pattern)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
 }
 
 /// Rewrites every event of the tenant whose data names one of `needles` (ids). A scan of

@@ -42,8 +42,18 @@ impl Kind {
     }
 }
 
+/// The calendar's booking lock (`calendars::push_lock`'s statement).
+const LOCK_CALENDAR: &str =
+    "UPDATE calendars SET lock_seq = lock_seq + 1 WHERE tenant_id = $1 AND id = $2";
+const LOCK_SERVICE_CALENDARS: &str = "UPDATE calendars SET lock_seq = lock_seq + 1 \
+     WHERE tenant_id = $1 AND id IN (SELECT calendar_id FROM service_calendars \
+     WHERE tenant_id = $1 AND service_id = $2)";
+
 pub async fn calendar(db: &Db, tenant: &TenantId, id: &CalendarId, now: i64) -> Result<Retired> {
     let mut tx = db.begin().await?;
+    // The booking lock first (as a booking takes it): no booking can commit on this
+    // calendar between the count of its bookings and the delete or archive.
+    run(&mut tx, LOCK_CALENDAR, tenant, id.as_str()).await?;
     let current = calendars::get_in(&mut tx, tenant, id).await?;
     if current.archived_at.is_some() {
         return Ok(Retired::Archived);
@@ -90,6 +100,8 @@ pub async fn calendar(db: &Db, tenant: &TenantId, id: &CalendarId, now: i64) -> 
 
 pub async fn service(db: &Db, tenant: &TenantId, id: &ServiceId, now: i64) -> Result<Retired> {
     let mut tx = db.begin().await?;
+    // The booking locks of every calendar offering it, for the same reason.
+    run(&mut tx, LOCK_SERVICE_CALENDARS, tenant, id.as_str()).await?;
     let current = services::get_in(&mut tx, tenant, id).await?;
     if current.archived_at.is_some() {
         return Ok(Retired::Archived);

@@ -44,29 +44,14 @@ pub async fn run_once(db: &Db, r: &Retention, now_ms: i64, batch: i64) -> Result
         deleted.push(("webhook_deliveries", n));
     }
     if let Some(ms) = cutoff(r.events_days) {
-        // Event ids sort by time. An event a delivery still waits on is kept, and so is
-        // everything after the oldest such event (one bound instead of a lookup per row).
-        let mut before = id_at("evt", ms);
-        for state in ["pending", "sending"] {
-            let oldest: Option<String> = sqlx::query(&format!(
-                "SELECT MIN(event_id) FROM webhook_deliveries WHERE state = '{state}'"
-            ))
-            .fetch_one(&db.read)
-            .await?
-            .get(0);
-            if let Some(oldest) = oldest {
-                before = before.min(oldest);
-            }
-        }
-        // Checked by the event store's own rule for ids (prefix and 26 base-32 characters).
-        if !before
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '_')
-        {
-            return Err(anyhow::anyhow!("unexpected event id {before}").into());
-        }
-        let cond = format!("id < '{before}' AND created_at < $1");
-        let n = in_batches(db, "events", &cond, ms / 1000, batch).await?;
+        // An event stays while any delivery row names it (one waiting, or one finished that
+        // its own retention keeps): a delivery never outlives its event, and one endpoint that
+        // never recovers holds back only its own events. The lookup goes by the deliveries'
+        // key (webhook, event) through the tenant's few webhooks.
+        let cond = "created_at < $1 AND NOT EXISTS (SELECT 1 FROM webhook_deliveries d \
+                    WHERE d.event_id = events.id AND d.webhook_id IN \
+                    (SELECT w.id FROM webhooks w WHERE w.tenant_id = events.tenant_id))";
+        let n = in_batches(db, "events", cond, ms / 1000, batch).await?;
         deleted.push(("events", n));
     }
     let secs = |days: u32| cutoff(days).map(|ms| ms / 1000);
@@ -153,24 +138,42 @@ async fn quiet_conversations(db: &Db, before: i64, batch: i64) -> Result<u64> {
         .iter()
         .map(|r| r.get(0))
         .collect();
+        let (mut round, mut gone) = (0, 0);
         for chunk in ids.chunks(100) {
             let marks: Vec<String> = (1..=chunk.len()).map(|n| format!("${n}")).collect();
             let list = marks.join(", ");
+            // Checked again as each row goes: on PostgreSQL a message can arrive between the
+            // SELECT and the DELETEs (read committed), and it must be answered, not lost. A
+            // conversation that got one is kept (its message rows then still name it).
+            let bound = format!("${}", chunk.len() + 1);
             for sql in [
-                format!("DELETE FROM chat_inbox WHERE conversation_id IN ({list})"),
-                format!("DELETE FROM chat_outbox WHERE conversation_id IN ({list})"),
-                format!("DELETE FROM conversations WHERE id IN ({list})"),
+                format!(
+                    "DELETE FROM chat_inbox WHERE conversation_id IN ({list}) \
+                     AND done_at IS NOT NULL AND received_at < {bound}"
+                ),
+                format!(
+                    "DELETE FROM chat_outbox WHERE conversation_id IN ({list}) \
+                     AND status <> 'queued' AND created_at < {bound}"
+                ),
+                format!(
+                    "DELETE FROM conversations WHERE id IN ({list}) AND updated_at < {bound} \
+                     AND NOT EXISTS (SELECT 1 FROM chat_inbox i WHERE i.conversation_id = conversations.id) \
+                     AND NOT EXISTS (SELECT 1 FROM chat_outbox o WHERE o.conversation_id = conversations.id)"
+                ),
             ] {
                 let mut q = sqlx::query(&sql);
                 for id in chunk {
                     q = q.bind(id);
                 }
-                q.execute(&mut *tx).await?;
+                // The last statement's count is the conversations gone.
+                gone = q.bind(before).execute(&mut *tx).await?.rows_affected();
             }
+            round += gone;
         }
         tx.commit().await?;
-        total += ids.len() as u64;
-        if (ids.len() as i64) < batch {
+        total += round;
+        // A round that kept every conversation it looked at would find them again: stop.
+        if (ids.len() as i64) < batch || round == 0 {
             return Ok(total);
         }
     }

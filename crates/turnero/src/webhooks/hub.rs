@@ -199,7 +199,6 @@ impl Hub {
         }
         Ok(jobs)
     }
-
     /// Sends a claim's jobs, at most `concurrency` at a time, starting them in the claim's
     /// order (oldest first): one task takes the endpoint's permits in turn (the semaphore
     /// is fair), and each send gets its own task.
@@ -209,15 +208,19 @@ impl Hub {
         let hub = self.clone();
         tokio::spawn(async move {
             for job in jobs {
-                // Given back by the send when it is done (`add_permits`).
-                if let Ok(permit) = slot.sending.acquire().await {
-                    permit.forget();
-                }
+                // Given back when the send is done, or if it panics (`Permit`'s drop).
+                let permit = match slot.sending.acquire().await {
+                    Ok(p) => {
+                        p.forget();
+                        Permit(slot.clone())
+                    }
+                    Err(_) => return,
+                };
                 // Debug level: a span per delivery, at tens of thousands a second, is not
                 // free; the warnings inside name their webhook anyway.
                 let span = tracing::debug_span!("delivery", event = %job.event.id, webhook = %job.endpoint.id);
-                let (hub, slot, done) = (hub.clone(), slot.clone(), done.clone());
-                tokio::spawn(hub.send_one(job, slot, done).instrument(span));
+                let (hub, done) = (hub.clone(), done.clone());
+                tokio::spawn(hub.send_one(job, permit, done).instrument(span));
             }
         });
     }
@@ -226,10 +229,11 @@ impl Hub {
     async fn send_one(
         self: Arc<Self>,
         job: Job,
-        slot: Arc<Slot>,
+        permit: Permit,
         done: mpsc::UnboundedSender<Done>,
     ) {
         let hub = self;
+        let slot = permit.0.clone();
         let outcome = if (slot.is_paused() && !job.probe) || hub.stopping() {
             Outcome::Released
         } else {
@@ -259,7 +263,7 @@ impl Hub {
                 _ => {}
             }
         }
-        slot.sending.add_permits(1);
+        drop(permit);
         let half = slot.depth(hub.settings.endpoint_concurrency as usize) / 2;
         let was_outstanding = slot.outstanding.fetch_sub(1, Ordering::SeqCst);
         let was_in_flight = hub.in_flight.fetch_sub(1, Ordering::SeqCst);
@@ -395,5 +399,15 @@ impl Hub {
             }
         }
         Ok(())
+    }
+}
+
+/// One of an endpoint's send permits, taken out of its semaphore (so the claim's order
+/// holds while sends run in their own tasks) and put back when dropped, a panic included.
+struct Permit(Arc<Slot>);
+
+impl Drop for Permit {
+    fn drop(&mut self) {
+        self.0.sending.add_permits(1);
     }
 }

@@ -28,16 +28,42 @@ async fn an_erased_customer_leaves_anonymous_bookings_and_no_personal_data_anywh
         .await;
     assert_eq!(status, StatusCode::CREATED, "{customer}");
     let id = customer["id"].as_str().unwrap();
-    let (status, booking) = app
-        .post(
-            "/api/v1/bookings",
-            json!({"calendar_id": cal, "service_id": svc, "start": "2030-01-09T12:00:00Z",
+    // Booked by an integrator that retries with an Idempotency-Key (the answer is kept).
+    let resp = app
+        .client
+        .post(format!("{}/api/v1/bookings", app.server.url()))
+        .bearer_auth(&app.key)
+        .header("Idempotency-Key", "retry-1")
+        .json(
+            &json!({"calendar_id": cal, "service_id": svc, "start": "2030-01-09T12:00:00Z",
                    "customer": {"name": "Maria Gómez", "phone": "+5511987654321"},
                    "notes": "alergia a la penicilina", "custom_fields": {"motivo": "control"}}),
         )
-        .await;
-    assert_eq!(status, StatusCode::CREATED, "{booking}");
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::CREATED);
+    let booking: Value = resp.json().await.unwrap();
     assert_eq!(booking["customer"]["id"], id);
+    // And known to AsisteClick, whose callback (with her name) is kept with the booking.
+    let callback = r#"{"timestamp": "2030-01-05T10:00:00Z", "customer": {"name": "Maria Gómez"}}"#;
+    sqlx::query(
+        "INSERT INTO booking_external_refs (tenant_id, system, external_key, booking_id, data, \
+         created_at, updated_at) SELECT tenant_id, 'asisteclick', 'AC-1', id, $1, 0, 0 \
+         FROM bookings WHERE id = $2",
+    )
+    .bind(callback)
+    .bind(booking["id"].as_str().unwrap())
+    .execute(&app.server.db.write)
+    .await
+    .unwrap();
+    let stored = [
+        "SELECT COUNT(*) FROM idempotency_keys WHERE body LIKE '%Maria%'",
+        "SELECT COUNT(*) FROM booking_external_refs WHERE data LIKE '%Maria%'",
+    ];
+    for sql in stored {
+        assert_eq!(app.count(sql).await, 1, "{sql}");
+    }
     // She wrote on WhatsApp (her number is proven): a conversation with the bot.
     let url = connect(app).await;
     let v = vector();
@@ -102,6 +128,12 @@ async fn an_erased_customer_leaves_anonymous_bookings_and_no_personal_data_anywh
         let sql = format!("SELECT COUNT(*) FROM events WHERE data LIKE '%{needle}%'");
         assert_eq!(app.count(&sql).await, 0, "{needle} is still in an event");
     }
+    for sql in stored {
+        assert_eq!(app.count(sql).await, 0, "{sql}");
+    }
+    let kept =
+        "SELECT COUNT(*) FROM booking_external_refs WHERE data LIKE '%2030-01-05T10:00:00Z%'";
+    assert_eq!(app.count(kept).await, 1, "the callback's timestamp stays");
     let erasures = event_types(app, "customer.erased").await;
     assert_eq!(erasures.len(), 1);
     assert_eq!(erasures[0]["data"]["id"], id);
