@@ -4,6 +4,7 @@
 //! service (so nothing can be booked or offered on it), left out of lists, and refused
 //! changes. Upcoming bookings are never orphaned: staff cancel or move them first.
 
+use serde_json::Value;
 use sqlx::Row;
 use turnero_core::event;
 use turnero_core::ids::{CalendarId, ServiceId, TenantId};
@@ -42,101 +43,91 @@ impl Kind {
     }
 }
 
-/// The calendar's booking lock (`calendars::push_lock`'s statement).
-const LOCK_CALENDAR: &str =
-    "UPDATE calendars SET lock_seq = lock_seq + 1 WHERE tenant_id = $1 AND id = $2";
-const LOCK_SERVICE_CALENDARS: &str = "UPDATE calendars SET lock_seq = lock_seq + 1 \
-     WHERE tenant_id = $1 AND id IN (SELECT calendar_id FROM service_calendars \
-     WHERE tenant_id = $1 AND service_id = $2)";
+impl Kind {
+    /// Its booking locks (`calendars::push_lock`'s statement): a calendar's own, or those of
+    /// every calendar offering the service. Taken first, so no booking commits between the
+    /// count of bookings and the delete or archive.
+    fn lock(self) -> &'static str {
+        match self {
+            Kind::Calendar => {
+                "UPDATE calendars SET lock_seq = lock_seq + 1 WHERE tenant_id = $1 AND id = $2"
+            }
+            Kind::Service => {
+                "UPDATE calendars SET lock_seq = lock_seq + 1 \
+                 WHERE tenant_id = $1 AND id IN (SELECT calendar_id FROM service_calendars \
+                 WHERE tenant_id = $1 AND service_id = $2)"
+            }
+        }
+    }
+
+    /// What deleting it for good removes, itself last.
+    fn deletes(self) -> &'static [&'static str] {
+        match self {
+            Kind::Calendar => &[
+                "DELETE FROM calendar_overrides WHERE tenant_id = $1 AND calendar_id = $2",
+                "DELETE FROM time_off WHERE tenant_id = $1 AND calendar_id = $2",
+                "DELETE FROM service_calendars WHERE tenant_id = $1 AND calendar_id = $2",
+                "DELETE FROM availability_fallbacks WHERE tenant_id = $1 AND calendar_id = $2",
+                "DELETE FROM calendars WHERE tenant_id = $1 AND id = $2",
+            ],
+            Kind::Service => &[
+                "DELETE FROM service_calendars WHERE tenant_id = $1 AND service_id = $2",
+                "DELETE FROM services WHERE tenant_id = $1 AND id = $2",
+            ],
+        }
+    }
+
+    /// The event types: (archived, deleted).
+    fn events(self) -> (&'static str, &'static str) {
+        match self {
+            Kind::Calendar => (event::CALENDAR_ARCHIVED, event::CALENDAR_DELETED),
+            Kind::Service => (event::SERVICE_ARCHIVED, event::SERVICE_DELETED),
+        }
+    }
+
+    /// The record as its events carry it, and whether it is archived already.
+    async fn read(self, tx: &mut Tx, tenant: &TenantId, id: &str) -> Result<(Value, bool)> {
+        let id = id.to_string();
+        Ok(match self {
+            Kind::Calendar => {
+                let c = calendars::get_in(tx, tenant, &CalendarId::from_trusted(id)).await?;
+                (serde_json::to_value(&c)?, c.archived_at.is_some())
+            }
+            Kind::Service => {
+                let s = services::get_in(tx, tenant, &ServiceId::from_trusted(id)).await?;
+                (serde_json::to_value(&s)?, s.archived_at.is_some())
+            }
+        })
+    }
+}
 
 pub async fn calendar(db: &Db, tenant: &TenantId, id: &CalendarId, now: i64) -> Result<Retired> {
-    let mut tx = db.begin().await?;
-    // The booking lock first (as a booking takes it): no booking can commit on this
-    // calendar between the count of its bookings and the delete or archive.
-    run(&mut tx, LOCK_CALENDAR, tenant, id.as_str()).await?;
-    let current = calendars::get_in(&mut tx, tenant, id).await?;
-    if current.archived_at.is_some() {
-        return Ok(Retired::Archived);
-    }
-    let kind = Kind::Calendar;
-    let retired = if referred_to(&mut tx, tenant, kind, id.as_str(), now).await? {
-        archive(&mut tx, tenant, kind, id.as_str(), now).await?;
-        let archived = calendars::get_in(&mut tx, tenant, id).await?;
-        events::record(
-            &mut tx,
-            tenant,
-            event::CALENDAR_ARCHIVED,
-            id.as_str(),
-            &archived,
-            now,
-        )
-        .await?;
-        Retired::Archived
-    } else {
-        for sql in [
-            "DELETE FROM calendar_overrides WHERE tenant_id = $1 AND calendar_id = $2",
-            "DELETE FROM time_off WHERE tenant_id = $1 AND calendar_id = $2",
-            "DELETE FROM service_calendars WHERE tenant_id = $1 AND calendar_id = $2",
-            "DELETE FROM availability_fallbacks WHERE tenant_id = $1 AND calendar_id = $2",
-            "DELETE FROM calendars WHERE tenant_id = $1 AND id = $2",
-        ] {
-            run(&mut tx, sql, tenant, id.as_str()).await?;
-        }
-        let data = serde_json::json!({"id": id.as_str()});
-        events::record(
-            &mut tx,
-            tenant,
-            event::CALENDAR_DELETED,
-            id.as_str(),
-            &data,
-            now,
-        )
-        .await?;
-        Retired::Deleted
-    };
-    db.commit(tx, Changed::Everything).await?;
-    Ok(retired)
+    retire(db, tenant, Kind::Calendar, id.as_str(), now).await
 }
 
 pub async fn service(db: &Db, tenant: &TenantId, id: &ServiceId, now: i64) -> Result<Retired> {
+    retire(db, tenant, Kind::Service, id.as_str(), now).await
+}
+
+async fn retire(db: &Db, tenant: &TenantId, kind: Kind, id: &str, now: i64) -> Result<Retired> {
     let mut tx = db.begin().await?;
-    // The booking locks of every calendar offering it, for the same reason.
-    run(&mut tx, LOCK_SERVICE_CALENDARS, tenant, id.as_str()).await?;
-    let current = services::get_in(&mut tx, tenant, id).await?;
-    if current.archived_at.is_some() {
+    run(&mut tx, kind.lock(), tenant, id).await?;
+    let (_, archived_before) = kind.read(&mut tx, tenant, id).await?;
+    if archived_before {
         return Ok(Retired::Archived);
     }
-    let kind = Kind::Service;
-    let retired = if referred_to(&mut tx, tenant, kind, id.as_str(), now).await? {
-        archive(&mut tx, tenant, kind, id.as_str(), now).await?;
-        let archived = services::get_in(&mut tx, tenant, id).await?;
-        events::record(
-            &mut tx,
-            tenant,
-            event::SERVICE_ARCHIVED,
-            id.as_str(),
-            &archived,
-            now,
-        )
-        .await?;
+    let (archived_event, deleted_event) = kind.events();
+    let retired = if referred_to(&mut tx, tenant, kind, id, now).await? {
+        archive(&mut tx, tenant, kind, id, now).await?;
+        let (archived, _) = kind.read(&mut tx, tenant, id).await?;
+        events::record(&mut tx, tenant, archived_event, id, &archived, now).await?;
         Retired::Archived
     } else {
-        for sql in [
-            "DELETE FROM service_calendars WHERE tenant_id = $1 AND service_id = $2",
-            "DELETE FROM services WHERE tenant_id = $1 AND id = $2",
-        ] {
-            run(&mut tx, sql, tenant, id.as_str()).await?;
+        for sql in kind.deletes() {
+            run(&mut tx, sql, tenant, id).await?;
         }
-        let data = serde_json::json!({"id": id.as_str()});
-        events::record(
-            &mut tx,
-            tenant,
-            event::SERVICE_DELETED,
-            id.as_str(),
-            &data,
-            now,
-        )
-        .await?;
+        let data = serde_json::json!({ "id": id });
+        events::record(&mut tx, tenant, deleted_event, id, &data, now).await?;
         Retired::Deleted
     };
     db.commit(tx, Changed::Everything).await?;
