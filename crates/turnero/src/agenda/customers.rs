@@ -186,7 +186,17 @@ pub async fn get(db: &Db, tenant: &TenantId, id: &CustomerId) -> Result<Customer
 /// A customer the API may show or act on: one erased at their request is not found (their
 /// emptied row stays only for the anonymous bookings that name it).
 pub async fn get_present(db: &Db, tenant: &TenantId, id: &CustomerId) -> Result<Customer> {
-    let customer = get(db, tenant, id).await?;
+    let mut conn = db.read.acquire().await?;
+    get_present_in(&mut conn, tenant, id).await
+}
+
+/// [`get_present`] inside a transaction.
+pub async fn get_present_in(
+    conn: &mut AnyConnection,
+    tenant: &TenantId,
+    id: &CustomerId,
+) -> Result<Customer> {
+    let customer = get_in(conn, tenant, id).await?;
     if customer.erased_at.is_some() {
         return Err(Error::not_found("customer"));
     }

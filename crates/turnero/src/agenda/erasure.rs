@@ -102,13 +102,18 @@ async fn forget_stored_answers(tx: &mut Tx, tenant: &TenantId, id: &CustomerId) 
         .execute(&mut **tx)
         .await?;
     }
-    let pattern = format!("%\"{}\"%", id.as_str().replace('_', "\\_"));
     sqlx::query("DELETE FROM idempotency_keys WHERE tenant_id = $1 AND body LIKE $2 ESCAPE '\\'")
         .bind(tenant.as_str())
-        .bind(pattern)
+        .bind(naming(id.as_str()))
         .execute(&mut **tx)
         .await?;
     Ok(())
+}
+
+/// A `LIKE … ESCAPE '\'` pattern for JSON text that holds `id` as a string. Ids are ASCII
+/// letters, digits and `_`: only `_` needs escaping.
+fn naming(id: &str) -> String {
+    format!("%\"{}\"%", id.replace('_', "\\_"))
 }
 
 /// Rewrites every event of the tenant whose data names one of `needles` (ids). A scan of
@@ -121,13 +126,11 @@ async fn scrub_events(
     erased: &Value,
 ) -> Result<()> {
     for needle in needles {
-        // Ids are ASCII letters, digits and `_`: escape `_` for LIKE.
-        let pattern = format!("%\"{}\"%", needle.replace('_', "\\_"));
         let rows = sqlx::query(
             "SELECT id, type, data FROM events WHERE tenant_id = $1 AND data LIKE $2 ESCAPE '\\'",
         )
         .bind(tenant.as_str())
-        .bind(pattern)
+        .bind(naming(needle))
         .fetch_all(&mut **tx)
         .await?;
         for r in rows {

@@ -2,11 +2,11 @@
 //! `application/problem+json` (RFC 9457, the `Problem` schema), a 401 on every operation that
 //! needs the API key, 400 / 413 / 415 / 422 on every operation that takes a JSON body
 //! (malformed, too large, not JSON, invalid), 404 on every operation that names a record in
-//! its path (or reads, changes or removes a singleton that may not be set up), and 400 / 422
-//! on every operation with query parameters (unknown, out of range), 404 on every operation whose
-//! body names records by id; a `{date}` in a path is
-//! `format: date`. Ranges and instant formats sit on the DTO fields beside their checks. Done once over the
-//! generated document, so no handler's annotation can forget it.
+//! its path or body (or reads, changes or removes a singleton that may not be set up), and
+//! 400 / 422 on every operation with query parameters (unknown, out of range); a `{date}` in
+//! a path is `format: date`. Done once over the generated document, so no handler's
+//! annotation can forget it. Ranges and instant formats sit on the DTO fields instead,
+//! beside the checks they describe.
 
 use utoipa::openapi::path::{Operation, ParameterIn};
 use utoipa::openapi::response::{Response, ResponseBuilder};
@@ -41,7 +41,8 @@ const SINGLETONS: &[&str] = &[
     "/integrations/asisteclick",
 ];
 
-fn document(op: &mut Operation, path: &str, method: &str, secured_by_default: bool) {
+/// `naming`: the body schemas that name records by id ([`bodies_naming_records`]).
+fn document(op: &mut Operation, path: &str, method: &str, secured: bool, naming: &[String]) {
     for (status, response) in op.responses.responses.iter_mut() {
         let RefOr::T(r) = response else { continue };
         if status.starts_with('4') || status.starts_with('5') {
@@ -61,7 +62,7 @@ fn document(op: &mut Operation, path: &str, method: &str, secured_by_default: bo
             .entry(status.to_string())
             .or_insert_with(|| problem(what));
     };
-    if secured_by_default && !open {
+    if secured && !open {
         add(op, "401", "No valid API key (`WWW-Authenticate: Bearer`)");
     }
     let params = op.parameters.as_deref().unwrap_or_default();
@@ -73,6 +74,9 @@ fn document(op: &mut Operation, path: &str, method: &str, secured_by_default: bo
         .any(|p| matches!(p.parameter_in, ParameterIn::Query));
     if in_path || (method != "put" && SINGLETONS.contains(&path)) {
         add(op, "404", "No such record for this tenant");
+    }
+    if names_a_record(op, naming) {
+        add(op, "404", "A record the body names does not exist");
     }
     if in_path && path.contains("{date}") {
         add(op, "422", "The date is not `YYYY-MM-DD`");
@@ -118,13 +122,7 @@ pub fn document_errors(doc: &mut OpenApi) {
         ];
         for (method, op) in ops {
             if let Some(op) = op {
-                document(op, path, method, secured);
-                if names_a_record(op, &naming) {
-                    op.responses
-                        .responses
-                        .entry("404".to_string())
-                        .or_insert_with(|| problem("A record the body names does not exist"));
-                }
+                document(op, path, method, secured, &naming);
             }
         }
     }

@@ -16,7 +16,7 @@ use sqlx::Row;
 
 use crate::clock::Clock;
 pub use crate::config::Retention;
-use crate::db::{Backend, Db};
+use crate::db::{Backend, Db, Tx};
 use crate::error::Result;
 
 /// Rows deleted per statement.
@@ -138,7 +138,7 @@ async fn quiet_conversations(db: &Db, before: i64, batch: i64) -> Result<u64> {
         .iter()
         .map(|r| r.get(0))
         .collect();
-        let (mut round, mut gone) = (0, 0);
+        let mut round = 0;
         for chunk in ids.chunks(100) {
             let marks: Vec<String> = (1..=chunk.len()).map(|n| format!("${n}")).collect();
             let list = marks.join(", ");
@@ -146,7 +146,7 @@ async fn quiet_conversations(db: &Db, before: i64, batch: i64) -> Result<u64> {
             // SELECT and the DELETEs (read committed), and it must be answered, not lost. A
             // conversation that got one is kept (its message rows then still name it).
             let bound = format!("${}", chunk.len() + 1);
-            for sql in [
+            let [inbox, outbox, conversations] = [
                 format!(
                     "DELETE FROM chat_inbox WHERE conversation_id IN ({list}) \
                      AND done_at IS NOT NULL AND received_at < {bound}"
@@ -160,15 +160,11 @@ async fn quiet_conversations(db: &Db, before: i64, batch: i64) -> Result<u64> {
                      AND NOT EXISTS (SELECT 1 FROM chat_inbox i WHERE i.conversation_id = conversations.id) \
                      AND NOT EXISTS (SELECT 1 FROM chat_outbox o WHERE o.conversation_id = conversations.id)"
                 ),
-            ] {
-                let mut q = sqlx::query(&sql);
-                for id in chunk {
-                    q = q.bind(id);
-                }
-                // The last statement's count is the conversations gone.
-                gone = q.bind(before).execute(&mut *tx).await?.rows_affected();
+            ];
+            for sql in [inbox, outbox] {
+                delete_for(&mut tx, &sql, chunk, before).await?;
             }
-            round += gone;
+            round += delete_for(&mut tx, &conversations, chunk, before).await?;
         }
         tx.commit().await?;
         total += round;
@@ -177,6 +173,15 @@ async fn quiet_conversations(db: &Db, before: i64, batch: i64) -> Result<u64> {
             return Ok(total);
         }
     }
+}
+
+/// Runs one of [`quiet_conversations`]' deletes: `ids` bound first, then the time bound.
+async fn delete_for(tx: &mut Tx, sql: &str, ids: &[String], before: i64) -> Result<u64> {
+    let mut q = sqlx::query(sql);
+    for id in ids {
+        q = q.bind(id);
+    }
+    Ok(q.bind(before).execute(&mut **tx).await?.rows_affected())
 }
 
 /// Runs [`run_once`] every `every_minutes` (the first a minute after start) until the

@@ -25,7 +25,7 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use tokio::sync::{mpsc, Semaphore};
+use tokio::sync::{mpsc, OwnedSemaphorePermit, Semaphore};
 use tracing::Instrument;
 
 use super::formats;
@@ -101,7 +101,7 @@ impl Hub {
             .entry(webhook.to_string())
             .or_insert_with(|| {
                 Arc::new(Slot {
-                    sending: Semaphore::new(self.settings.endpoint_concurrency as usize),
+                    sending: Arc::new(Semaphore::new(self.settings.endpoint_concurrency as usize)),
                     outstanding: AtomicUsize::new(0),
                     failures: Mutex::default(),
                     paused: Mutex::default(),
@@ -199,6 +199,7 @@ impl Hub {
         }
         Ok(jobs)
     }
+
     /// Sends a claim's jobs, at most `concurrency` at a time, starting them in the claim's
     /// order (oldest first): one task takes the endpoint's permits in turn (the semaphore
     /// is fair), and each send gets its own task.
@@ -208,19 +209,15 @@ impl Hub {
         let hub = self.clone();
         tokio::spawn(async move {
             for job in jobs {
-                // Given back when the send is done, or if it panics (`Permit`'s drop).
-                let permit = match slot.sending.acquire().await {
-                    Ok(p) => {
-                        p.forget();
-                        Permit(slot.clone())
-                    }
-                    Err(_) => return,
+                // Held by the send's task: given back when it is done, or if it panics.
+                let Ok(permit) = slot.sending.clone().acquire_owned().await else {
+                    return;
                 };
                 // Debug level: a span per delivery, at tens of thousands a second, is not
                 // free; the warnings inside name their webhook anyway.
                 let span = tracing::debug_span!("delivery", event = %job.event.id, webhook = %job.endpoint.id);
-                let (hub, done) = (hub.clone(), done.clone());
-                tokio::spawn(hub.send_one(job, permit, done).instrument(span));
+                let (hub, slot, done) = (hub.clone(), slot.clone(), done.clone());
+                tokio::spawn(hub.send_one(job, slot, permit, done).instrument(span));
             }
         });
     }
@@ -229,11 +226,11 @@ impl Hub {
     async fn send_one(
         self: Arc<Self>,
         job: Job,
-        permit: Permit,
+        slot: Arc<Slot>,
+        permit: OwnedSemaphorePermit,
         done: mpsc::UnboundedSender<Done>,
     ) {
         let hub = self;
-        let slot = permit.0.clone();
         let outcome = if (slot.is_paused() && !job.probe) || hub.stopping() {
             Outcome::Released
         } else {
@@ -399,15 +396,5 @@ impl Hub {
             }
         }
         Ok(())
-    }
-}
-
-/// One of an endpoint's send permits, taken out of its semaphore (so the claim's order
-/// holds while sends run in their own tasks) and put back when dropped, a panic included.
-struct Permit(Arc<Slot>);
-
-impl Drop for Permit {
-    fn drop(&mut self) {
-        self.0.sending.add_permits(1);
     }
 }

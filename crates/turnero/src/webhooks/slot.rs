@@ -4,7 +4,7 @@
 
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use tokio::sync::Semaphore;
 
@@ -17,7 +17,7 @@ use super::Settings;
 /// breaker's threshold, before the batched recorder has written them and opened the stored
 /// breaker (which is what every process obeys).
 pub(super) struct Slot {
-    pub sending: Semaphore,
+    pub sending: Arc<Semaphore>,
     pub outstanding: AtomicUsize,
     pub failures: Mutex<VecDeque<i64>>,
     pub paused: Mutex<Option<std::time::Instant>>,

@@ -66,13 +66,9 @@ pub async fn create(
     let mut batch = Batch::default();
     let customer = match &new.customer {
         // One erased at their request is not found: nothing new is written about them.
-        CustomerRef::Existing(id) => customers::get_in(&mut tx, tenant, id)
+        CustomerRef::Existing(id) => customers::get_present_in(&mut tx, tenant, id)
             .await
-            .ok()
-            .filter(|c| c.erased_at.is_none())
-            .ok_or_else(|| {
-                Error::invalid("unknown_customer", "customer_id", "customer not found")
-            })?,
+            .map_err(|_| Error::invalid("unknown_customer", "customer_id", "customer not found"))?,
         CustomerRef::Details(def) => {
             customers::find_or_create(&mut tx, &mut batch, tenant, def, now).await?
         }
