@@ -15,6 +15,7 @@ use crate::config::Config;
 mod asisteclick;
 mod chat;
 mod chatwoot;
+mod processes;
 mod reminders;
 mod telegram;
 mod webhooks;
@@ -91,6 +92,28 @@ pub enum BenchCommand {
         #[arg(long)]
         database_url: Option<String>,
     },
+    /// N `turnero serve` processes on one PostgreSQL, driven over HTTP: bookings/s (every
+    /// slot asked for twice, through two processes) and deliveries/s, each checked for
+    /// exactly-once, with the CPU time per booking and delivery of the servers and of
+    /// PostgreSQL. Fails if anything happened twice or not at all.
+    Processes {
+        /// How many processes, one run each: `1,2,3`.
+        #[arg(long, value_delimiter = ',', default_value = "1,2,3")]
+        processes: Vec<usize>,
+        /// Slots booked (each asked for twice).
+        #[arg(long, default_value_t = 2000)]
+        bookings: usize,
+        #[arg(long, default_value_t = 16)]
+        clients: usize,
+        #[arg(long, default_value_t = 16)]
+        calendars: usize,
+        /// Deliveries queued for the drain phase.
+        #[arg(long, default_value_t = 10_000)]
+        events: usize,
+        /// A PostgreSQL database (`postgres://…`).
+        #[arg(long)]
+        database_url: String,
+    },
     /// Bookings created per second by concurrent clients.
     Bookings {
         #[arg(long, default_value_t = 16)]
@@ -118,6 +141,24 @@ pub async fn run(cmd: BenchCommand) -> anyhow::Result<()> {
             calendars,
             database_url,
         } => bookings(clients, count, calendars, database_url).await,
+        BenchCommand::Processes {
+            processes,
+            bookings,
+            clients,
+            calendars,
+            events,
+            database_url,
+        } => {
+            processes::run(processes::Plan {
+                processes,
+                bookings,
+                clients,
+                calendars,
+                events,
+                database_url,
+            })
+            .await
+        }
         BenchCommand::Webhooks {
             events,
             concurrency,
@@ -540,7 +581,7 @@ async fn bookings(
 }
 
 /// Unix seconds of the next Monday 00:00 UTC (at least one day ahead).
-fn next_monday_utc() -> i64 {
+pub(super) fn next_monday_utc() -> i64 {
     let today = jiff::Timestamp::now()
         .to_zoned(jiff::tz::TimeZone::UTC)
         .date();

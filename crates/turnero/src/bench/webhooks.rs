@@ -5,6 +5,7 @@
 //! (events written in transactions of 50 as fast as they go while the hub delivers; the
 //! event-to-delivery latency from each commit to the receiver).
 
+use std::collections::hash_map::Entry;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -18,21 +19,23 @@ use super::{hammer, setup_with};
 use crate::agenda::events;
 
 #[derive(Default)]
-struct Arrivals {
+pub(super) struct Arrivals {
     bare: AtomicUsize,
     /// First arrival of each `webhook-id`, per path (one endpoint per phase).
     hub: Mutex<HashMap<String, HashMap<String, Instant>>>,
+    /// Arrivals of a `webhook-id` already seen (a delivery made twice).
+    pub(super) repeats: AtomicUsize,
 }
 
 impl Arrivals {
-    fn count(&self, path: &str) -> usize {
+    pub(super) fn count(&self, path: &str) -> usize {
         self.hub
             .lock()
             .map(|m| m.get(path).map_or(0, HashMap::len))
             .unwrap_or(0)
     }
 
-    fn take(&self, path: &str) -> HashMap<String, Instant> {
+    pub(super) fn take(&self, path: &str) -> HashMap<String, Instant> {
         self.hub
             .lock()
             .ok()
@@ -47,17 +50,26 @@ async fn receive(State(a): State<Arc<Arrivals>>, uri: Uri, headers: HeaderMap) -
     } else if let Some(id) = headers.get("webhook-id").and_then(|v| v.to_str().ok()) {
         let now = Instant::now();
         if let Ok(mut m) = a.hub.lock() {
-            m.entry(uri.path().to_string())
+            // The first arrival is kept: that is when the delivery was made.
+            match m
+                .entry(uri.path().to_string())
                 .or_default()
                 .entry(id.to_string())
-                .or_insert(now);
+            {
+                Entry::Occupied(_) => {
+                    a.repeats.fetch_add(1, Ordering::Relaxed);
+                }
+                Entry::Vacant(v) => {
+                    v.insert(now);
+                }
+            }
         }
     }
     StatusCode::NO_CONTENT
 }
 
 /// The receiver on its own thread and runtime, as a separate service would be.
-fn start_receiver(arrivals: Arc<Arrivals>) -> anyhow::Result<String> {
+pub(super) fn start_receiver(arrivals: Arc<Arrivals>) -> anyhow::Result<String> {
     let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
     listener.set_nonblocking(true)?;
     let url = format!("http://{}", listener.local_addr()?);
@@ -91,8 +103,9 @@ fn ms(d: Duration) -> f64 {
 /// Writes `n` events in transactions of 50; with `defer`, their deliveries are put off (in
 /// the same transaction) so the hub does not see them until released. Answers each event id
 /// with the moment its transaction committed.
-async fn write_events(
-    s: &super::Setup,
+pub(super) async fn write_events(
+    db: &crate::db::Db,
+    tenant: &turnero_core::ids::TenantId,
     first: usize,
     n: usize,
     defer: bool,
@@ -100,12 +113,12 @@ async fn write_events(
     let mut committed = Vec::with_capacity(n);
     let now = crate::clock::Clock::system().now_secs();
     for chunk in (first..first + n).collect::<Vec<_>>().chunks(50) {
-        let mut tx = s.db.begin().await?;
+        let mut tx = db.begin().await?;
         let mut ids = Vec::with_capacity(chunk.len());
         for &i in chunk {
             let id = events::record(
                 &mut tx,
-                &s.tenant,
+                tenant,
                 "customer.created",
                 &format!("cus_bench{i:08}"),
                 &sample(i),
@@ -124,14 +137,14 @@ async fn write_events(
             .execute(&mut *tx)
             .await?;
         }
-        s.db.commit_events(tx).await?;
+        db.commit_events(tx).await?;
         let at = Instant::now();
         committed.extend(ids.into_iter().map(|id| (id, at)));
     }
     Ok(committed)
 }
 
-async fn wait_for(arrivals: &Arrivals, path: &str, n: usize) -> anyhow::Result<()> {
+pub(super) async fn wait_for(arrivals: &Arrivals, path: &str, n: usize) -> anyhow::Result<()> {
     let deadline = Instant::now() + Duration::from_secs(300);
     loop {
         let got = arrivals.count(path);
@@ -190,7 +203,7 @@ pub async fn run(n: usize, concurrency: usize, database_url: Option<String>) -> 
     // Drain: the outbox already holds n due deliveries; how fast does the hub empty it?
     let drain_hook = subscribe(&s, format!("{receiver}/drain")).await?;
     let queued = Instant::now();
-    write_events(&s, 0, n, true).await?;
+    write_events(&s.db, &s.tenant, 0, n, true).await?;
     let queued = queued.elapsed();
     eprintln!("draining {n} queued deliveries…");
     let released = Instant::now();
@@ -211,7 +224,7 @@ pub async fn run(n: usize, concurrency: usize, database_url: Option<String>) -> 
     // Live: events written as fast as the outbox takes them while the hub delivers.
     subscribe(&s, format!("{receiver}/live")).await?;
     let started = Instant::now();
-    let committed = write_events(&s, n, n, false).await?;
+    let committed = write_events(&s.db, &s.tenant, n, n, false).await?;
     let written = started.elapsed();
     wait_for(&arrivals, "/live", n).await?;
     let live = arrivals.take("/live");

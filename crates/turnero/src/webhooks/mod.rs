@@ -6,7 +6,7 @@ pub mod formats;
 pub mod hub;
 mod job;
 pub mod manual;
-mod queue;
+pub mod queue;
 pub mod record;
 pub mod retry;
 pub mod send;

@@ -114,14 +114,22 @@ pub async fn claim(
 }
 
 /// Pushes the lease of these claims forward.
+///
+/// On PostgreSQL, rows another transaction holds are skipped: that is the result recorder
+/// finishing them, so they need no lease. Waiting for them instead deadlocked now and then
+/// (renewal walked the claims in lease order while a result batch locked them in its own,
+/// each waiting on the other) and PostgreSQL broke the tie after its one-second
+/// `deadlock_timeout`: the 1.2 s statement of issue #18.
 pub async fn renew(db: &Db, claims: &[String], lease_until: i64) -> Result<()> {
     for chunk in claims.chunks(100) {
         let marks: Vec<String> = (2..chunk.len() + 2).map(|n| format!("${n}")).collect();
-        let sql = format!(
-            "UPDATE webhook_deliveries SET lease_until = $1 WHERE state = 'sending' \
-             AND claim IN ({})",
-            marks.join(", ")
-        );
+        let rows = format!("state = 'sending' AND claim IN ({})", marks.join(", "));
+        let sql = match db.backend {
+            Backend::Sqlite => {
+                format!("UPDATE webhook_deliveries SET lease_until = $1 WHERE {rows}")
+            }
+            Backend::Postgres => skipping_locked("lease_until = $1", &rows),
+        };
         let mut q = sqlx::query(&sql).bind(lease_until);
         for claim in chunk {
             q = q.bind(claim);
@@ -131,16 +139,27 @@ pub async fn renew(db: &Db, claims: &[String], lease_until: i64) -> Result<()> {
     Ok(())
 }
 
-/// Puts rows whose sender stopped renewing (a dead process) back in the queue.
+/// Puts rows whose sender stopped renewing (a dead process) back in the queue; on
+/// PostgreSQL a row locked meanwhile is being finished or renewed by its sender, so it is
+/// left alone (see `renew`).
 pub async fn take_back_lapsed(db: &Db, now: i64) -> Result<()> {
-    sqlx::query(
-        "UPDATE webhook_deliveries SET state = 'pending', claim = NULL \
-         WHERE state = 'sending' AND lease_until <= $1",
-    )
-    .bind(now)
-    .execute(&db.write)
-    .await?;
+    let rows = "state = 'sending' AND lease_until <= $1";
+    let sql = match db.backend {
+        Backend::Sqlite => {
+            format!("UPDATE webhook_deliveries SET state = 'pending', claim = NULL WHERE {rows}")
+        }
+        Backend::Postgres => skipping_locked("state = 'pending', claim = NULL", rows),
+    };
+    sqlx::query(&sql).bind(now).execute(&db.write).await?;
     Ok(())
+}
+
+/// An UPDATE of the delivery rows matching `rows` that no other transaction holds.
+fn skipping_locked(set: &str, rows: &str) -> String {
+    format!(
+        "UPDATE webhook_deliveries SET {set} WHERE {rows} AND (webhook_id, event_id) IN ( \
+         SELECT webhook_id, event_id FROM webhook_deliveries WHERE {rows} FOR UPDATE SKIP LOCKED)"
+    )
 }
 
 /// Of these endpoints, the ones still on with a closed breaker: the others' deliveries held

@@ -241,17 +241,20 @@ impl TestApp {
     }
 
     pub async fn finish(self) {
-        let url = self.database_url.clone();
         self.server.stop().await;
-        if let Some(schema) = self.schema {
-            let base = postgres_base_url();
-            if let Ok(mut conn) = <sqlx::AnyConnection as sqlx::Connection>::connect(&base).await {
-                let _ = sqlx::query(&format!("DROP SCHEMA {schema} CASCADE"))
-                    .execute(&mut conn)
-                    .await;
-            }
-        }
-        drop(url);
+        drop_schema(self.schema).await;
+    }
+}
+
+/// Removes a PostgreSQL schema made by `fresh_database`.
+pub async fn drop_schema(schema: Option<String>) {
+    let Some(schema) = schema else { return };
+    if let Ok(mut conn) =
+        <sqlx::AnyConnection as sqlx::Connection>::connect(&postgres_base_url()).await
+    {
+        let _ = sqlx::query(&format!("DROP SCHEMA {schema} CASCADE"))
+            .execute(&mut conn)
+            .await;
     }
 }
 

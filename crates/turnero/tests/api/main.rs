@@ -19,6 +19,7 @@ mod chatwoot_person;
 mod chatwoot_sync;
 mod concurrency;
 mod customers;
+mod delivery_locks;
 mod delivery_processes;
 mod erasure;
 mod flows;
