@@ -6,14 +6,19 @@ use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
-use super::{hammer, setup, until};
+use super::{hammer, setup_with, until};
 
 pub async fn run(
     seconds: u64,
     concurrency: usize,
     database_url: Option<String>,
 ) -> anyhow::Result<()> {
-    let s = setup(database_url).await?;
+    // The per-integration limit (default 600 calls a minute) would answer most of this load
+    // 429: lifted, as the operator would for an integrator known to send this much.
+    let s = setup_with(database_url, |c| {
+        c.asisteclick_requests_per_minute = u32::MAX / 2;
+    })
+    .await?;
     let (cal, _, monday, _) = s.busy_week().await?;
     let wired: Value = s
         .client
@@ -73,5 +78,10 @@ pub async fn run(
     )
     .await;
     report.print("availability");
+    anyhow::ensure!(
+        report.failed == 0,
+        "{} calls were not answered 2xx",
+        report.failed
+    );
     Ok(())
 }

@@ -234,6 +234,23 @@ pub async fn run(n: usize, concurrency: usize, database_url: Option<String>) -> 
         .iter()
         .filter_map(|(id, at)| live.get(id).map(|t| t.saturating_duration_since(*at)))
         .collect();
+    // Where in the run the tail came from: a stall at the start and a steady tail read the
+    // same in one p99.
+    let quarters: Vec<String> = committed
+        .chunks(committed.len().div_ceil(4).max(1))
+        .map(|part| {
+            let mut l: Vec<Duration> = part
+                .iter()
+                .filter_map(|(id, at)| live.get(id).map(|t| t.saturating_duration_since(*at)))
+                .collect();
+            l.sort_unstable();
+            let p99 = l
+                .get((l.len().saturating_sub(1) * 99) / 100)
+                .copied()
+                .unwrap_or_default();
+            format!("{:.1}", ms(p99))
+        })
+        .collect();
     latencies.sort_unstable();
     let pct = |p: f64| ms(latencies[((latencies.len() as f64 - 1.0) * p).round() as usize]);
 
@@ -251,6 +268,10 @@ pub async fn run(n: usize, concurrency: usize, database_url: Option<String>) -> 
         pct(0.99),
         written.as_secs_f64(),
         n as f64 / written.as_secs_f64()
+    );
+    println!(
+        "live p99 by quarter of the run: {} ms",
+        quarters.join(" / ")
     );
     Ok(())
 }

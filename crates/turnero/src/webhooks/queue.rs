@@ -21,11 +21,18 @@ const CLAIM_SQLITE: &str = "UPDATE webhook_deliveries SET state = 'sending', cla
     lease_until = $2, held = 0 WHERE rowid IN ( \
     SELECT rowid FROM webhook_deliveries WHERE webhook_id = $3 \
     AND state = 'pending' AND next_attempt_at <= $4 ORDER BY next_attempt_at, event_id LIMIT $5)";
+// On PostgreSQL the inner SELECT locks the rows and the UPDATE finds them by primary key
+// (`event_id = ANY(ARRAY(…))`, so the plan cannot change). The earlier form, `state =
+// 'pending' AND (event_id, webhook_id) IN (SELECT …)`, reached each row through the partial
+// queue index on the endpoint alone, walking every queued row per row claimed (a 1,024-row
+// claim over 20,000 queued rows: 35 ms instead of 9), and once prepared its generic plan
+// joined the whole table. A locked row cannot change before the UPDATE, so the inner
+// SELECT's conditions are all it needs.
 const CLAIM_POSTGRES: &str = "UPDATE webhook_deliveries SET state = 'sending', claim = $1, \
-    lease_until = $2, held = 0 WHERE state = 'pending' AND (event_id, webhook_id) IN ( \
-    SELECT event_id, webhook_id FROM webhook_deliveries WHERE webhook_id = $3 \
+    lease_until = $2, held = 0 WHERE webhook_id = $3 AND event_id = ANY(ARRAY( \
+    SELECT event_id FROM webhook_deliveries WHERE webhook_id = $3 \
     AND state = 'pending' AND next_attempt_at <= $4 ORDER BY next_attempt_at, event_id LIMIT $5 \
-    FOR UPDATE SKIP LOCKED)";
+    FOR UPDATE SKIP LOCKED))";
 
 // A breaker's probe takes the oldest delivery waiting, due or not: after an outage the
 // deliveries that failed wait hours for their next retry, and the probe is what finds out
@@ -35,10 +42,10 @@ const PROBE_SQLITE: &str = "UPDATE webhook_deliveries SET state = 'sending', cla
     SELECT rowid FROM webhook_deliveries WHERE webhook_id = $3 \
     AND state = 'pending' ORDER BY created_at, event_id LIMIT $4)";
 const PROBE_POSTGRES: &str = "UPDATE webhook_deliveries SET state = 'sending', claim = $1, \
-    lease_until = $2, held = 0 WHERE state = 'pending' AND (event_id, webhook_id) IN ( \
-    SELECT event_id, webhook_id FROM webhook_deliveries WHERE webhook_id = $3 \
+    lease_until = $2, held = 0 WHERE webhook_id = $3 AND event_id = ANY(ARRAY( \
+    SELECT event_id FROM webhook_deliveries WHERE webhook_id = $3 \
     AND state = 'pending' ORDER BY created_at, event_id LIMIT $4 \
-    FOR UPDATE SKIP LOCKED)";
+    FOR UPDATE SKIP LOCKED))";
 
 /// Endpoints that are on, with a closed breaker and deliveries due.
 pub async fn due_endpoints(db: &Db, now: i64) -> Result<Vec<String>> {
@@ -154,11 +161,14 @@ pub async fn take_back_lapsed(db: &Db, now: i64) -> Result<()> {
     Ok(())
 }
 
-/// An UPDATE of the delivery rows matching `rows` that no other transaction holds.
+/// An UPDATE of the delivery rows matching `rows` that no other transaction holds, found by
+/// their tuple id once locked: the rows may belong to several endpoints, so the primary key
+/// does not serve (see `CLAIM_POSTGRES`). A row changed and committed after the statement
+/// began is left for the next upkeep.
 fn skipping_locked(set: &str, rows: &str) -> String {
     format!(
-        "UPDATE webhook_deliveries SET {set} WHERE {rows} AND (webhook_id, event_id) IN ( \
-         SELECT webhook_id, event_id FROM webhook_deliveries WHERE {rows} FOR UPDATE SKIP LOCKED)"
+        "UPDATE webhook_deliveries SET {set} WHERE ctid = ANY(ARRAY( \
+         SELECT ctid FROM webhook_deliveries WHERE {rows} FOR UPDATE SKIP LOCKED))"
     )
 }
 
