@@ -284,3 +284,33 @@ async fn sqlite_serve_stops_cleanly_on_sigterm() {
     };
     assert!(status.success(), "exit status {status}");
 }
+
+/// The multi-process benchmark (BENCHMARKS.md, issue #18) at a small size: two `serve`
+/// processes, each slot asked for through both at once, a drain of queued deliveries. It
+/// exits non-zero if a slot is booked twice or a delivery made twice or never.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_bench_processes_books_each_raced_slot_once_and_delivers_each_event_once() {
+    let (url, schema, _) = fresh_database(Backend::Postgres).await;
+    let out = tokio::process::Command::new(BIN)
+        .args(["bench", "processes", "--processes", "2", "--bookings", "40"])
+        .args([
+            "--calendars",
+            "4",
+            "--events",
+            "300",
+            "--database-url",
+            &url,
+        ])
+        .output()
+        .await
+        .expect("run the bench");
+    crate::common::drop_schema(schema).await;
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stdout}\n{stderr}");
+    assert!(
+        stdout.contains("(40 made, 40 refused as taken, 0 other answers"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("N=2 drain"), "{stdout}");
+}
