@@ -15,6 +15,7 @@ use crate::config::Config;
 mod asisteclick;
 mod chat;
 mod chatwoot;
+mod cpu;
 mod processes;
 mod reminders;
 mod telegram;
@@ -96,24 +97,7 @@ pub enum BenchCommand {
     /// slot asked for twice, through two processes) and deliveries/s, each checked for
     /// exactly-once, with the CPU time per booking and delivery of the servers and of
     /// PostgreSQL. Fails if anything happened twice or not at all.
-    Processes {
-        /// How many processes, one run each: `1,2,3`.
-        #[arg(long, value_delimiter = ',', default_value = "1,2,3")]
-        processes: Vec<usize>,
-        /// Slots booked (each asked for twice).
-        #[arg(long, default_value_t = 2000)]
-        bookings: usize,
-        #[arg(long, default_value_t = 16)]
-        clients: usize,
-        #[arg(long, default_value_t = 16)]
-        calendars: usize,
-        /// Deliveries queued for the drain phase.
-        #[arg(long, default_value_t = 10_000)]
-        events: usize,
-        /// A PostgreSQL database (`postgres://…`).
-        #[arg(long)]
-        database_url: String,
-    },
+    Processes(processes::Plan),
     /// Bookings created per second by concurrent clients.
     Bookings {
         #[arg(long, default_value_t = 16)]
@@ -141,24 +125,7 @@ pub async fn run(cmd: BenchCommand) -> anyhow::Result<()> {
             calendars,
             database_url,
         } => bookings(clients, count, calendars, database_url).await,
-        BenchCommand::Processes {
-            processes,
-            bookings,
-            clients,
-            calendars,
-            events,
-            database_url,
-        } => {
-            processes::run(processes::Plan {
-                processes,
-                bookings,
-                clients,
-                calendars,
-                events,
-                database_url,
-            })
-            .await
-        }
+        BenchCommand::Processes(plan) => processes::run(plan).await,
         BenchCommand::Webhooks {
             events,
             concurrency,
@@ -289,22 +256,32 @@ async fn setup_with(
     })
 }
 
+/// POSTs `body` to the API at `base` and answers the JSON, or the status and body as an error.
+async fn post_json(
+    client: &reqwest::Client,
+    base: &str,
+    key: &str,
+    path: &str,
+    body: Value,
+) -> anyhow::Result<Value> {
+    let r = client
+        .post(format!("{base}/api/v1{path}"))
+        .bearer_auth(key)
+        .json(&body)
+        .send()
+        .await?;
+    anyhow::ensure!(
+        r.status().is_success(),
+        "{path}: {} {}",
+        r.status(),
+        r.text().await?
+    );
+    Ok(r.json().await?)
+}
+
 impl Setup {
     async fn post(&self, path: &str, body: Value) -> anyhow::Result<Value> {
-        let r = self
-            .client
-            .post(format!("{}/api/v1{path}", self.base))
-            .bearer_auth(&self.key)
-            .json(&body)
-            .send()
-            .await?;
-        anyhow::ensure!(
-            r.status().is_success(),
-            "{path}: {} {}",
-            r.status(),
-            r.text().await?
-        );
-        Ok(r.json().await?)
+        post_json(&self.client, &self.base, &self.key, path, body).await
     }
 
     /// `n` customers with phones, through the API (as a clinic's import would make them).

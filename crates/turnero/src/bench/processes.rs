@@ -13,24 +13,36 @@
 use std::process::Stdio;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use serde_json::{json, Value};
 use tokio::io::{AsyncBufReadExt, BufReader};
 
+use super::cpu::Cpu;
 use super::hammer;
 use super::webhooks::{start_receiver, wait_for, write_events, Arrivals};
 use crate::agenda::tenants::{self, NewTenant};
 use crate::clock::Clock;
 use crate::db::Db;
 
+#[derive(clap::Args)]
 pub struct Plan {
-    pub processes: Vec<usize>,
-    pub bookings: usize,
-    pub clients: usize,
-    pub calendars: usize,
-    pub events: usize,
-    pub database_url: String,
+    /// How many processes, one run each: `1,2,3`.
+    #[arg(long, value_delimiter = ',', default_value = "1,2,3")]
+    processes: Vec<usize>,
+    /// Slots booked (each asked for twice).
+    #[arg(long, default_value_t = 2000)]
+    bookings: usize,
+    #[arg(long, default_value_t = 16)]
+    clients: usize,
+    #[arg(long, default_value_t = 16)]
+    calendars: usize,
+    /// Deliveries queued for the drain phase.
+    #[arg(long, default_value_t = 10_000)]
+    events: usize,
+    /// A PostgreSQL database (`postgres://…`).
+    #[arg(long)]
+    database_url: String,
 }
 
 pub async fn run(plan: Plan) -> anyhow::Result<()> {
@@ -109,17 +121,17 @@ async fn one_run(
         cals.push((cal, svc["id"].as_str().unwrap_or_default().to_string()));
     }
     let booked_path = format!("/processes{n}/booked");
-    api.post(
+    api.subscribe(
         &servers.urls[0],
-        "/webhooks",
-        json!({"url": format!("{receiver}{booked_path}"), "event_types": ["booking.created"]}),
+        format!("{receiver}{booked_path}"),
+        "booking.created",
     )
     .await?;
     let mut problems = Vec::new();
 
     // Bookings: attempts 2s and 2s+1 ask for slot s through processes that differ when N > 1,
     // and are taken by the clients one after the other, so they race.
-    let cpu = Cpu::read(&servers);
+    let cpu = Cpu::read(&servers.pids());
     let outcome = Arc::new(Outcome::default());
     let attempts = plan.bookings * 2;
     let next = AtomicUsize::new(0);
@@ -152,7 +164,7 @@ async fn one_run(
         })
     })
     .await;
-    let booking_cpu = cpu.since(&servers);
+    let booking_cpu = cpu.since(&servers.pids());
     let created = outcome.created.load(Ordering::SeqCst);
     let (refused, other) = (
         outcome.conflict.load(Ordering::SeqCst),
@@ -175,14 +187,14 @@ async fn one_run(
 
     // Drain: the outbox already holds `events` due deliveries.
     let drain_path = format!("/processes{n}/drain");
-    api.post(
+    api.subscribe(
         &servers.urls[0],
-        "/webhooks",
-        json!({"url": format!("{receiver}{drain_path}"), "event_types": ["customer.created"]}),
+        format!("{receiver}{drain_path}"),
+        "customer.created",
     )
     .await?;
     write_events(db, &tenant_id, 0, plan.events, true).await?;
-    let cpu = Cpu::read(&servers);
+    let cpu = Cpu::read(&servers.pids());
     sqlx::query("UPDATE webhook_deliveries SET next_attempt_at = 0 WHERE state = 'pending' AND tenant_id = $1")
         .bind(&tenant.id)
         .execute(&db.write)
@@ -190,7 +202,7 @@ async fn one_run(
     wait_for(arrivals, &drain_path, plan.events).await?;
     // Idle processes look every second: the rate runs from the first arrival, so the
     // moment a process happens to look does not count against N.
-    let drain_cpu = cpu.since(&servers);
+    let drain_cpu = cpu.since(&servers.pids());
     let drained = arrivals.take(&drain_path);
     let (first, last) = (drained.values().min(), drained.values().max());
     if let (Some(first), Some(last)) = (first, last) {
@@ -258,20 +270,13 @@ struct Api {
 
 impl Api {
     async fn post(&self, base: &str, path: &str, body: Value) -> anyhow::Result<Value> {
-        let r = self
-            .client
-            .post(format!("{base}/api/v1{path}"))
-            .bearer_auth(&self.key)
-            .json(&body)
-            .send()
-            .await?;
-        anyhow::ensure!(
-            r.status().is_success(),
-            "{path}: {} {}",
-            r.status(),
-            r.text().await?
-        );
-        Ok(r.json().await?)
+        super::post_json(&self.client, base, &self.key, path, body).await
+    }
+
+    /// Subscribes `url` to one event type.
+    async fn subscribe(&self, base: &str, url: String, event_type: &str) -> anyhow::Result<()> {
+        let body = json!({"url": url, "event_types": [event_type]});
+        self.post(base, "/webhooks", body).await.map(drop)
     }
 }
 
@@ -319,8 +324,8 @@ impl Servers {
         Ok(servers)
     }
 
-    fn pids(&self) -> impl Iterator<Item = u32> + '_ {
-        self.children.iter().filter_map(|c| c.id())
+    fn pids(&self) -> Vec<u32> {
+        self.children.iter().filter_map(|c| c.id()).collect()
     }
 
     async fn stop(mut self) {
@@ -328,88 +333,4 @@ impl Servers {
             let _ = child.kill().await;
         }
     }
-}
-
-/// CPU time so far, in clock ticks: the servers', and every PostgreSQL process's on this
-/// machine (with the finished backends the postmaster has reaped).
-struct Cpu {
-    servers: u64,
-    postgres: u64,
-    at: Instant,
-}
-
-/// Linux's USER_HZ: /proc counts CPU time in hundredths of a second.
-const TICKS_PER_SECOND: f64 = 100.0;
-
-impl Cpu {
-    fn read(servers: &Servers) -> Self {
-        let servers_ticks = servers.pids().map(|p| proc_ticks(p).1).sum();
-        let postgres = std::fs::read_dir("/proc")
-            .into_iter()
-            .flatten()
-            .flatten()
-            .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
-            .map(proc_ticks)
-            .filter(|(name, _)| name == "postgres")
-            .map(|(_, t)| t)
-            .sum();
-        Cpu {
-            servers: servers_ticks,
-            postgres,
-            at: Instant::now(),
-        }
-    }
-
-    fn since(&self, servers: &Servers) -> CpuSpent {
-        let now = Cpu::read(servers);
-        CpuSpent {
-            servers_ms: now.servers.saturating_sub(self.servers) as f64 * 1000.0 / TICKS_PER_SECOND,
-            postgres_ms: now.postgres.saturating_sub(self.postgres) as f64 * 1000.0
-                / TICKS_PER_SECOND,
-            wall_ms: self.at.elapsed().as_secs_f64() * 1000.0,
-        }
-    }
-}
-
-struct CpuSpent {
-    servers_ms: f64,
-    postgres_ms: f64,
-    wall_ms: f64,
-}
-
-impl CpuSpent {
-    fn per(&self, n: usize) -> String {
-        let n = n.max(1) as f64;
-        format!(
-            "{:.3} / {:.3} ms (over {:.1} s: servers {:.0}% and PostgreSQL {:.0}% of one core)",
-            self.servers_ms / n,
-            self.postgres_ms / n,
-            self.wall_ms / 1000.0,
-            self.servers_ms / self.wall_ms * 100.0,
-            self.postgres_ms / self.wall_ms * 100.0
-        )
-    }
-}
-
-/// A process's name and its CPU ticks, its reaped children's included.
-fn proc_ticks(pid: u32) -> (String, u64) {
-    let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
-        return (String::new(), 0);
-    };
-    // "pid (name) state ppid …": the name may hold spaces, so split after its ')'.
-    let name = stat
-        .split_once('(')
-        .and_then(|(_, rest)| rest.rsplit_once(')'))
-        .map_or("", |(name, _)| name)
-        .to_string();
-    let fields: Vec<&str> = stat
-        .rsplit_once(')')
-        .map_or("", |(_, r)| r)
-        .split_whitespace()
-        .collect();
-    // After the name: state is field 3, utime 14, stime 15, cutime 16, cstime 17.
-    let ticks = (11..=14)
-        .filter_map(|i| fields.get(i).and_then(|f| f.parse::<u64>().ok()))
-        .sum();
-    (name, ticks)
 }
