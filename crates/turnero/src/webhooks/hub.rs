@@ -6,10 +6,10 @@
 //!    claim token and a lease (`FOR UPDATE SKIP LOCKED` on PostgreSQL, so several processes
 //!    never take the same row; SQLite has one writer). The process renews the leases of the
 //!    claims it still holds once a third of a lease has gone by, so a long wait for a slow
-//!    endpoint's turn never lets them lapse; rows whose lease ran out (the process died) go back to `pending` and
-//!    are sent again: at least once. The depth is 64 × concurrency for an endpoint that has
-//!    been answering fast, 2 × for a slow or failing one, which can then neither hog this
-//!    process's in-flight room nor hold rows for long.
+//!    endpoint's turn never lets them lapse; rows whose lease ran out (the process died) go
+//!    back to `pending` and are sent again: at least once. The depth is 64 × concurrency for
+//!    an endpoint that has been answering fast, 2 × for a slow or failing one, which can then
+//!    neither hog this process's in-flight room nor hold rows for long.
 //! 2. **Send.** One task per delivery, at most `concurrency` at a time per endpoint, so a slow
 //!    or dead endpoint only ever waits on itself.
 //! 3. **Record.** Results are written in batches (one transaction for many attempts): the
@@ -377,7 +377,6 @@ impl Hub {
         Ok(())
     }
 
-    /// Pushes the lease of every claim this process still holds forward.
     /// Renews the claims a third of whose lease has gone by. Renewing every claim at every
     /// upkeep rewrote each row claimed ahead once a second: during a PostgreSQL drain, 20,000
     /// rows a second, with the recorder waiting on their locks. Upkeeps come at most a third
