@@ -104,16 +104,10 @@ async fn forget_stored_answers(tx: &mut Tx, tenant: &TenantId, id: &CustomerId) 
     }
     sqlx::query("DELETE FROM idempotency_keys WHERE tenant_id = $1 AND body LIKE $2 ESCAPE '\\'")
         .bind(tenant.as_str())
-        .bind(naming(id.as_str()))
+        .bind(super::json_names(id.as_str()))
         .execute(&mut **tx)
         .await?;
     Ok(())
-}
-
-/// A `LIKE … ESCAPE '\'` pattern for JSON text that holds `id` as a string. Ids are ASCII
-/// letters, digits and `_`: only `_` needs escaping.
-fn naming(id: &str) -> String {
-    format!("%\"{}\"%", id.replace('_', "\\_"))
 }
 
 /// Rewrites every event of the tenant whose data names one of `needles` (ids). A scan of
@@ -130,7 +124,7 @@ async fn scrub_events(
             "SELECT id, type, data FROM events WHERE tenant_id = $1 AND data LIKE $2 ESCAPE '\\'",
         )
         .bind(tenant.as_str())
-        .bind(naming(needle))
+        .bind(super::json_names(needle))
         .fetch_all(&mut **tx)
         .await?;
         for r in rows {

@@ -18,6 +18,13 @@ pub mod slots;
 pub mod snapshot;
 pub mod tenants;
 
+/// A `LIKE … ESCAPE '\'` pattern for JSON text that holds `id` as a string (erasure finds
+/// what names a person, retiring what names a calendar). Ids are ASCII letters, digits and
+/// `_`: only `_` needs escaping.
+pub(crate) fn json_names(id: &str) -> String {
+    format!("%\"{}\"%", id.replace('_', "\\_"))
+}
+
 /// A stored instant (Unix seconds, always written by this code within jiff's range).
 pub(crate) fn instant(secs: i64) -> jiff::Timestamp {
     jiff::Timestamp::from_second(secs).unwrap_or(jiff::Timestamp::UNIX_EPOCH)

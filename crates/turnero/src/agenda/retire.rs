@@ -41,9 +41,22 @@ impl Kind {
             Kind::Service => "service_id",
         }
     }
-}
 
-impl Kind {
+    fn table(self) -> &'static str {
+        match self {
+            Kind::Calendar => "calendars",
+            Kind::Service => "services",
+        }
+    }
+
+    /// The refusal while it has bookings still to happen.
+    fn upcoming_code(self) -> &'static str {
+        match self {
+            Kind::Calendar => "calendar_has_upcoming_bookings",
+            Kind::Service => "service_has_upcoming_bookings",
+        }
+    }
+
     /// Its booking locks (`calendars::push_lock`'s statement): a calendar's own, or those of
     /// every calendar offering the service. Taken first, so no booking commits between the
     /// count of bookings and the delete or archive.
@@ -165,11 +178,7 @@ async fn referred_to(
     if upcoming > 0 {
         let what = kind.name();
         return Err(Error::conflict(
-            if matches!(kind, Kind::Calendar) {
-                "calendar_has_upcoming_bookings"
-            } else {
-                "service_has_upcoming_bookings"
-            },
+            kind.upcoming_code(),
             format!("this {what} has {upcoming} upcoming booking(s): cancel or move them first"),
         ));
     }
@@ -178,17 +187,16 @@ async fn referred_to(
     }
     // Named elsewhere by id: a webhook's calendar filter, the AsisteClick map (JSON), a
     // reminder rule's scope. A deleted id there would silently match nothing.
-    let quoted = format!("%\"{id}\"%");
     let named: i64 = sqlx::query(
         "SELECT (SELECT COUNT(*) FROM webhooks WHERE tenant_id = $1 AND calendar_id = $2) \
          + (SELECT COUNT(*) FROM asisteclick_integrations WHERE tenant_id = $1 \
-            AND calendar_map LIKE $3) \
+            AND calendar_map LIKE $3 ESCAPE '\\') \
          + (SELECT COUNT(*) FROM notification_rule_scopes s JOIN notification_rules r \
             ON r.id = s.rule_id WHERE r.tenant_id = $1 AND s.target_id = $2)",
     )
     .bind(tenant.as_str())
     .bind(id)
-    .bind(quoted)
+    .bind(crate::agenda::json_names(id))
     .fetch_one(&mut **tx)
     .await?
     .get(0);
@@ -196,10 +204,7 @@ async fn referred_to(
 }
 
 async fn archive(tx: &mut Tx, tenant: &TenantId, kind: Kind, id: &str, now: i64) -> Result<()> {
-    let table = match kind {
-        Kind::Calendar => "calendars",
-        Kind::Service => "services",
-    };
+    let table = kind.table();
     sqlx::query(&format!(
         "UPDATE {table} SET archived_at = $1, updated_at = $1 WHERE tenant_id = $2 AND id = $3"
     ))

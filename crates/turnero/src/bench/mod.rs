@@ -334,16 +334,34 @@ impl Setup {
         hours: Value,
         duration: u32,
     ) -> anyhow::Result<(String, String)> {
-        let cal = self.post("/calendars", json!({"name": "bench", "timezone": "America/Argentina/Buenos_Aires", "weekly_hours": hours, "policy": {"max_days_ahead": 3650}})).await?;
-        let id = cal["id"].as_str().unwrap_or_default().to_string();
-        let svc = self
-            .post(
-                "/services",
-                json!({"name": "bench", "duration_minutes": duration, "calendar_ids": [id]}),
-            )
-            .await?;
-        Ok((id, svc["id"].as_str().unwrap_or_default().to_string()))
+        calendar_with_service(&self.client, &self.base, &self.key, &hours, duration).await
     }
+}
+
+/// A calendar in Buenos Aires open `hours`, with a `duration`-minute service on it, made
+/// through the API at `base`: (calendar id, service id).
+async fn calendar_with_service(
+    client: &reqwest::Client,
+    base: &str,
+    key: &str,
+    hours: &Value,
+    duration: u32,
+) -> anyhow::Result<(String, String)> {
+    let cal = json!({"name": "bench", "timezone": "America/Argentina/Buenos_Aires",
+        "weekly_hours": hours, "policy": {"max_days_ahead": 3650}});
+    let cal = post_json(client, base, key, "/calendars", cal).await?;
+    let id = cal["id"].as_str().unwrap_or_default().to_string();
+    let svc = json!({"name": "bench", "duration_minutes": duration, "calendar_ids": [id]});
+    let svc = post_json(client, base, key, "/services", svc).await?;
+    Ok((id, svc["id"].as_str().unwrap_or_default().to_string()))
+}
+
+/// Weekly hours open all day, every day.
+fn all_day_every_day() -> Value {
+    json!(["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+        .iter()
+        .map(|d| json!({"weekday": d, "start": "00:00", "end": "24:00"}))
+        .collect::<Vec<_>>())
 }
 
 /// Latency percentiles and rate of one measured run.
@@ -514,10 +532,7 @@ async fn bookings(
     database_url: Option<String>,
 ) -> anyhow::Result<()> {
     let s = setup(database_url).await?;
-    let hours = json!(["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
-        .iter()
-        .map(|d| json!({"weekday": d, "start": "00:00", "end": "24:00"}))
-        .collect::<Vec<_>>());
+    let hours = all_day_every_day();
     let mut cals = Vec::new();
     for _ in 0..calendars.max(1) {
         cals.push(s.calendar_with_service(hours.clone(), 5).await?);

@@ -103,22 +103,11 @@ async fn one_run(
             .build()?,
         key,
     };
-    let hours = json!(["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
-        .iter()
-        .map(|d| json!({"weekday": d, "start": "00:00", "end": "24:00"}))
-        .collect::<Vec<_>>());
+    let hours = super::all_day_every_day();
     let mut cals = Vec::new();
     for _ in 0..plan.calendars.max(1) {
-        let cal = api.post(&servers.urls[0], "/calendars", json!({"name": "bench", "timezone": "America/Argentina/Buenos_Aires", "weekly_hours": hours, "policy": {"max_days_ahead": 3650}})).await?;
-        let cal = cal["id"].as_str().unwrap_or_default().to_string();
-        let svc = api
-            .post(
-                &servers.urls[0],
-                "/services",
-                json!({"name": "bench", "duration_minutes": 5, "calendar_ids": [cal]}),
-            )
-            .await?;
-        cals.push((cal, svc["id"].as_str().unwrap_or_default().to_string()));
+        let base = &servers.urls[0];
+        cals.push(super::calendar_with_service(&api.client, base, &api.key, &hours, 5).await?);
     }
     let booked_path = format!("/processes{n}/booked");
     api.subscribe(
