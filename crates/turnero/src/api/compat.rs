@@ -78,7 +78,7 @@ async fn find(
     headers: &HeaderMap,
 ) -> Result<Integration, Compat> {
     let address = client_address(peer, headers);
-    let Some(found) = integration::by_key(&s.db, key).await? else {
+    let Some(found) = integration::by_key(&s.db, &s.asisteclick, key).await? else {
         s.visitors.check(Act::UnknownKey, address, "unknown")?;
         return Err(Error::new(
             StatusCode::NOT_FOUND,

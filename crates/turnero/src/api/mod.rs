@@ -58,6 +58,8 @@ pub struct AppState {
     pub clock: Clock,
     pub openapi: Arc<String>,
     pub keys: Arc<crate::agenda::tenants::KeyCache>,
+    /// AsisteClick integrations by their URLs' key.
+    pub asisteclick: Arc<crate::asisteclick::integration::IntegrationCache>,
     pub hub: Arc<crate::webhooks::Hub>,
     pub chat: Arc<crate::chat::Chat>,
     /// The slot search's cache (shared with the bot).
@@ -141,6 +143,7 @@ pub fn router(
         clock,
         openapi,
         keys: Arc::default(),
+        asisteclick: Arc::default(),
         hub,
         chat,
         snapshots,

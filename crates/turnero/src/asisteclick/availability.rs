@@ -121,12 +121,16 @@ pub async fn vet(
         ));
     }
     let around = Interval::new(first - NEIGHBOURHOOD, last + NEIGHBOURHOOD);
+    // Nothing before now can be free, so the search starts at now at the earliest; that also
+    // keeps it inside what the calendar's cache holds (a week back), where two weeks before
+    // the first slot sent every call to the database.
+    let from = around.start.max(now.as_second()).min(around.end);
     // Rules reach past the last start by the longest appointment, which may end there.
     let search = SlotSearch {
         tenant,
         calendar,
         service,
-        range: Interval::new(around.start, around.end + MAX_BLOCK_SECONDS),
+        range: Interval::new(from, around.end + MAX_BLOCK_SECONDS),
         moving: None,
         now,
     };
@@ -147,7 +151,7 @@ pub async fn vet(
     let any_free = |range: Interval| {
         range.end > range.start && !snap.free(now, range, None, Some(1)).slots.is_empty()
     };
-    let before = any_free(Interval::new(around.start, first));
+    let before = any_free(Interval::new(from, first));
     let after = cut || any_free(Interval::new(last + 1, around.end));
     Ok(answer(&kept, before, after))
 }

@@ -2,14 +2,15 @@
 //! token AsisteClick sends with callbacks, and which turnero calendar (and service, for the
 //! appointment's length) each AsisteClick `calendar_id` stands for.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Mutex;
 
 use serde::{Deserialize, Serialize};
 use sqlx::Row;
 use turnero_core::ids::{CalendarId, ServiceId, TenantId};
 use utoipa::ToSchema;
 
-use crate::db::Db;
+use crate::db::{Changed, Db};
 use crate::error::{Error, Result};
 use crate::secrets;
 
@@ -73,6 +74,7 @@ pub async fn put(
         );
     }
     let fresh_key = secrets::random_hex(20);
+    let mut tx = db.begin().await?;
     sqlx::query(
         "INSERT INTO asisteclick_integrations (tenant_id, path_key, token_hash, calendar_map, \
          created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $5) \
@@ -84,8 +86,10 @@ pub async fn put(
     .bind(secrets::hash(access_token))
     .bind(serde_json::to_string(&map)?)
     .bind(now)
-    .execute(&db.write)
+    .execute(&mut *tx)
     .await?;
+    // Every process's cached copy (`IntegrationCache`) is stale from this commit on.
+    db.commit(tx, Changed::Everything).await?;
     get(db, tenant)
         .await?
         .ok_or_else(|| Error::not_found("integration"))
@@ -162,21 +166,64 @@ pub async fn get(db: &Db, tenant: &TenantId) -> Result<Option<Integration>> {
 }
 
 /// The integration whose URLs carry this key (AsisteClick's only way to name a tenant).
-pub async fn by_key(db: &Db, key: &str) -> Result<Option<Integration>> {
+/// Every availability call asks, so a process keeps what it read (`IntegrationCache`).
+pub async fn by_key(db: &Db, cache: &IntegrationCache, key: &str) -> Result<Option<Integration>> {
+    let stamp = db.changes.stamp("").0;
+    if db.changes.trusted() {
+        if let Some(found) = cache.get(key, stamp) {
+            return Ok(Some(found));
+        }
+    }
     let row = sqlx::query(&format!(
         "SELECT {COLUMNS} FROM asisteclick_integrations WHERE path_key = $1"
     ))
     .bind(key)
     .fetch_optional(&db.read)
     .await?;
-    row.as_ref().map(from_row).transpose()
+    let found = row.as_ref().map(from_row).transpose()?;
+    // Keys nobody has are not kept: guessing them must not fill the cache.
+    if let Some(f) = &found {
+        cache.put(key, f.clone(), stamp);
+    }
+    Ok(found)
 }
 
-/// Turns the integration off: its URLs answer 404 from then on.
+/// Path key → integration, per process. An entry is used only under the change stamp it was
+/// read with, and every write to an integration commits as `Changed::Everything` (heard by
+/// other processes through NOTIFY on PostgreSQL), so a new token, map or a deletion is seen
+/// by the next call everywhere.
+#[derive(Default)]
+pub struct IntegrationCache {
+    entries: Mutex<HashMap<String, (Integration, u64)>>,
+}
+
+impl IntegrationCache {
+    fn get(&self, key: &str, stamp: u64) -> Option<Integration> {
+        let entries = self.entries.lock().ok()?;
+        entries
+            .get(key)
+            .filter(|(_, s)| *s == stamp)
+            .map(|(found, _)| found.clone())
+    }
+
+    fn put(&self, key: &str, found: Integration, stamp: u64) {
+        if let Ok(mut entries) = self.entries.lock() {
+            // Stale entries go all at once; a deployment has one integration per tenant.
+            if entries.len() >= 10_000 {
+                entries.clear();
+            }
+            entries.insert(key.to_string(), (found, stamp));
+        }
+    }
+}
+
+/// Turns the integration off: its URLs answer 404 from then on, in every process.
 pub async fn delete(db: &Db, tenant: &TenantId) -> Result<bool> {
+    let mut tx = db.begin().await?;
     let done = sqlx::query("DELETE FROM asisteclick_integrations WHERE tenant_id = $1")
         .bind(tenant.as_str())
-        .execute(&db.write)
+        .execute(&mut *tx)
         .await?;
+    db.commit(tx, Changed::Everything).await?;
     Ok(done.rows_affected() > 0)
 }

@@ -203,8 +203,10 @@ pub async fn run(
     );
     replies.elapsed = started.elapsed();
     replies.failed = total - replies.ok;
+    let quarters = replies.quarter_p99s();
     posted.print("webhook");
     replies.print("reply");
+    println!("reply p99 by quarter of the run: {quarters} ms");
     println!(
         "reply max={:.2}ms",
         replies

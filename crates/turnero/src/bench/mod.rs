@@ -401,6 +401,21 @@ impl Report {
             .map_or(0.0, |d| d.as_secs_f64() * 1000.0)
     }
 
+    /// The p99 of each quarter of the latencies as recorded (before `pct` sorts them): a
+    /// stall at the start and a steady tail read the same in one p99.
+    fn quarter_p99s(&self) -> String {
+        self.latencies
+            .chunks(self.latencies.len().div_ceil(4).max(1))
+            .map(|part| {
+                let mut part = part.to_vec();
+                part.sort_unstable();
+                let p99 = part[(part.len() - 1) * 99 / 100];
+                format!("{:.1}", p99.as_secs_f64() * 1000.0)
+            })
+            .collect::<Vec<_>>()
+            .join(" / ")
+    }
+
     fn print(&mut self, name: &str) {
         let (p50, p99) = (self.pct(0.50), self.pct(0.99));
         println!(

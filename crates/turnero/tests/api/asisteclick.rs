@@ -8,11 +8,11 @@ use serde_json::{json, Value};
 use crate::common::TestApp;
 
 /// Wednesday 2025-01-15 is two days ahead: the seed's dates are bookable.
-const SEED_MONDAY: &str = "2025-01-13T12:00:00Z";
-const TOKEN: &str = "tu-token-secreto";
+pub(crate) const SEED_MONDAY: &str = "2025-01-13T12:00:00Z";
+pub(crate) const TOKEN: &str = "tu-token-secreto";
 
 /// The seed's availability request: AsisteClick's native slots for calendar 5.
-fn seed_availability() -> Value {
+pub(crate) fn seed_availability() -> Value {
     json!({
         "calendar_id": 5,
         "timezone": "-3",
@@ -29,7 +29,7 @@ fn seed_availability() -> Value {
 }
 
 /// The seed's complete callback payload.
-fn seed_callback(event_type: &str, utc_from: &str, utc_to: &str) -> Value {
+pub(crate) fn seed_callback(event_type: &str, utc_from: &str, utc_to: &str) -> Value {
     json!({
         "event_type": event_type,
         "ticket_id": "#A1B2C3",
@@ -66,11 +66,11 @@ fn seed_callback(event_type: &str, utc_from: &str, utc_to: &str) -> Value {
     })
 }
 
-struct Wired {
-    cal: String,
-    svc: String,
-    availability_url: String,
-    callback_url: String,
+pub(crate) struct Wired {
+    pub cal: String,
+    pub svc: String,
+    pub availability_url: String,
+    pub callback_url: String,
 }
 
 /// Maps AsisteClick's calendar 5 to `cal`; answers the integration.
@@ -87,7 +87,7 @@ async fn map_calendar_5(app: &TestApp, cal: &str) -> Value {
 }
 
 /// A clinic with calendar 5 mapped, on the seed's week.
-async fn wired(app: &TestApp) -> Wired {
+pub(crate) async fn wired(app: &TestApp) -> Wired {
     app.advance_to(SEED_MONDAY);
     let (cal, svc) = app.clinic().await;
     let on = map_calendar_5(app, &cal).await;
@@ -101,7 +101,7 @@ async fn wired(app: &TestApp) -> Wired {
 }
 
 /// Posts as AsisteClick does: no API key; answers status and the raw body.
-async fn send(url: &str, token: Option<&str>, body: &str) -> (StatusCode, String) {
+pub(crate) async fn send(url: &str, token: Option<&str>, body: &str) -> (StatusCode, String) {
     let mut req = reqwest::Client::new()
         .post(url)
         .header("content-type", "application/json")
@@ -114,7 +114,7 @@ async fn send(url: &str, token: Option<&str>, body: &str) -> (StatusCode, String
     (resp.status(), resp.text().await.unwrap())
 }
 
-async fn send_json(url: &str, token: Option<&str>, body: &Value) -> (StatusCode, Value) {
+pub(crate) async fn send_json(url: &str, token: Option<&str>, body: &Value) -> (StatusCode, Value) {
     let (status, text) = send(url, token, &body.to_string()).await;
     (status, serde_json::from_str(&text).unwrap_or(Value::Null))
 }

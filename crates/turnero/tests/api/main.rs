@@ -5,6 +5,7 @@ mod common;
 
 mod api_keys;
 mod asisteclick;
+mod asisteclick_cache;
 mod asisteclick_real_clock;
 mod availability_api;
 mod backup;
