@@ -85,6 +85,8 @@ define_id!(/// An outbox event.
     EventId, "evt");
 define_id!(/// An API key record (the key itself is never stored).
     ApiKeyId, "key");
+define_id!(/// A member of a clinic's staff who signs in to the console.
+    StaffUserId, "usr");
 define_id!(/// A period a calendar is unavailable.
     TimeOffId, "off");
 define_id!(/// A webhook endpoint (subscription).

@@ -140,6 +140,12 @@ pub async fn start(config: &Config, clock: Clock) -> anyhow::Result<Running> {
         config.public_url.clone(),
         crate::api::visitor_limits::VisitorLimits::new(config.asisteclick_requests_per_minute),
     );
+    let app = app.merge(crate::console::router(
+        db.clone(),
+        clock.clone(),
+        chat.snapshots.clone(),
+        config.public_url.as_deref(),
+    ));
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let server = tokio::spawn(async move {
         // The peer's address reaches handlers that limit visitors by address.

@@ -43,6 +43,11 @@ enum Command {
         #[command(subcommand)]
         command: KeyCommand,
     },
+    /// Manages the staff who sign in to the console (`/console`).
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
     /// Fills the database with a demo clinic and prints its API key.
     Demo {
         #[command(flatten)]
@@ -85,6 +90,32 @@ enum TenantCommand {
         #[arg(long, default_value = "es")]
         locale: String,
         /// Print `{"tenant_id": …, "api_key": …}`.
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        db: DbArgs,
+    },
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Makes a staff account. The password is read from stdin; with nothing there, one is
+    /// generated and printed (only now).
+    Create {
+        #[arg(long)]
+        tenant: String,
+        #[arg(long)]
+        email: String,
+        /// admin, reception or professional.
+        #[arg(long, default_value = "admin")]
+        role: String,
+        /// The console's language for them: es, pt or en.
+        #[arg(long, default_value = "es")]
+        locale: String,
+        /// A professional's own calendar (repeat for several).
+        #[arg(long = "calendar")]
+        calendars: Vec<String>,
+        /// Print `{"id", "email", "role"}`, with `"password"` when it was generated.
         #[arg(long)]
         json: bool,
         #[command(flatten)]
@@ -203,6 +234,80 @@ async fn keys(config: &mut Config, command: KeyCommand) -> anyhow::Result<()> {
     done
 }
 
+async fn users(config: &mut Config, command: UserCommand) -> anyhow::Result<()> {
+    use crate::agenda::staff::{self, NewStaff, Role};
+    use std::io::{IsTerminal, Read};
+    let UserCommand::Create {
+        tenant,
+        email,
+        role,
+        locale,
+        calendars,
+        json,
+        db,
+    } = command;
+    apply(config, db);
+    let role = Role::parse(&role)
+        .ok_or_else(|| anyhow::anyhow!("--role: admin, reception or professional"))?;
+    let calendars = calendars
+        .iter()
+        .map(|c| {
+            turnero_core::ids::CalendarId::parse(c).map_err(|e| anyhow::anyhow!("--calendar: {e}"))
+        })
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let tenant = turnero_core::ids::TenantId::parse(&tenant)
+        .map_err(|e| anyhow::anyhow!("--tenant: {e}"))?;
+    // A password piped in (`echo … |`); a terminal is never read, so nothing is echoed.
+    let mut given = String::new();
+    if !std::io::stdin().is_terminal() {
+        std::io::stdin().read_to_string(&mut given)?;
+    }
+    let given = given.trim_end_matches(['\r', '\n']).to_string();
+    let generated = given.is_empty().then(staff::generate_password);
+    let password = generated.clone().unwrap_or(given);
+    let db = Db::connect(&config.database_url, config.db_pool_size).await?;
+    eprintln!("database: {}", database_shown(&config.database_url));
+    tenants::get(&db, &tenant)
+        .await
+        .map_err(|_| anyhow::anyhow!("no tenant {tenant} in this database"))?;
+    let made = staff::create(
+        &db,
+        &tenant,
+        NewStaff {
+            email,
+            password,
+            role,
+            locale,
+            calendars,
+        },
+        Clock::system().now_secs(),
+    )
+    .await
+    .map_err(|e| anyhow::anyhow!("{}", problem_text(e)));
+    db.close().await;
+    let made = made?;
+    if json {
+        let mut out =
+            serde_json::json!({"id": made.id, "email": made.email, "role": made.role.as_str()});
+        if let Some(p) = &generated {
+            out["password"] = p.clone().into();
+        }
+        println!("{out}");
+    } else {
+        println!(
+            "id:       {}\nemail:    {}\nrole:     {}",
+            made.id,
+            made.email,
+            made.role.as_str()
+        );
+        if let Some(p) = &generated {
+            println!("password: {p}\n(the password is shown only now; it is stored hashed)");
+        }
+        println!("sign in at /console/login");
+    }
+    Ok(())
+}
+
 pub fn run() -> anyhow::Result<()> {
     let cli = Cli::parse();
     init_tracing();
@@ -245,6 +350,7 @@ pub fn run() -> anyhow::Result<()> {
                 Ok(())
             }
             Command::Key { command } => keys(&mut config, command).await,
+            Command::User { command } => users(&mut config, command).await,
             Command::Demo { db } => {
                 apply(&mut config, db);
                 crate::demo::run(&config).await

@@ -176,6 +176,23 @@ pub async fn run(config: &Config) -> anyhow::Result<()> {
             }
         }
     }
+    // Emails are unique across the installation: each demo clinic gets its own admin.
+    let suffix = &tenant.id[tenant.id.len() - 6..];
+    let password = crate::agenda::staff::generate_password();
+    let admin = crate::agenda::staff::create(
+        &db,
+        &tid,
+        crate::agenda::staff::NewStaff {
+            email: format!("admin-{suffix}@demo.turnero.example"),
+            password: password.clone(),
+            role: crate::agenda::staff::Role::Admin,
+            locale: "es".into(),
+            calendars: Vec::new(),
+        },
+        now,
+    )
+    .await
+    .map_err(err)?;
     db.close().await;
     println!(
         "Demo clinic created: {} ({} calendars, 3 services, {made} bookings)",
@@ -185,6 +202,10 @@ pub async fn run(config: &Config) -> anyhow::Result<()> {
     println!("tenant_id: {}", tenant.id);
     println!("api_key:   {key}");
     println!("Try: curl -H 'Authorization: Bearer {key}' http://127.0.0.1:8080/api/v1/bookings");
+    println!(
+        "Console: http://127.0.0.1:8080/console/login as {} with password {password}",
+        admin.email
+    );
     Ok(())
 }
 

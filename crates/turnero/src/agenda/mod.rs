@@ -16,6 +16,7 @@ pub mod retire;
 pub mod services;
 pub mod slots;
 pub mod snapshot;
+pub mod staff;
 pub mod tenants;
 
 /// A `LIKE … ESCAPE '\'` pattern for JSON text that holds `id` as a string (erasure finds

@@ -19,6 +19,8 @@ mod chatwoot_chat;
 mod chatwoot_person;
 mod chatwoot_sync;
 mod concurrency;
+mod console;
+mod console_browser;
 mod customers;
 mod delivery_locks;
 mod delivery_processes;

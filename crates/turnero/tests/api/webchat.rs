@@ -12,7 +12,7 @@ use serde_json::json;
 use crate::common::TestApp;
 
 /// chromedriver on a free local port, stopped when dropped.
-struct Driver {
+pub(crate) struct Driver {
     child: Child,
     url: String,
 }
@@ -24,7 +24,7 @@ impl Drop for Driver {
     }
 }
 
-async fn chromedriver() -> Driver {
+pub(crate) async fn chromedriver() -> Driver {
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -45,7 +45,7 @@ async fn chromedriver() -> Driver {
     Driver { child, url }
 }
 
-async fn browser(driver: &Driver) -> Client {
+pub(crate) async fn browser(driver: &Driver) -> Client {
     let caps = json!({
         "goog:chromeOptions": {
             "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"]

@@ -1,0 +1,246 @@
+//! Signing in and out, the session cookie, and the CSRF token every form carries.
+//!
+//! The session cookie is HttpOnly, SameSite=Lax and scoped to `/console`; the database keeps
+//! only its SHA-256 (`agenda::staff`). Each session has a CSRF token that every form posts
+//! back; the sign-in form, which has no session yet, checks a token it set in a SameSite=Strict
+//! cookie against the one in the form (double submit), so another site cannot sign a browser
+//! into an account of its choosing.
+
+use std::time::Duration;
+
+use axum::extract::{FromRequestParts, Query, State};
+use axum::http::request::Parts;
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Form;
+use serde::Deserialize;
+
+use super::{problem, render, see_other, words, Console};
+use crate::agenda::staff::{self, Session, SignIn};
+
+pub const SESSION_COOKIE: &str = "turnero_session";
+const LOGIN_COOKIE: &str = "turnero_login";
+/// A wrong password is answered this late: guessing online is slow even before the lock.
+const WRONG_PASSWORD_DELAY: Duration = Duration::from_secs(1);
+
+/// The value of one cookie of the request.
+pub fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(cookie::Cookie::split_parse)
+        .filter_map(Result::ok)
+        .find(|c| c.name() == name)
+        .map(|c| c.value().to_string())
+}
+
+fn set_cookie(r: &mut Response, value: String) {
+    if let Ok(v) = HeaderValue::from_str(&value) {
+        r.headers_mut().append(header::SET_COOKIE, v);
+    }
+}
+
+/// The language a page is shown in before anyone has signed in: the browser's first choice
+/// among Spanish, Portuguese and English (Spanish otherwise).
+pub fn browser_locale(headers: &HeaderMap) -> &'static str {
+    let accepted = headers
+        .get(header::ACCEPT_LANGUAGE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    for tag in accepted.split(',') {
+        match tag.trim().get(..2).map(str::to_ascii_lowercase).as_deref() {
+            Some("es") => return "es",
+            Some("pt") => return "pt",
+            Some("en") => return "en",
+            _ => {}
+        }
+    }
+    "es"
+}
+
+/// A request from a signed-in staff member. Without a live session: to the sign-in page,
+/// which brings the person back here afterwards.
+pub struct Signed(pub Session);
+
+impl FromRequestParts<Console> for Signed {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &Console) -> Result<Self, Response> {
+        if let Some(token) = cookie(&parts.headers, SESSION_COOKIE) {
+            match staff::session(&state.db, &token, state.clock.now_secs()).await {
+                Ok(Some(s)) => return Ok(Signed(s)),
+                Ok(None) => {}
+                Err(e) => return Err(e.into_response()),
+            }
+        }
+        let here = parts
+            .uri
+            .path_and_query()
+            .map(|p| p.as_str())
+            .unwrap_or("/console/agenda");
+        let next: String = url::form_urlencoded::byte_serialize(here.as_bytes()).collect();
+        Err(see_other(&format!("/console/login?next={next}")))
+    }
+}
+
+impl Signed {
+    /// The refusal for a form whose CSRF token is not this session's; `None` when it is.
+    pub fn csrf_refusal(&self, sent: &str) -> Option<Response> {
+        (!crate::secrets::same(sent, &self.0.csrf_token)).then(|| {
+            problem(
+                StatusCode::FORBIDDEN,
+                &self.0.user.locale,
+                words::of(&self.0.user.locale).csrf_refused,
+            )
+        })
+    }
+}
+
+/// Where to go after signing in: only a console page of this site.
+fn safe_next(next: Option<&str>) -> &str {
+    next.filter(|n| n.starts_with("/console/") && !n.contains("//") && !n.contains('\\'))
+        .unwrap_or("/console/agenda")
+}
+
+pub async fn home(signed: Result<Signed, Response>) -> Response {
+    match signed {
+        Ok(_) => see_other("/console/agenda"),
+        Err(to_login) => to_login,
+    }
+}
+
+#[derive(Deserialize)]
+pub struct Next {
+    next: Option<String>,
+}
+
+pub async fn login_page(
+    State(c): State<Console>,
+    headers: HeaderMap,
+    Query(q): Query<Next>,
+) -> Response {
+    login_form(&c, &headers, q.next.as_deref(), None, StatusCode::OK)
+}
+
+fn login_form(
+    c: &Console,
+    headers: &HeaderMap,
+    next: Option<&str>,
+    error: Option<&str>,
+    status: StatusCode,
+) -> Response {
+    let locale = browser_locale(headers);
+    let csrf = crate::secrets::random_hex(32);
+    let mut r = render(
+        status,
+        "login.html",
+        minijinja::context! {
+            t => words::of(locale),
+            lang => words::lang(locale),
+            csrf,
+            next => safe_next(next),
+            error,
+        },
+    );
+    let secure = if c.secure_cookies { "; Secure" } else { "" };
+    set_cookie(
+        &mut r,
+        format!("{LOGIN_COOKIE}={csrf}; Path=/console/login; HttpOnly; SameSite=Strict; Max-Age=3600{secure}"),
+    );
+    r
+}
+
+#[derive(Deserialize)]
+pub struct LoginForm {
+    email: String,
+    password: String,
+    #[serde(default)]
+    csrf: String,
+    next: Option<String>,
+}
+
+pub async fn login(
+    State(c): State<Console>,
+    headers: HeaderMap,
+    Form(f): Form<LoginForm>,
+) -> Response {
+    let locale = browser_locale(&headers);
+    let t = words::of(locale);
+    let expected = cookie(&headers, LOGIN_COOKIE).unwrap_or_default();
+    if expected.is_empty() || !crate::secrets::same(&f.csrf, &expected) {
+        return problem(StatusCode::FORBIDDEN, locale, t.csrf_refused);
+    }
+    let now = c.clock.now_secs();
+    match staff::sign_in(&c.db, &f.email, &f.password, now).await {
+        Ok(SignIn::Welcome { token, user }) => {
+            tracing::info!(
+                user = user.id,
+                tenant = user.tenant.as_str(),
+                "staff signed in"
+            );
+            let mut r = see_other(safe_next(f.next.as_deref()));
+            let secure = if c.secure_cookies { "; Secure" } else { "" };
+            set_cookie(
+                &mut r,
+                format!(
+                    "{SESSION_COOKIE}={token}; Path=/console; HttpOnly; SameSite=Lax; Max-Age={}{secure}",
+                    staff::SESSION_SECONDS
+                ),
+            );
+            set_cookie(
+                &mut r,
+                format!("{LOGIN_COOKIE}=; Path=/console/login; Max-Age=0"),
+            );
+            r
+        }
+        Ok(SignIn::Wrong) => {
+            tokio::time::sleep(WRONG_PASSWORD_DELAY).await;
+            login_form(
+                &c,
+                &headers,
+                f.next.as_deref(),
+                Some(t.wrong_password),
+                StatusCode::UNAUTHORIZED,
+            )
+        }
+        Ok(SignIn::Locked { until }) => {
+            let minutes = ((until - now) + 59) / 60;
+            let message = t.locked.replace("{minutes}", &minutes.to_string());
+            let mut r = problem(StatusCode::TOO_MANY_REQUESTS, locale, &message);
+            if let Ok(v) = HeaderValue::from_str(&(until - now).max(1).to_string()) {
+                r.headers_mut().insert(header::RETRY_AFTER, v);
+            }
+            r
+        }
+        Err(e) => e.into_response(),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct CsrfForm {
+    #[serde(default)]
+    pub csrf: String,
+}
+
+pub async fn logout(
+    State(c): State<Console>,
+    headers: HeaderMap,
+    signed: Signed,
+    Form(f): Form<CsrfForm>,
+) -> Response {
+    if let Some(refused) = signed.csrf_refusal(&f.csrf) {
+        return refused;
+    }
+    if let Some(token) = cookie(&headers, SESSION_COOKIE) {
+        if let Err(e) = staff::sign_out(&c.db, &token).await {
+            return e.into_response();
+        }
+    }
+    let mut r = see_other("/console/login");
+    set_cookie(
+        &mut r,
+        format!("{SESSION_COOKIE}=; Path=/console; HttpOnly; SameSite=Lax; Max-Age=0"),
+    );
+    r
+}

@@ -1,0 +1,120 @@
+//! The staff console: server-rendered pages under `/console` for the clinic's receptionists,
+//! professionals and admins (issue #17). Every action goes through the same agenda functions
+//! the API uses; the pages are minijinja templates built into the binary, with no script
+//! needed to use them.
+//!
+//! Sign-in and sessions are in `auth`; the agenda's day and week views in `agenda`; the words
+//! of each language in `words`.
+
+mod agenda;
+mod auth;
+mod words;
+
+use std::sync::{Arc, LazyLock};
+
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::Router;
+use minijinja::Environment;
+use serde::Serialize;
+
+use crate::agenda::snapshot::SnapshotCache;
+use crate::clock::Clock;
+use crate::db::Db;
+
+#[derive(Clone)]
+pub struct Console {
+    pub db: Db,
+    pub clock: Clock,
+    pub snapshots: Arc<SnapshotCache>,
+    /// Cookies carry `Secure` when the public address is https.
+    pub secure_cookies: bool,
+}
+
+pub fn router(
+    db: Db,
+    clock: Clock,
+    snapshots: Arc<SnapshotCache>,
+    public_url: Option<&str>,
+) -> Router {
+    let state = Console {
+        db,
+        clock,
+        snapshots,
+        secure_cookies: public_url.is_some_and(|u| u.starts_with("https://")),
+    };
+    Router::new()
+        .route("/console", get(auth::home))
+        .route("/console/login", get(auth::login_page).post(auth::login))
+        .route("/console/logout", post(auth::logout))
+        .route("/console/agenda", get(agenda::show))
+        .route("/console/bookings/{id}/{action}", post(agenda::act))
+        .route("/console/console.css", get(stylesheet))
+        .with_state(state)
+}
+
+/// The templates, parsed once. Names ending in `.html` are escaped as HTML.
+static PAGES: LazyLock<Environment<'static>> = LazyLock::new(|| {
+    let mut env = Environment::new();
+    for (name, source) in [
+        ("base.html", include_str!("templates/base.html")),
+        ("login.html", include_str!("templates/login.html")),
+        ("agenda.html", include_str!("templates/agenda.html")),
+        ("problem.html", include_str!("templates/problem.html")),
+    ] {
+        env.add_template(name, source)
+            .expect("console templates parse");
+    }
+    env
+});
+
+/// A page from its template and data, as HTML that no other site may frame.
+fn render(status: StatusCode, template: &str, data: impl Serialize) -> Response {
+    let rendered = PAGES.get_template(template).and_then(|t| t.render(data));
+    match rendered {
+        Ok(html) => (
+            status,
+            [
+                (header::CONTENT_TYPE, "text/html; charset=utf-8"),
+                (header::X_FRAME_OPTIONS, "DENY"),
+                (header::CACHE_CONTROL, "no-store"),
+            ],
+            html,
+        )
+            .into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, template, "rendering a console page failed");
+            StatusCode::INTERNAL_SERVER_ERROR.into_response()
+        }
+    }
+}
+
+/// A refusal as a page in the person's language: what happened and a way back.
+fn problem(status: StatusCode, locale: &str, message: &str) -> Response {
+    render(
+        status,
+        "problem.html",
+        minijinja::context! { t => words::of(locale), message, lang => words::lang(locale) },
+    )
+}
+
+/// After a form: back to a page with a GET (so reloading does not post again).
+fn see_other(to: &str) -> Response {
+    let mut r = StatusCode::SEE_OTHER.into_response();
+    if let Ok(v) = HeaderValue::from_str(to) {
+        r.headers_mut().insert(header::LOCATION, v);
+    }
+    r
+}
+
+async fn stylesheet() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        include_str!("templates/console.css"),
+    )
+        .into_response()
+}

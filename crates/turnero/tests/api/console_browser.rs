@@ -1,0 +1,146 @@
+//! The console in real Chromium (Debian's, through chromedriver, as the web chat's test): a
+//! receptionist opens a bookmarked day, signs in, lands back on that day, and cancels a
+//! booking by clicking; axe-core (npm, `tests/browser`) finds no serious or critical
+//! accessibility problem on the sign-in page or the agenda.
+
+use std::time::{Duration, Instant};
+
+use fantoccini::{Client, Locator};
+use turnero::agenda::staff::Role;
+
+use crate::common::{Backend, TestApp};
+use crate::console::{staff_user, tenant_of};
+use crate::webchat::{browser, chromedriver};
+
+/// axe-core's script, installed by `npm ci --prefix crates/turnero/tests/browser` (`.ci/run`).
+fn axe_source() -> String {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/browser/node_modules/axe-core/axe.min.js"
+    );
+    std::fs::read_to_string(path).unwrap_or_else(|e| {
+        panic!("{path}: {e} (npm ci --prefix crates/turnero/tests/browser installs axe-core)")
+    })
+}
+
+/// Runs axe-core in the page; fails on any serious or critical violation.
+async fn no_serious_accessibility_problems(c: &Client, axe: &str, page: &str) {
+    c.execute(axe, vec![]).await.expect("axe-core loads");
+    let found = c
+        .execute_async(
+            "const done = arguments[arguments.length - 1];\
+             axe.run(document).then(r => done(r.violations\
+               .filter(v => v.impact === 'serious' || v.impact === 'critical')\
+               .map(v => v.id + ': ' + v.help + ' (' + v.nodes.length + ')')))\
+               .catch(e => done(['axe failed: ' + e]));",
+            vec![],
+        )
+        .await
+        .expect("axe-core runs");
+    let problems: Vec<String> = serde_json::from_value(found).unwrap();
+    assert!(problems.is_empty(), "{page}: {problems:?}");
+}
+
+async fn wait_for(c: &Client, what: &str, ok: impl Fn(String) -> bool, read: &str) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let now = c
+            .execute(read, vec![])
+            .await
+            .map(|v| v.as_str().unwrap_or("").to_string());
+        if let Ok(v) = now {
+            if ok(v) {
+                return;
+            }
+        }
+        assert!(Instant::now() < deadline, "{what} did not happen");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_receptionist_signs_in_and_cancels_a_booking_by_clicking() {
+    let app = TestApp::start(Backend::Sqlite).await;
+    let axe = axe_source();
+    let tenant = tenant_of(&app, &app.key).await;
+    staff_user(
+        &app,
+        &tenant,
+        "recepcion@clinica.example",
+        Role::Reception,
+        &[],
+    )
+    .await;
+    let (cal, svc) = app.clinic().await;
+    let (_, booked) = app
+        .book(&cal, &svc, "2030-01-08T13:00:00Z", "+5491155667788")
+        .await;
+    let id = booked["id"].as_str().unwrap().to_string();
+
+    let driver = chromedriver().await;
+    let c = browser(&driver).await;
+    let base = app.server.url();
+    c.goto(&format!("{base}/console/agenda?date=2030-01-08&view=day"))
+        .await
+        .unwrap();
+    assert!(c
+        .current_url()
+        .await
+        .unwrap()
+        .path()
+        .ends_with("/console/login"));
+    no_serious_accessibility_problems(&c, &axe, "sign-in").await;
+    c.find(Locator::Id("email"))
+        .await
+        .unwrap()
+        .send_keys("recepcion@clinica.example")
+        .await
+        .unwrap();
+    c.find(Locator::Id("password"))
+        .await
+        .unwrap()
+        .send_keys("una-clave-larga-123")
+        .await
+        .unwrap();
+    c.find(Locator::Id("sign-in"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    // Back on the day that was asked for.
+    wait_for(
+        &c,
+        "landing on the bookmarked day",
+        |url| url.contains("/console/agenda?date=2030-01-08"),
+        "return location.pathname + location.search",
+    )
+    .await;
+    let status = format!("return document.querySelector('li[id=\"{id}\"] .status').textContent");
+    wait_for(
+        &c,
+        "the booking shown as pending",
+        |s| s == "pendiente",
+        &status,
+    )
+    .await;
+    no_serious_accessibility_problems(&c, &axe, "agenda").await;
+
+    c.find(Locator::Css(&format!("li[id=\"{id}\"] button.cancel")))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    wait_for(
+        &c,
+        "the booking shown as canceled",
+        |s| s == "cancelado",
+        &status,
+    )
+    .await;
+    let (_, stored) = app.get(&format!("/api/v1/bookings/{id}")).await;
+    assert_eq!(stored["status"], "canceled");
+    c.close().await.unwrap();
+    app.finish().await;
+}
