@@ -169,15 +169,9 @@ pub async fn staff_user(
 
 /// The tenant an API key belongs to.
 pub async fn tenant_of(app: &TestApp, key: &str) -> TenantId {
-    let me: serde_json::Value = reqwest::Client::new()
-        .get(format!("{}/api/v1/tenant", app.server.url()))
-        .bearer_auth(key)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let (_, me) = app
+        .call_as(key, reqwest::Method::GET, "/api/v1/tenant", None)
+        .await;
     TenantId::parse(me["id"].as_str().unwrap()).unwrap()
 }
 

@@ -41,6 +41,11 @@ async fn no_serious_accessibility_problems(c: &Client, axe: &str, page: &str) {
     assert!(problems.is_empty(), "{page}: {problems:?}");
 }
 
+async fn type_into(c: &Client, id: &str, text: &str) {
+    let field = c.find(Locator::Id(id)).await.unwrap();
+    field.send_keys(text).await.unwrap();
+}
+
 async fn wait_for(c: &Client, what: &str, ok: impl Fn(String) -> bool, read: &str) {
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
@@ -90,18 +95,8 @@ async fn a_receptionist_signs_in_and_cancels_a_booking_by_clicking() {
         .path()
         .ends_with("/console/login"));
     no_serious_accessibility_problems(&c, &axe, "sign-in").await;
-    c.find(Locator::Id("email"))
-        .await
-        .unwrap()
-        .send_keys("recepcion@clinica.example")
-        .await
-        .unwrap();
-    c.find(Locator::Id("password"))
-        .await
-        .unwrap()
-        .send_keys("una-clave-larga-123")
-        .await
-        .unwrap();
+    type_into(&c, "email", "recepcion@clinica.example").await;
+    type_into(&c, "password", "una-clave-larga-123").await;
     c.find(Locator::Id("sign-in"))
         .await
         .unwrap()
