@@ -12,7 +12,7 @@ mod channels;
 mod chatwoot;
 mod compat;
 mod conversations;
-mod customers;
+pub mod customers;
 mod email_channel;
 mod events;
 mod extract;

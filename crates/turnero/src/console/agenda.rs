@@ -1,26 +1,26 @@
 //! The agenda: a day or a week of bookings per calendar, each in its calendar's time zone,
-//! coloured by status, and the actions on a booking (confirm, cancel), which go through the
-//! agenda's own functions: a refusal is the agenda's, shown in the staff member's language.
-//! A professional sees only their own calendars; another's, even asked for by URL, is "not
-//! found".
+//! coloured by status, with buttons for what may happen next (`booking`), and on a day the
+//! free times, each linked to the page that books it. A professional sees only their own
+//! calendars; another's, even asked for by URL, is "not found".
 
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::Form;
 use jiff::civil::Date;
 use jiff::ToSpan;
 use serde::{Deserialize, Serialize};
 use turnero_core::booking::{Action, Status};
+use turnero_core::capacity::Interval;
 use turnero_core::flow::labels;
-use turnero_core::ids::BookingId;
+use turnero_core::ids::{CalendarId, ServiceId};
 
 use super::auth::Signed;
 use super::words::{self, Words};
-use super::{problem, render, see_other, Console};
+use super::{problem, render, Console};
 use crate::agenda::bookings::{self, Booking, BookingFilter};
 use crate::agenda::calendars::{self, Calendar};
-use crate::error::Error;
+use crate::agenda::services::{self, Service};
+use crate::agenda::slots::{self, SlotSearch};
 
 #[derive(Deserialize)]
 pub struct AgendaQuery {
@@ -48,12 +48,21 @@ struct Entry {
     can_cancel: bool,
 }
 
+/// A free start, linked to the page that books it.
+#[derive(Serialize)]
+struct Free {
+    time: String,
+    href: String,
+}
+
 #[derive(Serialize)]
 struct Column {
     id: String,
     name: String,
     timezone: String,
     entries: Vec<Entry>,
+    /// Day view only: free starts for the calendar's first service.
+    free: Vec<Free>,
 }
 
 #[derive(Serialize)]
@@ -111,6 +120,10 @@ pub async fn show(
     let dates: Vec<Date> = (0..count)
         .filter_map(|i| first.checked_add((i as i64).days()).ok())
         .collect();
+    let services = match services::list(&c.db, &user.tenant).await {
+        Ok(all) => all,
+        Err(e) => return e.into_response(),
+    };
     let mut days: Vec<Day> = dates
         .iter()
         .map(|d| Day {
@@ -120,17 +133,23 @@ pub async fn show(
         })
         .collect();
     for cal in &shown {
-        let entries = match day_entries(&c, user, cal, &dates, t).await {
+        // The week is for reading; free times are offered on a day.
+        let service = services
+            .iter()
+            .find(|s| s.calendar_ids.contains(&cal.id))
+            .filter(|_| view == View::Day);
+        let entries = match day_entries(&c, user, cal, service, &dates, t).await {
             Ok(e) => e,
             Err(e) => return e.into_response(),
         };
-        for (day, (label, list)) in days.iter_mut().zip(entries) {
+        for (day, (label, list, free)) in days.iter_mut().zip(entries) {
             day.label = label;
             day.columns.push(Column {
                 id: cal.id.clone(),
                 name: cal.name.clone(),
                 timezone: cal.timezone().to_string(),
                 entries: list,
+                free,
             });
         }
     }
@@ -164,14 +183,16 @@ pub async fn show(
     )
 }
 
-/// A calendar's bookings on each of `dates` (local days in its zone), with each day's label.
+/// A calendar's bookings on each of `dates` (local days in its zone), with each day's label
+/// and, given a service, its free starts.
 async fn day_entries(
     c: &Console,
     user: &crate::agenda::staff::StaffUser,
     cal: &Calendar,
+    service: Option<&Service>,
     dates: &[Date],
     t: &Words,
-) -> crate::error::Result<Vec<(String, Vec<Entry>)>> {
+) -> crate::error::Result<Vec<(String, Vec<Entry>, Vec<Free>)>> {
     let bounds = |d: Date| -> crate::error::Result<i64> {
         Ok(d.to_zoned(cal.zone.clone())
             .map_err(|e| anyhow::anyhow!("{e}"))?
@@ -216,9 +237,51 @@ async fn day_entries(
             .filter(|b| b.status != Status::Expired)
             .map(|b| entry(b, t))
             .collect();
-        out.push((label, entries));
+        let free = match service {
+            Some(svc) => free_times(c, user, cal, svc, Interval::new(from, to)).await?,
+            None => Vec::new(),
+        };
+        out.push((label, entries, free));
     }
     Ok(out)
+}
+
+/// Free starts in `range` through the agenda's one slot search (the API's and the bot's).
+async fn free_times(
+    c: &Console,
+    user: &crate::agenda::staff::StaffUser,
+    cal: &Calendar,
+    svc: &Service,
+    range: Interval,
+) -> crate::error::Result<Vec<Free>> {
+    let (calendar, service) = (
+        CalendarId::from_trusted(cal.id.clone()),
+        ServiceId::from_trusted(svc.id.clone()),
+    );
+    let now = c.clock.now();
+    let search = SlotSearch {
+        tenant: &user.tenant,
+        calendar: &calendar,
+        service: &service,
+        range,
+        moving: None,
+        now,
+    };
+    let snap = slots::inputs(&c.db, &c.snapshots, &search).await?;
+    Ok(snap
+        .free(now, range, None, None)
+        .slots
+        .iter()
+        .map(|s| Free {
+            time: labels::time(s.start, s.offset_seconds),
+            href: format!(
+                "/console/book?calendar={}&service={}&start={}",
+                cal.id,
+                svc.id,
+                turnero_core::time::fmt_ts(s.start)
+            ),
+        })
+        .collect())
 }
 
 fn entry(b: &Booking, t: &Words) -> Entry {
@@ -237,66 +300,5 @@ fn entry(b: &Booking, t: &Words) -> Entry {
         status_label: t.status(status),
         can_confirm: b.status.apply(Action::Confirm).is_ok(),
         can_cancel: b.status != Status::Held && b.status.apply(Action::Cancel).is_ok(),
-    }
-}
-
-#[derive(Deserialize)]
-pub struct ActForm {
-    #[serde(default)]
-    csrf: String,
-    /// The agenda page to go back to.
-    back: Option<String>,
-}
-
-/// Confirms or cancels a booking of a calendar the staff member sees.
-pub async fn act(
-    State(c): State<Console>,
-    signed: Signed,
-    Path((id, action)): Path<(String, String)>,
-    Form(f): Form<ActForm>,
-) -> Response {
-    if let Some(refused) = signed.csrf_refusal(&f.csrf) {
-        return refused;
-    }
-    let user = &signed.0.user;
-    let t = words::of(&user.locale);
-    let action = match action.as_str() {
-        "confirm" => Action::Confirm,
-        "cancel" => Action::Cancel,
-        _ => return problem(StatusCode::NOT_FOUND, &user.locale, t.not_found),
-    };
-    let Ok(id) = BookingId::parse(&id) else {
-        return problem(StatusCode::NOT_FOUND, &user.locale, t.not_found);
-    };
-    // Another tenant's booking, or one of a calendar this person does not see: not found.
-    match bookings::get(&c.db, &user.tenant, &id).await {
-        Ok(b) if user.sees(&b.calendar_id) => {}
-        Ok(_) | Err(Error::Problem(_)) => {
-            return problem(StatusCode::NOT_FOUND, &user.locale, t.not_found)
-        }
-        Err(e) => return e.into_response(),
-    }
-    let done = bookings::confirm_or_close(
-        &c.db,
-        &user.tenant,
-        &id,
-        action,
-        None,
-        "console",
-        c.clock.now_secs(),
-    )
-    .await;
-    match done {
-        Ok(_) => see_other(
-            f.back
-                .as_deref()
-                .filter(|b| b.starts_with("/console/agenda") && !b.contains("//"))
-                .unwrap_or("/console/agenda"),
-        ),
-        Err(Error::Problem(p)) => {
-            let status = StatusCode::from_u16(p.status).unwrap_or(StatusCode::CONFLICT);
-            problem(status, &user.locale, &p.detail)
-        }
-        Err(e) => e.into_response(),
     }
 }

@@ -3,11 +3,12 @@
 //! the API uses; the pages are minijinja templates built into the binary, with no script
 //! needed to use them.
 //!
-//! Sign-in and sessions are in `auth`; the agenda's day and week views in `agenda`; the words
-//! of each language in `words`.
+//! Sign-in and sessions are in `auth`; the agenda's day and week views in `agenda`; booking a
+//! free slot in `booking`; the words of each language in `words`.
 
 mod agenda;
 mod auth;
+mod booking;
 mod words;
 
 use std::sync::{Arc, LazyLock};
@@ -49,7 +50,9 @@ pub fn router(
         .route("/console/login", get(auth::login_page).post(auth::login))
         .route("/console/logout", post(auth::logout))
         .route("/console/agenda", get(agenda::show))
-        .route("/console/bookings/{id}/{action}", post(agenda::act))
+        .route("/console/book", get(booking::form))
+        .route("/console/bookings", post(booking::create))
+        .route("/console/bookings/{id}/{action}", post(booking::act))
         .route("/console/console.css", get(stylesheet))
         .with_state(state)
 }
@@ -62,6 +65,7 @@ static PAGES: LazyLock<Environment<'static>> = LazyLock::new(|| {
         ("login.html", include_str!("templates/login.html")),
         ("agenda.html", include_str!("templates/agenda.html")),
         ("problem.html", include_str!("templates/problem.html")),
+        ("book.html", include_str!("templates/book.html")),
     ] {
         env.add_template(name, source)
             .expect("console templates parse");

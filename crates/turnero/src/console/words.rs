@@ -37,6 +37,19 @@ pub struct Words {
     pub canceled: &'static str,
     pub expired: &'static str,
     pub time_zone: &'static str,
+    pub free: &'static str,
+    pub book: &'static str,
+    pub patient_name: &'static str,
+    pub phone: &'static str,
+    pub email_optional: &'static str,
+    pub service: &'static str,
+    pub minutes: &'static str,
+    pub name_and_phone: &'static str,
+    pub slot_taken: &'static str,
+    pub closed_then: &'static str,
+    pub outside_window: &'static str,
+    pub bad_phone: &'static str,
+    pub bad_change: &'static str,
 }
 
 const ES: Words = Words {
@@ -71,6 +84,19 @@ const ES: Words = Words {
     canceled: "cancelado",
     expired: "vencido",
     time_zone: "Huso horario",
+    free: "Horarios libres",
+    book: "Dar turno",
+    patient_name: "Nombre del paciente",
+    phone: "Teléfono",
+    email_optional: "Correo electrónico (opcional)",
+    service: "Servicio",
+    minutes: "min",
+    name_and_phone: "Faltan el nombre o el teléfono del paciente.",
+    slot_taken: "Ese horario ya no está libre: elegí otro.",
+    closed_then: "La agenda no atiende a esa hora.",
+    outside_window: "Ese horario está fuera del período en que se puede reservar.",
+    bad_phone: "El teléfono no es válido.",
+    bad_change: "El turno ya no admite ese cambio.",
 };
 
 const PT: Words = Words {
@@ -105,6 +131,19 @@ const PT: Words = Words {
     canceled: "cancelado",
     expired: "expirado",
     time_zone: "Fuso horário",
+    free: "Horários livres",
+    book: "Marcar",
+    patient_name: "Nome do paciente",
+    phone: "Telefone",
+    email_optional: "E-mail (opcional)",
+    service: "Serviço",
+    minutes: "min",
+    name_and_phone: "Faltam o nome ou o telefone do paciente.",
+    slot_taken: "Esse horário não está mais livre: escolha outro.",
+    closed_then: "A agenda não atende nesse horário.",
+    outside_window: "Esse horário está fora do período em que se pode marcar.",
+    bad_phone: "O telefone não é válido.",
+    bad_change: "O agendamento não aceita mais essa mudança.",
 };
 
 const EN: Words = Words {
@@ -139,6 +178,19 @@ const EN: Words = Words {
     canceled: "canceled",
     expired: "expired",
     time_zone: "Time zone",
+    free: "Free times",
+    book: "Book",
+    patient_name: "Patient's name",
+    phone: "Phone",
+    email_optional: "Email (optional)",
+    service: "Service",
+    minutes: "min",
+    name_and_phone: "The patient's name or phone is missing.",
+    slot_taken: "That time is no longer free: pick another.",
+    closed_then: "The calendar is closed at that time.",
+    outside_window: "That time is outside the period open for booking.",
+    bad_phone: "The phone number is not valid.",
+    bad_change: "The booking no longer allows that change.",
 };
 
 pub fn of(locale: &str) -> &'static Words {
@@ -159,6 +211,20 @@ pub fn lang(locale: &str) -> &'static str {
 }
 
 impl Words {
+    /// The agenda's refusal as staff read it: its stable code in their language, or its own
+    /// (English) detail for a code without words here.
+    pub fn refusal(&self, code: &str, detail: &str) -> String {
+        match code {
+            "slot_unavailable" => self.slot_taken,
+            "outside_hours" => self.closed_then,
+            "outside_booking_window" => self.outside_window,
+            "invalid_phone" => self.bad_phone,
+            "invalid_transition" | "not_started" => self.bad_change,
+            _ => detail,
+        }
+        .to_string()
+    }
+
     /// A booking status as staff read it.
     pub fn status(&self, status: &str) -> &'static str {
         match status {

@@ -16,7 +16,7 @@ use crate::common::{fresh_database, Backend, TestApp};
 use crate::processes::tenant_create;
 
 const BIN: &str = env!("CARGO_BIN_EXE_turnero");
-const PASSWORD: &str = "una-clave-larga-123";
+pub const PASSWORD: &str = "una-clave-larga-123";
 /// Tuesday 10:00 in Buenos Aires, the day after the tests' clock.
 const TUESDAY_10: &str = "2030-01-08T13:00:00Z";
 

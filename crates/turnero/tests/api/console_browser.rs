@@ -1,6 +1,6 @@
 //! The console in real Chromium (Debian's, through chromedriver, as the web chat's test): a
-//! receptionist opens a bookmarked day, signs in, lands back on that day, and cancels a
-//! booking by clicking; axe-core (npm, `tests/browser`) finds no serious or critical
+//! receptionist opens a bookmarked day, signs in, lands back on that day, books a patient
+//! into a free time and cancels that booking, all by clicking and typing; axe-core (npm, `tests/browser`) finds no serious or critical
 //! accessibility problem on the sign-in page or the agenda.
 
 use std::time::{Duration, Instant};
@@ -64,7 +64,7 @@ async fn wait_for(c: &Client, what: &str, ok: impl Fn(String) -> bool, read: &st
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_receptionist_signs_in_and_cancels_a_booking_by_clicking() {
+async fn a_receptionist_signs_in_books_a_free_time_and_cancels_it_by_clicking() {
     let app = TestApp::start(Backend::Sqlite).await;
     let axe = axe_source();
     let tenant = tenant_of(&app, &app.key).await;
@@ -121,7 +121,54 @@ async fn a_receptionist_signs_in_and_cancels_a_booking_by_clicking() {
     .await;
     no_serious_accessibility_problems(&c, &axe, "agenda").await;
 
-    c.find(Locator::Css(&format!("li[id=\"{id}\"] button.cancel")))
+    // A patient on the phone: the first free time, their name and number.
+    c.find(Locator::Css("a.slot"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    wait_for(
+        &c,
+        "the booking form",
+        |p| p == "/console/book",
+        "return location.pathname",
+    )
+    .await;
+    no_serious_accessibility_problems(&c, &axe, "booking form").await;
+    type_into(&c, "name", "Juana Díaz").await;
+    type_into(&c, "phone", "11 4433-2211").await;
+    c.find(Locator::Id("book"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    wait_for(
+        &c,
+        "back on the day with the new booking",
+        |h| h.starts_with("#bkg_"),
+        "return location.hash",
+    )
+    .await;
+    let hash = c.execute("return location.hash", vec![]).await.unwrap();
+    let made = hash.as_str().unwrap().trim_start_matches('#').to_string();
+    let made_status =
+        format!("return document.querySelector('li[id=\"{made}\"] .status').textContent");
+    wait_for(
+        &c,
+        "the new booking shown as pending",
+        |s| s == "pendiente",
+        &made_status,
+    )
+    .await;
+    let (_, stored) = app.get(&format!("/api/v1/bookings/{made}")).await;
+    assert_eq!(stored["start"], "2030-01-08T12:00:00Z");
+    // A Buenos Aires landline, read with the clinic's region.
+    assert_eq!(stored["customer"]["phone"], "+541144332211");
+
+    // And canceled again, by its button.
+    c.find(Locator::Css(&format!("li[id=\"{made}\"] button.cancel")))
         .await
         .unwrap()
         .click()
@@ -131,11 +178,13 @@ async fn a_receptionist_signs_in_and_cancels_a_booking_by_clicking() {
         &c,
         "the booking shown as canceled",
         |s| s == "cancelado",
-        &status,
+        &made_status,
     )
     .await;
-    let (_, stored) = app.get(&format!("/api/v1/bookings/{id}")).await;
+    let (_, stored) = app.get(&format!("/api/v1/bookings/{made}")).await;
     assert_eq!(stored["status"], "canceled");
+    let (_, untouched) = app.get(&format!("/api/v1/bookings/{id}")).await;
+    assert_eq!(untouched["status"], "pending");
     c.close().await.unwrap();
     app.finish().await;
 }

@@ -20,6 +20,7 @@ mod chatwoot_person;
 mod chatwoot_sync;
 mod concurrency;
 mod console;
+mod console_booking;
 mod console_browser;
 mod customers;
 mod delivery_locks;
