@@ -15,6 +15,7 @@ use crate::config::Config;
 mod asisteclick;
 mod chat;
 mod chatwoot;
+mod console;
 mod cpu;
 mod processes;
 mod reminders;
@@ -98,6 +99,19 @@ pub enum BenchCommand {
     /// exactly-once, with the CPU time per booking and delivery of the servers and of
     /// PostgreSQL. Fails if anything happened twice or not at all.
     Processes(processes::Plan),
+    /// The staff console's week and day views of many calendars, signed in.
+    Console {
+        #[arg(long, default_value_t = 5)]
+        seconds: u64,
+        #[arg(long, default_value_t = 1)]
+        concurrency: usize,
+        #[arg(long, default_value_t = 16)]
+        calendars: usize,
+        #[arg(long, default_value_t = 800)]
+        bookings: usize,
+        #[arg(long)]
+        database_url: Option<String>,
+    },
     /// Bookings created per second by concurrent clients.
     Bookings {
         #[arg(long, default_value_t = 16)]
@@ -126,6 +140,13 @@ pub async fn run(cmd: BenchCommand) -> anyhow::Result<()> {
             database_url,
         } => bookings(clients, count, calendars, database_url).await,
         BenchCommand::Processes(plan) => processes::run(plan).await,
+        BenchCommand::Console {
+            seconds,
+            concurrency,
+            calendars,
+            bookings,
+            database_url,
+        } => console::run(seconds, concurrency, calendars, bookings, database_url).await,
         BenchCommand::Webhooks {
             events,
             concurrency,
