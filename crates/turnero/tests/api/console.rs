@@ -167,6 +167,28 @@ pub async fn staff_user(
     .expect("staff user");
 }
 
+/// The test tenant's receptionist, `recepcion@clinica.example` with [`PASSWORD`].
+pub async fn receptionist(app: &TestApp) {
+    let tenant = tenant_of(app, &app.key).await;
+    staff_user(
+        app,
+        &tenant,
+        "recepcion@clinica.example",
+        Role::Reception,
+        &[],
+    )
+    .await;
+}
+
+/// Two calendars with a service each: Dra. Ana Pérez's and Dr. Bruno Costa's.
+pub async fn two_calendars(app: &TestApp) -> ((String, String), (String, String)) {
+    let own = app.clinic().await;
+    let other = app
+        .clinic_with(serde_json::json!({"name": "Dr. Bruno Costa"}))
+        .await;
+    (own, other)
+}
+
 /// The tenant an API key belongs to.
 pub async fn tenant_of(app: &TestApp, key: &str) -> TenantId {
     let (_, me) = app
@@ -182,6 +204,7 @@ async fn status_of(app: &TestApp, booking: &str) -> String {
 
 async fn a_receptionist_signs_in_reads_the_day_and_cancels_a_booking(app: &TestApp) {
     let tenant = tenant_of(app, &app.key).await;
+    // Written with capitals; signed in with it in lower case below.
     staff_user(
         app,
         &tenant,
@@ -373,10 +396,7 @@ async fn failed_sign_ins_are_slowed_then_lock_the_account_for_a_while(app: &Test
 
 async fn a_professional_sees_only_their_own_calendar_even_by_url(app: &TestApp) {
     let tenant = tenant_of(app, &app.key).await;
-    let (own, svc) = app.clinic().await;
-    let (other, other_svc) = app
-        .clinic_with(serde_json::json!({"name": "Dr. Bruno Costa"}))
-        .await;
+    let ((own, svc), (other, other_svc)) = two_calendars(app).await;
     let (_, mine) = app.book(&own, &svc, TUESDAY_10, "+5491155667788").await;
     let (_, theirs) = app
         .book(&other, &other_svc, TUESDAY_10, "+5491155667799")

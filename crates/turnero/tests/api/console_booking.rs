@@ -6,7 +6,7 @@ use reqwest::StatusCode;
 use turnero::agenda::staff::Role;
 
 use crate::common::TestApp;
-use crate::console::{staff_user, tenant_of, Browser, PASSWORD};
+use crate::console::{receptionist, staff_user, tenant_of, two_calendars, Browser, PASSWORD};
 
 /// The free time links of the day's page, as `(time, href)`.
 fn free_links(body: &str) -> Vec<(String, String)> {
@@ -26,15 +26,7 @@ fn free_links(body: &str) -> Vec<(String, String)> {
 async fn a_receptionist_books_a_free_slot_for_a_patient_known_by_another_spelling_of_the_phone(
     app: &TestApp,
 ) {
-    let tenant = tenant_of(app, &app.key).await;
-    staff_user(
-        app,
-        &tenant,
-        "recepcion@clinica.example",
-        Role::Reception,
-        &[],
-    )
-    .await;
+    receptionist(app).await;
     let (cal, svc) = app.clinic().await;
     // A patient the clinic knows, booked through the API on Tuesday at 10:00.
     let (status, first) = app
@@ -144,10 +136,7 @@ async fn a_receptionist_books_a_free_slot_for_a_patient_known_by_another_spellin
 
 async fn a_professional_cannot_book_on_another_calendar_even_by_url(app: &TestApp) {
     let tenant = tenant_of(app, &app.key).await;
-    let (own, _) = app.clinic().await;
-    let (other, other_svc) = app
-        .clinic_with(serde_json::json!({"name": "Dr. Bruno Costa"}))
-        .await;
+    let ((own, _), (other, other_svc)) = two_calendars(app).await;
     staff_user(
         app,
         &tenant,

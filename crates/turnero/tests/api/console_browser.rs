@@ -6,10 +6,9 @@
 use std::time::{Duration, Instant};
 
 use fantoccini::{Client, Locator};
-use turnero::agenda::staff::Role;
 
 use crate::common::{Backend, TestApp};
-use crate::console::{staff_user, tenant_of};
+use crate::console::receptionist;
 use crate::webchat::{browser, chromedriver};
 
 /// axe-core's script, installed by `npm ci --prefix crates/turnero/tests/browser` (`.ci/run`).
@@ -41,6 +40,10 @@ async fn no_serious_accessibility_problems(c: &Client, axe: &str, page: &str) {
     assert!(problems.is_empty(), "{page}: {problems:?}");
 }
 
+async fn click(c: &Client, what: Locator<'_>) {
+    c.find(what).await.unwrap().click().await.unwrap();
+}
+
 async fn type_into(c: &Client, id: &str, text: &str) {
     let field = c.find(Locator::Id(id)).await.unwrap();
     field.send_keys(text).await.unwrap();
@@ -67,15 +70,7 @@ async fn wait_for(c: &Client, what: &str, ok: impl Fn(String) -> bool, read: &st
 async fn a_receptionist_signs_in_books_a_free_time_and_cancels_it_by_clicking() {
     let app = TestApp::start(Backend::Sqlite).await;
     let axe = axe_source();
-    let tenant = tenant_of(&app, &app.key).await;
-    staff_user(
-        &app,
-        &tenant,
-        "recepcion@clinica.example",
-        Role::Reception,
-        &[],
-    )
-    .await;
+    receptionist(&app).await;
     let (cal, svc) = app.clinic().await;
     let (_, booked) = app
         .book(&cal, &svc, "2030-01-08T13:00:00Z", "+5491155667788")
@@ -97,12 +92,7 @@ async fn a_receptionist_signs_in_books_a_free_time_and_cancels_it_by_clicking() 
     no_serious_accessibility_problems(&c, &axe, "sign-in").await;
     type_into(&c, "email", "recepcion@clinica.example").await;
     type_into(&c, "password", "una-clave-larga-123").await;
-    c.find(Locator::Id("sign-in"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&c, Locator::Id("sign-in")).await;
     // Back on the day that was asked for.
     wait_for(
         &c,
@@ -122,12 +112,7 @@ async fn a_receptionist_signs_in_books_a_free_time_and_cancels_it_by_clicking() 
     no_serious_accessibility_problems(&c, &axe, "agenda").await;
 
     // A patient on the phone: the first free time, their name and number.
-    c.find(Locator::Css("a.slot"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&c, Locator::Css("a.slot")).await;
     wait_for(
         &c,
         "the booking form",
@@ -138,12 +123,7 @@ async fn a_receptionist_signs_in_books_a_free_time_and_cancels_it_by_clicking() 
     no_serious_accessibility_problems(&c, &axe, "booking form").await;
     type_into(&c, "name", "Juana Díaz").await;
     type_into(&c, "phone", "11 4433-2211").await;
-    c.find(Locator::Id("book"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&c, Locator::Id("book")).await;
     wait_for(
         &c,
         "back on the day with the new booking",
@@ -168,12 +148,11 @@ async fn a_receptionist_signs_in_books_a_free_time_and_cancels_it_by_clicking() 
     assert_eq!(stored["customer"]["phone"], "+541144332211");
 
     // And canceled again, by its button.
-    c.find(Locator::Css(&format!("li[id=\"{made}\"] button.cancel")))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(
+        &c,
+        Locator::Css(&format!("li[id=\"{made}\"] button.cancel")),
+    )
+    .await;
     wait_for(
         &c,
         "the booking shown as canceled",
