@@ -35,21 +35,8 @@ pub fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
         .map(|c| c.value().to_string())
 }
 
-/// Adds a `Set-Cookie` to `r`: HttpOnly always, `Secure` when the console is served over
-/// https; `max_age` 0 removes the cookie.
-fn set_cookie(
-    r: &mut Response,
-    c: &Console,
-    (name, value): (&str, &str),
-    path: &str,
-    same_site: &str,
-    max_age: i64,
-) {
-    let secure = if c.secure_cookies { "; Secure" } else { "" };
-    let line = format!(
-        "{name}={value}; Path={path}; HttpOnly; SameSite={same_site}; Max-Age={max_age}{secure}"
-    );
-    if let Ok(v) = HeaderValue::from_str(&line) {
+fn set_cookie(r: &mut Response, value: String) {
+    if let Ok(v) = HeaderValue::from_str(&value) {
         r.headers_mut().append(header::SET_COOKIE, v);
     }
 }
@@ -156,13 +143,10 @@ fn login_form(
             error,
         },
     );
+    let secure = if c.secure_cookies { "; Secure" } else { "" };
     set_cookie(
         &mut r,
-        c,
-        (LOGIN_COOKIE, &csrf),
-        "/console/login",
-        "Strict",
-        3600,
+        format!("{LOGIN_COOKIE}={csrf}; Path=/console/login; HttpOnly; SameSite=Strict; Max-Age=3600{secure}"),
     );
     r
 }
@@ -189,29 +173,24 @@ pub async fn login(
     }
     let now = c.clock.now_secs();
     match staff::sign_in(&c.db, &f.email, &f.password, now).await {
-        Ok(SignIn::Welcome {
-            token,
-            user_id,
-            tenant,
-        }) => {
-            tracing::info!(user = user_id, tenant = tenant.as_str(), "staff signed in");
+        Ok(SignIn::Welcome { token, user }) => {
+            tracing::info!(
+                user = user.id,
+                tenant = user.tenant.as_str(),
+                "staff signed in"
+            );
             let mut r = see_other(safe_next(f.next.as_deref()));
-            let session = (SESSION_COOKIE, token.as_str());
+            let secure = if c.secure_cookies { "; Secure" } else { "" };
             set_cookie(
                 &mut r,
-                &c,
-                session,
-                "/console",
-                "Lax",
-                staff::SESSION_SECONDS,
+                format!(
+                    "{SESSION_COOKIE}={token}; Path=/console; HttpOnly; SameSite=Lax; Max-Age={}{secure}",
+                    staff::SESSION_SECONDS
+                ),
             );
             set_cookie(
                 &mut r,
-                &c,
-                (LOGIN_COOKIE, ""),
-                "/console/login",
-                "Strict",
-                0,
+                format!("{LOGIN_COOKIE}=; Path=/console/login; Max-Age=0"),
             );
             r
         }
@@ -259,6 +238,9 @@ pub async fn logout(
         }
     }
     let mut r = see_other("/console/login");
-    set_cookie(&mut r, &c, (SESSION_COOKIE, ""), "/console", "Lax", 0);
+    set_cookie(
+        &mut r,
+        format!("{SESSION_COOKIE}=; Path=/console; HttpOnly; SameSite=Lax; Max-Age=0"),
+    );
     r
 }

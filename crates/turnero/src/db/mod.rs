@@ -24,7 +24,7 @@ mod changes;
 
 pub use batch::Batch;
 use changes::{spawn_change_listener, CHANNEL};
-pub use changes::{Changed, Changes, StampedCache};
+pub use changes::{Changed, Changes};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
