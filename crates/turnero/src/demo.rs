@@ -11,6 +11,7 @@ use crate::agenda::bookings::{self, CustomerRef, NewBooking};
 use crate::agenda::calendars::{self, parse_weekly, parse_zone, CalendarDef, WeeklyRange};
 use crate::agenda::customers::CustomerDef;
 use crate::agenda::services::{self, ServiceDef};
+use crate::agenda::staff;
 use crate::agenda::tenants::{self, NewTenant};
 use crate::config::Config;
 use crate::db::Db;
@@ -178,14 +179,14 @@ pub async fn run(config: &Config) -> anyhow::Result<()> {
     }
     // Emails are unique across the installation: each demo clinic gets its own admin.
     let suffix = &tenant.id[tenant.id.len() - 6..];
-    let password = crate::agenda::staff::generate_password();
-    let admin = crate::agenda::staff::create(
+    let password = staff::generate_password();
+    let admin = staff::create(
         &db,
         &tid,
-        crate::agenda::staff::NewStaff {
+        staff::NewStaff {
             email: format!("admin-{suffix}@demo.turnero.example"),
             password: password.clone(),
-            role: crate::agenda::staff::Role::Admin,
+            role: staff::Role::Admin,
             locale: "es".into(),
             calendars: Vec::new(),
         },

@@ -44,6 +44,14 @@ pub struct CustomerDef {
     pub external_ids: Map<String, Value>,
 }
 
+/// Whether a text reads as an email address: something before the first `@`, a dotted
+/// domain after it, no spaces. (Whether it reaches anyone only a mail can tell.)
+pub fn plausible_email(e: &str) -> bool {
+    e.split_once('@').is_some_and(|(user, host)| {
+        !user.is_empty() && host.contains('.') && !host.starts_with('.') && !host.ends_with('.')
+    }) && !e.contains(char::is_whitespace)
+}
+
 const COLUMNS: &str = "id, name, phone, email, birthdate, document_id, custom_fields, \
     external_ids, created_at, updated_at, erased_at";
 

@@ -79,14 +79,9 @@ pub struct NewStaff {
 /// An email as stored and compared: trimmed and lowercased; `None` if it is not one.
 pub fn normalize_email(raw: &str) -> Option<String> {
     let email = raw.trim().to_lowercase();
-    let (local, domain) = email.split_once('@')?;
-    let plausible = !local.is_empty()
-        && domain.contains('.')
-        && !domain.starts_with('.')
-        && !domain.ends_with('.')
-        && email.len() <= 254
-        && !email.chars().any(char::is_whitespace)
-        && email.matches('@').count() == 1;
+    let plausible = crate::agenda::customers::plausible_email(&email)
+        && email.matches('@').count() == 1
+        && email.len() <= 254;
     plausible.then_some(email)
 }
 
@@ -207,10 +202,12 @@ const DECOY_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHRzYWx0c2FsdA$
 
 /// What a sign-in came to.
 pub enum SignIn {
-    /// The session's token (the cookie; shown only now) and who signed in.
+    /// The session's token (the cookie; shown only now) and who signed in (the session
+    /// itself is read again with each request, `session`).
     Welcome {
         token: String,
-        user: StaffUser,
+        user_id: String,
+        tenant: TenantId,
     },
     Wrong,
     /// Too many failures in a row: refused, even with the right password, until then.
@@ -226,17 +223,18 @@ pub async fn sign_in(db: &Db, email: &str, password: &str, now: i64) -> Result<S
         password_matches(password.to_string(), DECOY_HASH.into()).await?;
         return Ok(SignIn::Wrong);
     };
-    let row =
-        sqlx::query("SELECT id, password_hash, locked_until FROM staff_users WHERE email = $1")
-            .bind(&email)
-            .fetch_optional(&db.read)
-            .await?;
+    let row = sqlx::query(
+        "SELECT id, password_hash, locked_until, tenant_id FROM staff_users WHERE email = $1",
+    )
+    .bind(&email)
+    .fetch_optional(&db.read)
+    .await?;
     let Some(row) = row else {
         password_matches(password.to_string(), DECOY_HASH.into()).await?;
         return Ok(SignIn::Wrong);
     };
-    let (id, stored, locked_until): (String, String, Option<i64>) =
-        (row.get(0), row.get(1), row.get(2));
+    let (id, stored, locked_until, tenant): (String, String, Option<i64>, String) =
+        (row.get(0), row.get(1), row.get(2), row.get(3));
     if let Some(until) = locked_until.filter(|u| *u > now) {
         return Ok(SignIn::Locked { until });
     }
@@ -283,12 +281,10 @@ pub async fn sign_in(db: &Db, email: &str, password: &str, now: i64) -> Result<S
     .execute(&mut *tx)
     .await?;
     tx.commit().await?;
-    let session = session(db, &token, now)
-        .await?
-        .ok_or_else(|| anyhow::anyhow!("the new session is not there"))?;
     Ok(SignIn::Welcome {
         token,
-        user: session.user,
+        user_id: id,
+        tenant: TenantId::from_trusted(tenant),
     })
 }
 

@@ -2,16 +2,14 @@
 //! SHA-256 hashes; a fast hash is enough because the secret has full entropy (there is no
 //! password to brute-force), and it keeps authentication a single indexed lookup.
 
-use std::collections::HashMap;
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use serde::Serialize;
 use sqlx::Row;
 use turnero_core::ids::{ApiKeyId, TenantId};
 use utoipa::ToSchema;
 
-use crate::db::Db;
+use crate::db::{Db, StampedCache};
 use crate::error::Result;
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -125,36 +123,20 @@ pub struct KeyOwner {
 /// bounds how stale `last_used_at` gets).
 pub const KEY_CACHE_TTL: Duration = Duration::from_secs(30);
 
-/// Key hash → tenant, per process. Only a cache: the database stays the truth. A tenant's
-/// phone region changed on another process reaches this one within [`KEY_CACHE_TTL`].
-#[derive(Default)]
-pub struct KeyCache {
-    entries: Mutex<HashMap<String, (KeyOwner, Instant, u64)>>,
+/// Key hash → tenant, per process (`db::StampedCache`). A tenant's phone region changed on
+/// another process reaches this one within [`KEY_CACHE_TTL`].
+pub struct KeyCache(StampedCache<KeyOwner>);
+
+impl Default for KeyCache {
+    fn default() -> Self {
+        Self(StampedCache::new(KEY_CACHE_TTL))
+    }
 }
 
-impl KeyCache {
-    /// Forgets everything, e.g. after a tenant's settings changed.
-    pub fn clear(&self) {
-        if let Ok(mut entries) = self.entries.lock() {
-            entries.clear();
-        }
-    }
-
-    fn get(&self, hash: &str, stamp: u64) -> Option<KeyOwner> {
-        let entries = self.entries.lock().ok()?;
-        entries
-            .get(hash)
-            .filter(|(_, at, s)| at.elapsed() < KEY_CACHE_TTL && *s == stamp)
-            .map(|(t, _, _)| t.clone())
-    }
-
-    fn put(&self, hash: String, tenant: KeyOwner, stamp: u64) {
-        if let Ok(mut entries) = self.entries.lock() {
-            if entries.len() >= 10_000 {
-                entries.clear();
-            }
-            entries.insert(hash, (tenant, Instant::now(), stamp));
-        }
+impl std::ops::Deref for KeyCache {
+    type Target = StampedCache<KeyOwner>;
+    fn deref(&self) -> &Self::Target {
+        &self.0
     }
 }
 

@@ -55,10 +55,7 @@ pub fn parse_customer(input: CustomerIn, region: &str, prefix: &str) -> Result<C
     };
     let email = opt_text(input.email.as_deref(), &f("email"), 254)?;
     if let Some(e) = &email {
-        let ok = e.split_once('@').is_some_and(|(user, host)| {
-            !user.is_empty() && host.contains('.') && !host.starts_with('.') && !host.ends_with('.')
-        });
-        if !ok || e.contains(char::is_whitespace) {
+        if !crate::agenda::customers::plausible_email(e) {
             return Err(Error::invalid(
                 "invalid_email",
                 f("email"),

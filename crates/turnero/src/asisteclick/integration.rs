@@ -2,15 +2,15 @@
 //! token AsisteClick sends with callbacks, and which turnero calendar (and service, for the
 //! appointment's length) each AsisteClick `calendar_id` stands for.
 
-use std::collections::{BTreeMap, HashMap};
-use std::sync::Mutex;
+use std::collections::BTreeMap;
+use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 use sqlx::Row;
 use turnero_core::ids::{CalendarId, ServiceId, TenantId};
 use utoipa::ToSchema;
 
-use crate::db::{Changed, Db};
+use crate::db::{Changed, Db, StampedCache};
 use crate::error::{Error, Result};
 use crate::secrets;
 
@@ -170,7 +170,7 @@ pub async fn get(db: &Db, tenant: &TenantId) -> Result<Option<Integration>> {
 pub async fn by_key(db: &Db, cache: &IntegrationCache, key: &str) -> Result<Option<Integration>> {
     let stamp = db.changes.stamp("").0;
     if db.changes.trusted() {
-        if let Some(found) = cache.get(key, stamp) {
+        if let Some(found) = cache.0.get(key, stamp) {
             return Ok(Some(found));
         }
     }
@@ -183,37 +183,20 @@ pub async fn by_key(db: &Db, cache: &IntegrationCache, key: &str) -> Result<Opti
     let found = row.as_ref().map(from_row).transpose()?;
     // Keys nobody has are not kept: guessing them must not fill the cache.
     if let Some(f) = &found {
-        cache.put(key, f.clone(), stamp);
+        cache.0.put(key.to_string(), f.clone(), stamp);
     }
     Ok(found)
 }
 
-/// Path key → integration, per process. An entry is used only under the change stamp it was
-/// read with, and every write to an integration commits as `Changed::Everything` (heard by
-/// other processes through NOTIFY on PostgreSQL), so a new token, map or a deletion is seen
-/// by the next call everywhere.
-#[derive(Default)]
-pub struct IntegrationCache {
-    entries: Mutex<HashMap<String, (Integration, u64)>>,
-}
+/// Path key → integration, per process (`db::StampedCache`). Every write to an integration
+/// commits as `Changed::Everything` (heard by other processes through NOTIFY on PostgreSQL),
+/// so a new token, map or a deletion is seen by the next call everywhere; no time limit is
+/// needed on top.
+pub struct IntegrationCache(StampedCache<Integration>);
 
-impl IntegrationCache {
-    fn get(&self, key: &str, stamp: u64) -> Option<Integration> {
-        let entries = self.entries.lock().ok()?;
-        entries
-            .get(key)
-            .filter(|(_, s)| *s == stamp)
-            .map(|(found, _)| found.clone())
-    }
-
-    fn put(&self, key: &str, found: Integration, stamp: u64) {
-        if let Ok(mut entries) = self.entries.lock() {
-            // Stale entries go all at once; a deployment has one integration per tenant.
-            if entries.len() >= 10_000 {
-                entries.clear();
-            }
-            entries.insert(key.to_string(), (found, stamp));
-        }
+impl Default for IntegrationCache {
+    fn default() -> Self {
+        Self(StampedCache::new(Duration::MAX))
     }
 }
 

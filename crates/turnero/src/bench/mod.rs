@@ -44,6 +44,10 @@ pub enum BenchCommand {
         /// loop's concurrency).
         #[arg(long, default_value_t = 16)]
         concurrency: usize,
+        /// A pause between the drain and the live phase, to tell the live phase's own start
+        /// from the drain's leftover work.
+        #[arg(long, default_value_t = 0)]
+        pause_ms: u64,
         #[arg(long)]
         database_url: Option<String>,
     },
@@ -150,8 +154,9 @@ pub async fn run(cmd: BenchCommand) -> anyhow::Result<()> {
         BenchCommand::Webhooks {
             events,
             concurrency,
+            pause_ms,
             database_url,
-        } => webhooks::run(events, concurrency, database_url).await,
+        } => webhooks::run(events, concurrency, pause_ms, database_url).await,
         BenchCommand::Asisteclick {
             seconds,
             concurrency,

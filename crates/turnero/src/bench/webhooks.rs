@@ -169,7 +169,12 @@ async fn subscribe(s: &super::Setup, url: String) -> anyhow::Result<String> {
     Ok(created["id"].as_str().unwrap_or_default().to_string())
 }
 
-pub async fn run(n: usize, concurrency: usize, database_url: Option<String>) -> anyhow::Result<()> {
+pub async fn run(
+    n: usize,
+    concurrency: usize,
+    pause_ms: u64,
+    database_url: Option<String>,
+) -> anyhow::Result<()> {
     let arrivals = Arc::new(Arrivals::default());
     let receiver = start_receiver(arrivals.clone())?;
 
@@ -220,6 +225,7 @@ pub async fn run(n: usize, concurrency: usize, database_url: Option<String>) -> 
         .execute(&s.db.write)
         .await?;
 
+    tokio::time::sleep(Duration::from_millis(pause_ms)).await;
     eprintln!("live: writing {n} events while delivering…");
     // Live: events written as fast as the outbox takes them while the hub delivers.
     subscribe(&s, format!("{receiver}/live")).await?;

@@ -35,8 +35,21 @@ pub fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
         .map(|c| c.value().to_string())
 }
 
-fn set_cookie(r: &mut Response, value: String) {
-    if let Ok(v) = HeaderValue::from_str(&value) {
+/// Adds a `Set-Cookie` to `r`: HttpOnly always, `Secure` when the console is served over
+/// https; `max_age` 0 removes the cookie.
+fn set_cookie(
+    r: &mut Response,
+    c: &Console,
+    (name, value): (&str, &str),
+    path: &str,
+    same_site: &str,
+    max_age: i64,
+) {
+    let secure = if c.secure_cookies { "; Secure" } else { "" };
+    let line = format!(
+        "{name}={value}; Path={path}; HttpOnly; SameSite={same_site}; Max-Age={max_age}{secure}"
+    );
+    if let Ok(v) = HeaderValue::from_str(&line) {
         r.headers_mut().append(header::SET_COOKIE, v);
     }
 }
@@ -143,10 +156,13 @@ fn login_form(
             error,
         },
     );
-    let secure = if c.secure_cookies { "; Secure" } else { "" };
     set_cookie(
         &mut r,
-        format!("{LOGIN_COOKIE}={csrf}; Path=/console/login; HttpOnly; SameSite=Strict; Max-Age=3600{secure}"),
+        c,
+        (LOGIN_COOKIE, &csrf),
+        "/console/login",
+        "Strict",
+        3600,
     );
     r
 }
@@ -173,24 +189,29 @@ pub async fn login(
     }
     let now = c.clock.now_secs();
     match staff::sign_in(&c.db, &f.email, &f.password, now).await {
-        Ok(SignIn::Welcome { token, user }) => {
-            tracing::info!(
-                user = user.id,
-                tenant = user.tenant.as_str(),
-                "staff signed in"
-            );
+        Ok(SignIn::Welcome {
+            token,
+            user_id,
+            tenant,
+        }) => {
+            tracing::info!(user = user_id, tenant = tenant.as_str(), "staff signed in");
             let mut r = see_other(safe_next(f.next.as_deref()));
-            let secure = if c.secure_cookies { "; Secure" } else { "" };
+            let session = (SESSION_COOKIE, token.as_str());
             set_cookie(
                 &mut r,
-                format!(
-                    "{SESSION_COOKIE}={token}; Path=/console; HttpOnly; SameSite=Lax; Max-Age={}{secure}",
-                    staff::SESSION_SECONDS
-                ),
+                &c,
+                session,
+                "/console",
+                "Lax",
+                staff::SESSION_SECONDS,
             );
             set_cookie(
                 &mut r,
-                format!("{LOGIN_COOKIE}=; Path=/console/login; Max-Age=0"),
+                &c,
+                (LOGIN_COOKIE, ""),
+                "/console/login",
+                "Strict",
+                0,
             );
             r
         }
@@ -238,9 +259,6 @@ pub async fn logout(
         }
     }
     let mut r = see_other("/console/login");
-    set_cookie(
-        &mut r,
-        format!("{SESSION_COOKIE}=; Path=/console; HttpOnly; SameSite=Lax; Max-Age=0"),
-    );
+    set_cookie(&mut r, &c, (SESSION_COOKIE, ""), "/console", "Lax", 0);
     r
 }

@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// What a committed write made stale.
 #[derive(Debug, Clone, Copy)]
@@ -51,6 +51,48 @@ impl Changes {
             Changed::Everything => {
                 self.epoch.fetch_add(1, Ordering::SeqCst);
             }
+        }
+    }
+}
+
+/// Values read from the database, kept per process by a string key: an entry is used only
+/// under the change stamp it was read with (so a commit that announces a change makes it
+/// stale in every process) and for at most `ttl`. Only a cache: the database stays the truth.
+pub struct StampedCache<V> {
+    entries: Mutex<HashMap<String, (V, Instant, u64)>>,
+    ttl: Duration,
+}
+
+impl<V: Clone> StampedCache<V> {
+    pub fn new(ttl: Duration) -> Self {
+        Self {
+            entries: Mutex::default(),
+            ttl,
+        }
+    }
+
+    pub fn get(&self, key: &str, stamp: u64) -> Option<V> {
+        let entries = self.entries.lock().ok()?;
+        entries
+            .get(key)
+            .filter(|(_, at, s)| *s == stamp && at.elapsed() < self.ttl)
+            .map(|(v, _, _)| v.clone())
+    }
+
+    pub fn put(&self, key: String, value: V, stamp: u64) {
+        if let Ok(mut entries) = self.entries.lock() {
+            // Stale entries go all at once rather than one by one.
+            if entries.len() >= 10_000 {
+                entries.clear();
+            }
+            entries.insert(key, (value, Instant::now(), stamp));
+        }
+    }
+
+    /// Forgets everything, e.g. after a setting the entries carry changed.
+    pub fn clear(&self) {
+        if let Ok(mut entries) = self.entries.lock() {
+            entries.clear();
         }
     }
 }

@@ -24,7 +24,7 @@ mod changes;
 
 pub use batch::Batch;
 use changes::{spawn_change_listener, CHANNEL};
-pub use changes::{Changed, Changes};
+pub use changes::{Changed, Changes, StampedCache};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
