@@ -410,9 +410,19 @@ impl Hub {
         self.renew_leases(now).await?;
         self.pause_stopped_endpoints().await?;
         queue::take_back_lapsed(&self.db, now).await?;
-        for (webhook, until) in queue::paused_endpoints(&self.db).await? {
+        for queue::Paused {
+            webhook,
+            until,
+            probing,
+        } in queue::paused_endpoints(&self.db).await?
+        {
             if until > now {
-                queue::count_rejected(&self.db, &webhook, now).await?;
+                // Only an open breaker rejects. While a probe is out, the deliveries behind
+                // it wait for its answer: counting them then made the count depend on how
+                // long the probe took (failed deliveries coming due meanwhile).
+                if !probing {
+                    queue::count_rejected(&self.db, &webhook, now).await?;
+                }
                 continue;
             }
             let lease_until = now + self.settings.lease_ms();

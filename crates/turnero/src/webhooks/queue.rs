@@ -225,14 +225,30 @@ pub async fn open_breaker_if_failing(db: &Db, s: &Settings, webhook: &str, now: 
     Ok(())
 }
 
-/// Enabled endpoints whose breaker is not closed, with when their pause ends.
-pub async fn paused_endpoints(db: &Db) -> Result<Vec<(String, i64)>> {
+/// An endpoint whose breaker is not closed.
+pub struct Paused {
+    pub webhook: String,
+    /// When the pause ends (`open`) or the probe's lease lapses (`probing`).
+    pub until: i64,
+    /// `probing`: one delivery is out testing the endpoint.
+    pub probing: bool,
+}
+
+/// Enabled endpoints whose breaker is not closed.
+pub async fn paused_endpoints(db: &Db) -> Result<Vec<Paused>> {
     let rows = sqlx::query(
-        "SELECT id, breaker_until FROM webhooks WHERE enabled = 1 AND breaker <> 'closed'",
+        "SELECT id, breaker_until, breaker FROM webhooks WHERE enabled = 1 AND breaker <> 'closed'",
     )
     .fetch_all(&db.read)
     .await?;
-    Ok(rows.iter().map(|r| (r.get(0), r.get(1))).collect())
+    Ok(rows
+        .iter()
+        .map(|r| Paused {
+            webhook: r.get(0),
+            until: r.get(1),
+            probing: r.get::<String, _>(2) == "probing",
+        })
+        .collect())
 }
 
 /// Takes the probe of a breaker whose pause is over; false when another process took it.

@@ -57,9 +57,14 @@ async fn the_breaker_pauses_a_failing_endpoint_keeps_every_event_and_a_probe_reo
         "an open breaker sends nothing"
     );
 
-    // The receiver recovers; after the pause one probe succeeds and the backlog flows.
+    // The receiver recovers; after the pause one probe succeeds and the backlog flows. The
+    // probe is answered slowly, so upkeeps run while it is out and the failed deliveries'
+    // retries are due: they wait for the probe and are not counted as rejected again.
     rx.answer(200);
+    rx.delay(1_500);
     app.advance_to("2030-01-07T12:10:01Z");
+    rx.wait_for(failed as usize + 1, 15).await;
+    rx.delay(0);
     let got = rx.wait_for(failed as usize + 6, 15).await;
     let mut names: Vec<String> = got[failed as usize..]
         .iter()
