@@ -144,6 +144,7 @@ pub async fn start(config: &Config, clock: Clock) -> anyhow::Result<Running> {
         db.clone(),
         clock.clone(),
         chat.snapshots.clone(),
+        hub.clone(),
         config.public_url.as_deref(),
     ));
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();

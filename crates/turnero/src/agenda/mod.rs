@@ -17,6 +17,7 @@ pub mod services;
 pub mod slots;
 pub mod snapshot;
 pub mod staff;
+pub mod staff_feeds;
 pub mod tenants;
 
 /// A `LIKE … ESCAPE '\'` pattern for JSON text that holds `id` as a string (erasure finds

@@ -312,6 +312,16 @@ pub async fn session(db: &Db, token: &str, now: i64) -> Result<Option<Session>> 
     let Some(r) = row else {
         return Ok(None);
     };
+    let user = user_of(db, &r).await?;
+    Ok(Some(Session {
+        user,
+        csrf_token: r.get(5),
+    }))
+}
+
+/// The staff member of a row whose first five columns are `u.id, u.tenant_id, u.email,
+/// u.role, u.locale`, with a professional's calendars.
+pub async fn user_of(db: &Db, r: &sqlx::any::AnyRow) -> Result<StaffUser> {
     let id: String = r.get(0);
     let role = Role::parse(&r.get::<String, _>(3)).unwrap_or(Role::Professional);
     let calendars = if role == Role::Professional {
@@ -327,17 +337,14 @@ pub async fn session(db: &Db, token: &str, now: i64) -> Result<Option<Session>> 
     } else {
         Vec::new()
     };
-    Ok(Some(Session {
-        user: StaffUser {
-            id,
-            tenant: TenantId::from_trusted(r.get(1)),
-            email: r.get(2),
-            role,
-            locale: r.get(4),
-            calendars,
-        },
-        csrf_token: r.get(5),
-    }))
+    Ok(StaffUser {
+        id,
+        tenant: TenantId::from_trusted(r.get(1)),
+        email: r.get(2),
+        role,
+        locale: r.get(4),
+        calendars,
+    })
 }
 
 /// Ends a session (signing out).

@@ -16,7 +16,7 @@ use turnero_core::ids::{CalendarId, ServiceId};
 
 use super::auth::Signed;
 use super::words::{self, Words};
-use super::{problem, render, Console};
+use super::{problem, render, who, Console};
 use crate::agenda::bookings::{self, Booking, BookingFilter};
 use crate::agenda::calendars::{self, Calendar};
 use crate::agenda::services::{self, Service};
@@ -102,7 +102,7 @@ pub async fn show(
     let shown: Vec<&Calendar> = match chosen {
         Some(id) => match visible.iter().find(|cal| cal.id == id) {
             Some(cal) => vec![*cal],
-            None => return problem(StatusCode::NOT_FOUND, locale, t.not_found),
+            None => return problem(StatusCode::NOT_FOUND, locale, t.get("not_found")),
         },
         None => visible.clone(),
     };
@@ -114,7 +114,7 @@ pub async fn show(
     let date = match q.date.as_deref().filter(|d| !d.is_empty()) {
         Some(raw) => match raw.parse::<Date>() {
             Ok(d) => d,
-            Err(_) => return problem(StatusCode::BAD_REQUEST, locale, t.not_found),
+            Err(_) => return problem(StatusCode::BAD_REQUEST, locale, t.get("not_found")),
         },
         None => now.to_zoned(zone).date(),
     };
@@ -197,9 +197,9 @@ pub async fn show(
         StatusCode::OK,
         "agenda.html",
         minijinja::context! {
-            t,
+            t => t.value(),
             lang => words::lang(locale),
-            user => minijinja::context! { email => user.email, role => user.role.as_str() },
+            user => who(user),
             csrf => session.csrf_token,
             view => if view == View::Week { "week" } else { "day" },
             date => date.to_string(),
@@ -222,7 +222,7 @@ async fn day_entries(
     service: Option<&Service>,
     dates: &[Date],
     booked: &[Booking],
-    t: &Words,
+    t: Words,
 ) -> crate::error::Result<Vec<(String, Vec<Entry>, Vec<Free>)>> {
     let bounds = |d: Date| local_midnight(d, cal);
     let list: Vec<&Booking> = booked.iter().filter(|b| b.calendar_id == cal.id).collect();
@@ -256,7 +256,7 @@ async fn day_entries(
 }
 
 /// The UTC instant a local day starts at in the calendar's zone.
-fn local_midnight(d: Date, cal: &Calendar) -> crate::error::Result<i64> {
+pub(super) fn local_midnight(d: Date, cal: &Calendar) -> crate::error::Result<i64> {
     Ok(d.to_zoned(cal.zone.clone())
         .map_err(|e| anyhow::anyhow!("{e}"))?
         .timestamp()
@@ -304,7 +304,7 @@ async fn shown_bookings(
         .collect())
 }
 
-/// Free starts in `range` through the agenda's one slot search (the API's and the bot's).
+/// Free starts in `range`, each linked to the page that books it.
 async fn free_times(
     c: &Console,
     user: &crate::agenda::staff::StaffUser,
@@ -312,17 +312,43 @@ async fn free_times(
     svc: &Service,
     range: Interval,
 ) -> crate::error::Result<Vec<Free>> {
+    Ok(free_starts(c, &user.tenant, cal, svc, range, None)
+        .await?
+        .into_iter()
+        .map(|(start, time)| Free {
+            time,
+            href: format!(
+                "/console/book?calendar={}&service={}&start={}",
+                cal.id,
+                svc.id,
+                turnero_core::time::fmt_ts(start)
+            ),
+        })
+        .collect())
+}
+
+/// Free starts in `range` (Unix seconds, with the local time as staff read it) through the
+/// agenda's one slot search, the API's and the bot's. `moving`: a booking whose own room
+/// counts as free.
+pub(super) async fn free_starts(
+    c: &Console,
+    tenant: &turnero_core::ids::TenantId,
+    cal: &Calendar,
+    svc: &Service,
+    range: Interval,
+    moving: Option<&turnero_core::ids::BookingId>,
+) -> crate::error::Result<Vec<(i64, String)>> {
     let (calendar, service) = (
         CalendarId::from_trusted(cal.id.clone()),
         ServiceId::from_trusted(svc.id.clone()),
     );
     let now = c.clock.now();
     let search = SlotSearch {
-        tenant: &user.tenant,
+        tenant,
         calendar: &calendar,
         service: &service,
         range,
-        moving: None,
+        moving,
         now,
     };
     let snap = slots::inputs(&c.db, &c.snapshots, &search).await?;
@@ -330,19 +356,11 @@ async fn free_times(
         .free(now, range, None, None)
         .slots
         .iter()
-        .map(|s| Free {
-            time: labels::time(s.start, s.offset_seconds),
-            href: format!(
-                "/console/book?calendar={}&service={}&start={}",
-                cal.id,
-                svc.id,
-                turnero_core::time::fmt_ts(s.start)
-            ),
-        })
+        .map(|s| (s.start, labels::time(s.start, s.offset_seconds)))
         .collect())
 }
 
-fn entry(b: &Booking, t: &Words) -> Entry {
+fn entry(b: &Booking, t: Words) -> Entry {
     let local = |ts: jiff::Timestamp| labels::time(ts.as_second(), b.zone.to_offset(ts).seconds());
     let status = b.status.as_str();
     Entry {

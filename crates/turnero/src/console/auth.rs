@@ -104,7 +104,7 @@ impl Signed {
             problem(
                 StatusCode::FORBIDDEN,
                 &self.0.user.locale,
-                words::of(&self.0.user.locale).csrf_refused,
+                words::of(&self.0.user.locale).get("csrf_refused"),
             )
         })
     }
@@ -149,7 +149,7 @@ fn login_form(
         status,
         "login.html",
         minijinja::context! {
-            t => words::of(locale),
+            t => words::of(locale).value(),
             lang => words::lang(locale),
             csrf,
             next => safe_next(next),
@@ -185,7 +185,7 @@ pub async fn login(
     let t = words::of(locale);
     let expected = cookie(&headers, LOGIN_COOKIE).unwrap_or_default();
     if expected.is_empty() || !crate::secrets::same(&f.csrf, &expected) {
-        return problem(StatusCode::FORBIDDEN, locale, t.csrf_refused);
+        return problem(StatusCode::FORBIDDEN, locale, t.get("csrf_refused"));
     }
     let now = c.clock.now_secs();
     match staff::sign_in(&c.db, &f.email, &f.password, now).await {
@@ -221,13 +221,13 @@ pub async fn login(
                 &c,
                 &headers,
                 f.next.as_deref(),
-                Some(t.wrong_password),
+                Some(t.get("wrong_password")),
                 StatusCode::UNAUTHORIZED,
             )
         }
         Ok(SignIn::Locked { until }) => {
             let minutes = ((until - now) + 59) / 60;
-            let message = t.locked.replace("{minutes}", &minutes.to_string());
+            let message = t.get("locked").replace("{minutes}", &minutes.to_string());
             let mut r = problem(StatusCode::TOO_MANY_REQUESTS, locale, &message);
             if let Ok(v) = HeaderValue::from_str(&(until - now).max(1).to_string()) {
                 r.headers_mut().insert(header::RETRY_AFTER, v);

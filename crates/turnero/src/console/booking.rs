@@ -2,7 +2,8 @@
 //! start are in its URL) and the form it posts. The booking is made by
 //! `agenda::bookings::create`, as the API makes it, from source `console`; the patient is found
 //! by any spelling of their phone (the tenant's region fills in a missing country code), or
-//! created. Confirming and canceling go through `bookings::confirm_or_close`. A refusal is the
+//! created. Confirming, canceling, completing and no-show go through
+//! `bookings::confirm_or_close`. A refusal is the
 //! agenda's, in the staff member's language.
 
 use axum::extract::{Path, Query, State};
@@ -17,7 +18,7 @@ use turnero_core::ids::{BookingId, CalendarId, ServiceId};
 
 use super::auth::Signed;
 use super::words;
-use super::{problem, render, see_other, Console};
+use super::{problem, render, see_other, who, Console};
 use crate::agenda::bookings::{self, CustomerRef, NewBooking};
 use crate::agenda::calendars::{self, Calendar};
 use crate::agenda::services::{self, Service};
@@ -68,11 +69,11 @@ pub async fn form(
     let t = words::of(&user.locale);
     let (cal, svc) = match target(&c, user, &q.calendar, &q.service).await {
         Ok(Some(found)) => found,
-        Ok(None) => return problem(StatusCode::NOT_FOUND, &user.locale, t.not_found),
+        Ok(None) => return problem(StatusCode::NOT_FOUND, &user.locale, t.get("not_found")),
         Err(e) => return e,
     };
     let Ok(start) = q.start.parse::<jiff::Timestamp>() else {
-        return problem(StatusCode::BAD_REQUEST, &user.locale, t.not_found);
+        return problem(StatusCode::BAD_REQUEST, &user.locale, t.get("not_found"));
     };
     let offset = cal.zone.to_offset(start).seconds();
     let day = start.to_zoned(cal.zone.clone()).date().to_string();
@@ -80,9 +81,9 @@ pub async fn form(
         StatusCode::OK,
         "book.html",
         minijinja::context! {
-            t,
+            t => t.value(),
             lang => words::lang(&user.locale),
-            user => minijinja::context! { email => user.email },
+            user => who(user),
             csrf => session.csrf_token,
             calendar => minijinja::context! { id => cal.id, name => cal.name, timezone => cal.timezone() },
             service => minijinja::context! { id => svc.id, name => svc.name, minutes => svc.duration_minutes },
@@ -116,14 +117,18 @@ pub async fn create(State(c): State<Console>, signed: Signed, Form(f): Form<Book
     let (locale, t) = (user.locale.as_str(), words::of(&user.locale));
     let (cal, svc) = match target(&c, user, &f.calendar, &f.service).await {
         Ok(Some(found)) => found,
-        Ok(None) => return problem(StatusCode::NOT_FOUND, locale, t.not_found),
+        Ok(None) => return problem(StatusCode::NOT_FOUND, locale, t.get("not_found")),
         Err(e) => return e,
     };
     let Ok(start) = f.start.parse::<jiff::Timestamp>() else {
-        return problem(StatusCode::BAD_REQUEST, locale, t.not_found);
+        return problem(StatusCode::BAD_REQUEST, locale, t.get("not_found"));
     };
     if f.name.trim().is_empty() || f.phone.trim().is_empty() {
-        return problem(StatusCode::UNPROCESSABLE_ENTITY, locale, t.name_and_phone);
+        return problem(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            locale,
+            t.get("name_and_phone"),
+        );
     }
     let region = match crate::agenda::tenants::get(&c.db, &user.tenant).await {
         Ok(tenant) => tenant.phone_region,
@@ -176,7 +181,8 @@ pub struct ActForm {
     back: Option<String>,
 }
 
-/// Confirms or cancels a booking of a calendar the staff member sees.
+/// Confirms, cancels, completes or marks as no-show a booking of a calendar the staff
+/// member sees.
 pub async fn act(
     State(c): State<Console>,
     signed: Signed,
@@ -191,16 +197,18 @@ pub async fn act(
     let action = match action.as_str() {
         "confirm" => Action::Confirm,
         "cancel" => Action::Cancel,
-        _ => return problem(StatusCode::NOT_FOUND, &user.locale, t.not_found),
+        "complete" => Action::Complete,
+        "no_show" => Action::MarkNoShow,
+        _ => return problem(StatusCode::NOT_FOUND, &user.locale, t.get("not_found")),
     };
     let Ok(id) = BookingId::parse(&id) else {
-        return problem(StatusCode::NOT_FOUND, &user.locale, t.not_found);
+        return problem(StatusCode::NOT_FOUND, &user.locale, t.get("not_found"));
     };
     // Another tenant's booking, or one of a calendar this person does not see: not found.
     match bookings::get(&c.db, &user.tenant, &id).await {
         Ok(b) if user.sees(&b.calendar_id) => {}
         Ok(_) | Err(Error::Problem(_)) => {
-            return problem(StatusCode::NOT_FOUND, &user.locale, t.not_found)
+            return problem(StatusCode::NOT_FOUND, &user.locale, t.get("not_found"))
         }
         Err(e) => return e.into_response(),
     }
@@ -218,7 +226,10 @@ pub async fn act(
         Ok(_) => see_other(
             f.back
                 .as_deref()
-                .filter(|b| b.starts_with("/console/agenda") && !b.contains("//"))
+                .filter(|b| {
+                    (b.starts_with("/console/agenda") || b.starts_with("/console/bookings/"))
+                        && !b.contains("//")
+                })
                 .unwrap_or("/console/agenda"),
         ),
         Err(Error::Problem(p)) => {

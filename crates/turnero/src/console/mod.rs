@@ -4,11 +4,16 @@
 //! needed to use them.
 //!
 //! Sign-in and sessions are in `auth`; the agenda's day and week views in `agenda`; booking a
-//! free slot in `booking`; the words of each language in `words`.
+//! free slot in `booking`; one booking's page (history, moving it) in `visit`; the
+//! calendar feed (ICS) in `feed`; integrations (webhook health, drawn by `chart`) in `webhooks`; the words of each language in `words`.
 
 mod agenda;
 mod auth;
 mod booking;
+mod chart;
+mod feed;
+mod visit;
+mod webhooks;
 mod words;
 
 use std::sync::{Arc, LazyLock};
@@ -21,29 +26,38 @@ use minijinja::Environment;
 use serde::Serialize;
 
 use crate::agenda::snapshot::SnapshotCache;
+use crate::agenda::staff::{Role, StaffUser};
 use crate::clock::Clock;
 use crate::db::Db;
+use crate::webhooks::Hub;
 
 #[derive(Clone)]
 pub struct Console {
     pub db: Db,
     pub clock: Clock,
     pub snapshots: Arc<SnapshotCache>,
+    /// The webhook hub: integrations are tested, resent and recovered through it.
+    pub hub: Arc<Hub>,
     /// Cookies carry `Secure` when the public address is https.
     pub secure_cookies: bool,
+    /// The configured public address, for links given out (the calendar feed's).
+    pub public_url: Option<String>,
 }
 
 pub fn router(
     db: Db,
     clock: Clock,
     snapshots: Arc<SnapshotCache>,
+    hub: Arc<Hub>,
     public_url: Option<&str>,
 ) -> Router {
     let state = Console {
         db,
         clock,
         snapshots,
+        hub,
         secure_cookies: public_url.is_some_and(|u| u.starts_with("https://")),
+        public_url: public_url.map(str::to_string),
     };
     Router::new()
         .route("/console", get(auth::home))
@@ -52,21 +66,36 @@ pub fn router(
         .route("/console/agenda", get(agenda::show))
         .route("/console/book", get(booking::form))
         .route("/console/bookings", post(booking::create))
+        .route("/console/bookings/{id}", get(visit::show))
+        .route("/console/bookings/{id}/move", post(visit::move_to))
         .route("/console/bookings/{id}/{action}", post(booking::act))
+        .route("/console/feed", get(feed::page).post(feed::renew))
+        .route("/console/feed/revoke", post(feed::revoke))
+        .route("/console/feed/{file}", get(feed::calendar))
+        .route("/console/webhooks", get(webhooks::list))
+        .route("/console/webhooks/{id}", get(webhooks::show))
+        .route("/console/webhooks/{id}/{action}", post(webhooks::act))
         .route("/console/console.css", get(stylesheet))
         .with_state(state)
 }
 
+/// The templates, built into the binary.
+const TEMPLATES: &[(&str, &str)] = &[
+    ("base.html", include_str!("templates/base.html")),
+    ("login.html", include_str!("templates/login.html")),
+    ("agenda.html", include_str!("templates/agenda.html")),
+    ("problem.html", include_str!("templates/problem.html")),
+    ("book.html", include_str!("templates/book.html")),
+    ("visit.html", include_str!("templates/visit.html")),
+    ("feed.html", include_str!("templates/feed.html")),
+    ("webhooks.html", include_str!("templates/webhooks.html")),
+    ("webhook.html", include_str!("templates/webhook.html")),
+];
+
 /// The templates, parsed once. Names ending in `.html` are escaped as HTML.
 static PAGES: LazyLock<Environment<'static>> = LazyLock::new(|| {
     let mut env = Environment::new();
-    for (name, source) in [
-        ("base.html", include_str!("templates/base.html")),
-        ("login.html", include_str!("templates/login.html")),
-        ("agenda.html", include_str!("templates/agenda.html")),
-        ("problem.html", include_str!("templates/problem.html")),
-        ("book.html", include_str!("templates/book.html")),
-    ] {
+    for &(name, source) in TEMPLATES {
         env.add_template(name, source)
             .expect("console templates parse");
     }
@@ -99,8 +128,13 @@ fn problem(status: StatusCode, locale: &str, message: &str) -> Response {
     render(
         status,
         "problem.html",
-        minijinja::context! { t => words::of(locale), message, lang => words::lang(locale) },
+        minijinja::context! { t => words::of(locale).value(), message, lang => words::lang(locale) },
     )
+}
+
+/// Who is signed in, as the page header shows them (admins also see the integrations).
+fn who(user: &StaffUser) -> minijinja::Value {
+    minijinja::context! { email => user.email, role => user.role.as_str(), admin => user.role == Role::Admin }
 }
 
 /// After a form: back to a page with a GET (so reloading does not post again).

@@ -1,203 +1,150 @@
 //! What the console says, in Spanish, Portuguese and English (the staff member's choice).
+//!
+//! One line per phrase: its key, then the three languages. Templates read a phrase as
+//! `t.key` (a `Words` is a minijinja object); Rust code as `t.get("key")`. A test holds every
+//! `t.key` in the templates to a line here, so a missing phrase fails the suite rather than
+//! showing nothing.
 
-use serde::Serialize;
+use std::collections::HashMap;
+use std::sync::{Arc, LazyLock};
 
-/// Every phrase a console page shows; templates read them as `t.name`.
-#[derive(Serialize)]
+use minijinja::value::{Object, Value};
+
+/// Key, then Spanish, Portuguese, English.
+#[rustfmt::skip]
+const PHRASES: &[(&str, [&str; 3])] = &[
+    ("title", ["Consola de turnero", "Console do turnero", "turnero console"]),
+    ("sign_in", ["Ingresar", "Entrar", "Sign in"]),
+    ("sign_out", ["Salir", "Sair", "Sign out"]),
+    ("email", ["Correo electrónico", "E-mail", "Email"]),
+    ("password", ["Contraseña", "Senha", "Password"]),
+    ("wrong_password", ["El correo o la contraseña no son correctos.", "O e-mail ou a senha não estão corretos.", "The email or the password is not right."]),
+    ("locked", ["Demasiados intentos fallidos: la cuenta queda bloqueada {minutes} minutos.", "Tentativas demais: a conta fica bloqueada por {minutes} minutos.", "Too many failed attempts: the account is locked for {minutes} minutes."]),
+    ("csrf_refused", ["El formulario venció o no vino de esta página. Volvé a intentarlo.", "O formulário expirou ou não veio desta página. Tente de novo.", "The form expired or did not come from this page. Please try again."]),
+    ("not_found", ["No existe o no tenés acceso.", "Não existe ou você não tem acesso.", "It does not exist or you have no access to it."]),
+    ("back", ["Volver a la agenda", "Voltar à agenda", "Back to the agenda"]),
+    ("agenda", ["Agenda", "Agenda", "Agenda"]),
+    ("day", ["Día", "Dia", "Day"]),
+    ("week", ["Semana", "Semana", "Week"]),
+    ("previous", ["Anterior", "Anterior", "Previous"]),
+    ("next", ["Siguiente", "Próximo", "Next"]),
+    ("today", ["Hoy", "Hoje", "Today"]),
+    ("all_calendars", ["Todas las agendas", "Todas as agendas", "All calendars"]),
+    ("calendar", ["Agenda", "Agenda", "Calendar"]),
+    ("show", ["Mostrar", "Mostrar", "Show"]),
+    ("nothing_booked", ["Sin turnos", "Sem horários marcados", "Nothing booked"]),
+    ("confirm", ["Confirmar", "Confirmar", "Confirm"]),
+    ("cancel", ["Cancelar", "Cancelar", "Cancel"]),
+    ("signed_in_as", ["Sesión de", "Sessão de", "Signed in as"]),
+    ("held", ["reservado", "reservado", "held"]),
+    ("pending", ["pendiente", "pendente", "pending"]),
+    ("confirmed", ["confirmado", "confirmado", "confirmed"]),
+    ("completed", ["atendido", "atendido", "completed"]),
+    ("no_show", ["ausente", "faltou", "no-show"]),
+    ("canceled", ["cancelado", "cancelado", "canceled"]),
+    ("expired", ["vencido", "expirado", "expired"]),
+    ("time_zone", ["Huso horario", "Fuso horário", "Time zone"]),
+    ("free", ["Horarios libres", "Horários livres", "Free times"]),
+    ("book", ["Dar turno", "Marcar", "Book"]),
+    ("patient_name", ["Nombre del paciente", "Nome do paciente", "Patient's name"]),
+    ("phone", ["Teléfono", "Telefone", "Phone"]),
+    ("email_optional", ["Correo electrónico (opcional)", "E-mail (opcional)", "Email (optional)"]),
+    ("service", ["Servicio", "Serviço", "Service"]),
+    ("minutes", ["min", "min", "min"]),
+    ("name_and_phone", ["Faltan el nombre o el teléfono del paciente.", "Faltam o nome ou o telefone do paciente.", "The patient's name or phone is missing."]),
+    ("slot_taken", ["Ese horario ya no está libre: elegí otro.", "Esse horário não está mais livre: escolha outro.", "That time is no longer free: pick another."]),
+    ("closed_then", ["La agenda no atiende a esa hora.", "A agenda não atende nesse horário.", "The calendar is closed at that time."]),
+    ("outside_window", ["Ese horario está fuera del período en que se puede reservar.", "Esse horário está fora do período em que se pode marcar.", "That time is outside the period open for booking."]),
+    ("bad_phone", ["El teléfono no es válido.", "O telefone não é válido.", "The phone number is not valid."]),
+    ("bad_change", ["El turno ya no admite ese cambio.", "O agendamento não aceita mais essa mudança.", "The booking no longer allows that change."]),
+    ("booking", ["Turno", "Agendamento", "Booking"]),
+    ("mark_completed", ["Marcar atendido", "Marcar como atendido", "Mark completed"]),
+    ("mark_no_show", ["Marcar ausente", "Marcar falta", "Mark no-show"]),
+    ("move", ["Mover el turno", "Remarcar", "Move the booking"]),
+    ("move_to", ["Mover a las", "Remarcar para", "Move to"]),
+    ("show_free", ["Ver horarios libres", "Ver horários livres", "Show free times"]),
+    ("no_free_times", ["No hay horarios libres ese día.", "Não há horários livres nesse dia.", "No free times that day."]),
+    ("pick_a_time", ["Elegí un horario.", "Escolha um horário.", "Pick a time."]),
+    ("details", ["Datos del turno", "Dados do agendamento", "Details"]),
+    ("notes", ["Notas", "Observações", "Notes"]),
+    ("cancel_reason", ["Motivo de la cancelación", "Motivo do cancelamento", "Why it was canceled"]),
+    ("external_refs", ["En otros sistemas", "Em outros sistemas", "In other systems"]),
+    ("history", ["Historial", "Histórico", "History"]),
+    ("when", ["Cuándo", "Quando", "When"]),
+    ("change", ["Cambio", "Mudança", "Change"]),
+    ("by", ["Desde", "Origem", "By"]),
+    ("detail", ["Detalle", "Detalhe", "Detail"]),
+    ("created", ["creado", "criado", "created"]),
+    ("moved", ["movido", "remarcado", "moved"]),
+    ("released", ["liberado", "liberado", "released"]),
+    ("open", ["Abrir", "Abrir", "Open"]),
+    ("feed", ["Calendario en el celular", "Agenda no celular", "Calendar feed"]),
+    ("feed_about", ["Suscribite desde Google Calendar, Apple o Outlook con esta dirección privada: muestra tus turnos y sigue los cambios.", "Assine no Google Agenda, Apple ou Outlook com este endereço privado: mostra seus horários e acompanha as mudanças.", "Subscribe from Google Calendar, Apple or Outlook with this private address: it shows your bookings and follows their changes."]),
+    ("feed_new_address", ["Tu nueva dirección", "Seu novo endereço", "Your new address"]),
+    ("feed_copy_now", ["Copiala ahora: no se vuelve a mostrar. Quien la tenga ve tus turnos.", "Copie agora: ele não é mostrado de novo. Quem tiver o endereço vê seus horários.", "Copy it now: it is not shown again. Whoever has it sees your bookings."]),
+    ("feed_address", ["Dirección del calendario", "Endereço da agenda", "Calendar address"]),
+    ("feed_active_since", ["Tenés una dirección activa desde", "Você tem um endereço ativo desde", "You have an address in use since"]),
+    ("feed_none", ["Todavía no tenés una dirección.", "Você ainda não tem um endereço.", "You have no address yet."]),
+    ("feed_make", ["Crear la dirección", "Criar o endereço", "Make the address"]),
+    ("feed_replace", ["Crear una nueva (la anterior deja de funcionar)", "Criar um novo (o anterior para de funcionar)", "Make a new one (the old one stops working)"]),
+    ("feed_revoke", ["Revocar la dirección", "Revogar o endereço", "Revoke the address"]),
+    ("webhooks", ["Integraciones", "Integrações", "Integrations"]),
+    ("webhook", ["Webhook", "Webhook", "Webhook"]),
+    ("address", ["Dirección", "Endereço", "Address"]),
+    ("state", ["Estado", "Estado", "State"]),
+    ("on", ["activo", "ativo", "on"]),
+    ("off", ["apagado", "desligado", "off"]),
+    ("paused", ["en pausa por errores", "pausado por erros", "paused after errors"]),
+    ("until", ["hasta", "até", "until"]),
+    ("events", ["Eventos", "Eventos", "Events"]),
+    ("turn_on", ["Activar", "Ativar", "Turn on"]),
+    ("turn_off", ["Apagar", "Desligar", "Turn off"]),
+    ("send_test", ["Enviar una prueba", "Enviar um teste", "Send a test"]),
+    ("rotate_secret", ["Cambiar el secreto", "Trocar o segredo", "Rotate the secret"]),
+    ("new_secret", ["Secreto nuevo", "Segredo novo", "New secret"]),
+    ("new_secret_once", ["Copialo ahora: no se vuelve a mostrar. El anterior sigue firmando 24 horas.", "Copie agora: ele não é mostrado de novo. O anterior continua assinando por 24 horas.", "Copy it now: it is not shown again. The previous one keeps signing for 24 hours."]),
+    ("secret", ["Secreto", "Segredo", "Secret"]),
+    ("last_30_minutes", ["Últimos 30 minutos", "Últimos 30 minutos", "Last 30 minutes"]),
+    ("ok", ["correctas", "corretas", "ok"]),
+    ("slow", ["lentas", "lentas", "slow"]),
+    ("error", ["con error", "com erro", "error"]),
+    ("rejected", ["rechazadas (en pausa)", "rejeitadas (pausa)", "rejected (paused)"]),
+    ("fastest", ["Más rápida", "Mais rápida", "Fastest"]),
+    ("average", ["Promedio", "Média", "Average"]),
+    ("slowest", ["Más lenta", "Mais lenta", "Slowest"]),
+    ("waiting", ["En espera", "Na fila", "Waiting"]),
+    ("gave_up", ["Abandonadas", "Abandonadas", "Given up"]),
+    ("recover", ["Recuperar", "Recuperar", "Recover"]),
+    ("recover_since_hours", ["Reenviar lo que falló en las últimas horas", "Reenviar o que falhou nas últimas horas", "Send again what failed in the last hours"]),
+    ("error_log", ["Registro de errores", "Registro de erros", "Error log"]),
+    ("attempt", ["intento", "tentativa", "attempt"]),
+    ("resend", ["Reenviar", "Reenviar", "Resend"]),
+    ("no_errors", ["Sin errores.", "Sem erros.", "No errors."]),
+    ("no_webhooks", ["Todavía no hay integraciones.", "Ainda não há integrações.", "No integrations yet."]),
+    ("done_on", ["Activado.", "Ativado.", "Turned on."]),
+    ("done_off", ["Apagado.", "Desligado.", "Turned off."]),
+    ("done_test", ["Prueba enviada.", "Teste enviado.", "Test sent."]),
+    ("done_resend", ["Reenviado.", "Reenviado.", "Sent again."]),
+    ("done_recover", ["Lo que falló vuelve a la cola.", "O que falhou voltou para a fila.", "What failed is queued again."]),
+    ("not_started", ["El turno todavía no empezó.", "O horário ainda não começou.", "The appointment has not started yet."]),
+];
+
+static INDEX: LazyLock<HashMap<&'static str, [&'static str; 3]>> =
+    LazyLock::new(|| PHRASES.iter().copied().collect());
+
+/// The phrases of one language.
+#[derive(Debug, Clone, Copy)]
 pub struct Words {
-    pub title: &'static str,
-    pub sign_in: &'static str,
-    pub sign_out: &'static str,
-    pub email: &'static str,
-    pub password: &'static str,
-    pub wrong_password: &'static str,
-    /// `{minutes}` is replaced.
-    pub locked: &'static str,
-    pub csrf_refused: &'static str,
-    pub not_found: &'static str,
-    pub back: &'static str,
-    pub agenda: &'static str,
-    pub day: &'static str,
-    pub week: &'static str,
-    pub previous: &'static str,
-    pub next: &'static str,
-    pub today: &'static str,
-    pub all_calendars: &'static str,
-    pub calendar: &'static str,
-    pub show: &'static str,
-    pub nothing_booked: &'static str,
-    pub confirm: &'static str,
-    pub cancel: &'static str,
-    pub signed_in_as: &'static str,
-    pub held: &'static str,
-    pub pending: &'static str,
-    pub confirmed: &'static str,
-    pub completed: &'static str,
-    pub no_show: &'static str,
-    pub canceled: &'static str,
-    pub expired: &'static str,
-    pub time_zone: &'static str,
-    pub free: &'static str,
-    pub book: &'static str,
-    pub patient_name: &'static str,
-    pub phone: &'static str,
-    pub email_optional: &'static str,
-    pub service: &'static str,
-    pub minutes: &'static str,
-    pub name_and_phone: &'static str,
-    pub slot_taken: &'static str,
-    pub closed_then: &'static str,
-    pub outside_window: &'static str,
-    pub bad_phone: &'static str,
-    pub bad_change: &'static str,
+    column: usize,
 }
 
-const ES: Words = Words {
-    title: "Consola de turnero",
-    sign_in: "Ingresar",
-    sign_out: "Salir",
-    email: "Correo electrónico",
-    password: "Contraseña",
-    wrong_password: "El correo o la contraseña no son correctos.",
-    locked: "Demasiados intentos fallidos: la cuenta queda bloqueada {minutes} minutos.",
-    csrf_refused: "El formulario venció o no vino de esta página. Volvé a intentarlo.",
-    not_found: "No existe o no tenés acceso.",
-    back: "Volver a la agenda",
-    agenda: "Agenda",
-    day: "Día",
-    week: "Semana",
-    previous: "Anterior",
-    next: "Siguiente",
-    today: "Hoy",
-    all_calendars: "Todas las agendas",
-    calendar: "Agenda",
-    show: "Mostrar",
-    nothing_booked: "Sin turnos",
-    confirm: "Confirmar",
-    cancel: "Cancelar",
-    signed_in_as: "Sesión de",
-    held: "reservado",
-    pending: "pendiente",
-    confirmed: "confirmado",
-    completed: "atendido",
-    no_show: "ausente",
-    canceled: "cancelado",
-    expired: "vencido",
-    time_zone: "Huso horario",
-    free: "Horarios libres",
-    book: "Dar turno",
-    patient_name: "Nombre del paciente",
-    phone: "Teléfono",
-    email_optional: "Correo electrónico (opcional)",
-    service: "Servicio",
-    minutes: "min",
-    name_and_phone: "Faltan el nombre o el teléfono del paciente.",
-    slot_taken: "Ese horario ya no está libre: elegí otro.",
-    closed_then: "La agenda no atiende a esa hora.",
-    outside_window: "Ese horario está fuera del período en que se puede reservar.",
-    bad_phone: "El teléfono no es válido.",
-    bad_change: "El turno ya no admite ese cambio.",
-};
-
-const PT: Words = Words {
-    title: "Console do turnero",
-    sign_in: "Entrar",
-    sign_out: "Sair",
-    email: "E-mail",
-    password: "Senha",
-    wrong_password: "O e-mail ou a senha não estão corretos.",
-    locked: "Tentativas demais: a conta fica bloqueada por {minutes} minutos.",
-    csrf_refused: "O formulário expirou ou não veio desta página. Tente de novo.",
-    not_found: "Não existe ou você não tem acesso.",
-    back: "Voltar à agenda",
-    agenda: "Agenda",
-    day: "Dia",
-    week: "Semana",
-    previous: "Anterior",
-    next: "Próximo",
-    today: "Hoje",
-    all_calendars: "Todas as agendas",
-    calendar: "Agenda",
-    show: "Mostrar",
-    nothing_booked: "Sem horários marcados",
-    confirm: "Confirmar",
-    cancel: "Cancelar",
-    signed_in_as: "Sessão de",
-    held: "reservado",
-    pending: "pendente",
-    confirmed: "confirmado",
-    completed: "atendido",
-    no_show: "faltou",
-    canceled: "cancelado",
-    expired: "expirado",
-    time_zone: "Fuso horário",
-    free: "Horários livres",
-    book: "Marcar",
-    patient_name: "Nome do paciente",
-    phone: "Telefone",
-    email_optional: "E-mail (opcional)",
-    service: "Serviço",
-    minutes: "min",
-    name_and_phone: "Faltam o nome ou o telefone do paciente.",
-    slot_taken: "Esse horário não está mais livre: escolha outro.",
-    closed_then: "A agenda não atende nesse horário.",
-    outside_window: "Esse horário está fora do período em que se pode marcar.",
-    bad_phone: "O telefone não é válido.",
-    bad_change: "O agendamento não aceita mais essa mudança.",
-};
-
-const EN: Words = Words {
-    title: "turnero console",
-    sign_in: "Sign in",
-    sign_out: "Sign out",
-    email: "Email",
-    password: "Password",
-    wrong_password: "The email or the password is not right.",
-    locked: "Too many failed attempts: the account is locked for {minutes} minutes.",
-    csrf_refused: "The form expired or did not come from this page. Please try again.",
-    not_found: "It does not exist or you have no access to it.",
-    back: "Back to the agenda",
-    agenda: "Agenda",
-    day: "Day",
-    week: "Week",
-    previous: "Previous",
-    next: "Next",
-    today: "Today",
-    all_calendars: "All calendars",
-    calendar: "Calendar",
-    show: "Show",
-    nothing_booked: "Nothing booked",
-    confirm: "Confirm",
-    cancel: "Cancel",
-    signed_in_as: "Signed in as",
-    held: "held",
-    pending: "pending",
-    confirmed: "confirmed",
-    completed: "completed",
-    no_show: "no-show",
-    canceled: "canceled",
-    expired: "expired",
-    time_zone: "Time zone",
-    free: "Free times",
-    book: "Book",
-    patient_name: "Patient's name",
-    phone: "Phone",
-    email_optional: "Email (optional)",
-    service: "Service",
-    minutes: "min",
-    name_and_phone: "The patient's name or phone is missing.",
-    slot_taken: "That time is no longer free: pick another.",
-    closed_then: "The calendar is closed at that time.",
-    outside_window: "That time is outside the period open for booking.",
-    bad_phone: "The phone number is not valid.",
-    bad_change: "The booking no longer allows that change.",
-};
-
-pub fn of(locale: &str) -> &'static Words {
-    match locale {
-        "pt" => &PT,
-        "en" => &EN,
-        _ => &ES,
+pub fn of(locale: &str) -> Words {
+    Words {
+        column: match locale {
+            "pt" => 1,
+            "en" => 2,
+            _ => 0,
+        },
     }
 }
 
@@ -211,15 +158,26 @@ pub fn lang(locale: &str) -> &'static str {
 }
 
 impl Words {
+    /// The phrase, or its key when there is none (the test below keeps that from happening).
+    pub fn get(&self, key: &'static str) -> &'static str {
+        INDEX.get(key).map_or(key, |p| p[self.column])
+    }
+
+    /// As templates read it (`t.key`).
+    pub fn value(self) -> Value {
+        Value::from_object(self)
+    }
+
     /// The agenda's refusal as staff read it: its stable code in their language, or its own
     /// (English) detail for a code without words here.
     pub fn refusal(&self, code: &str, detail: &str) -> String {
         match code {
-            "slot_unavailable" => self.slot_taken,
-            "outside_hours" => self.closed_then,
-            "outside_booking_window" => self.outside_window,
-            "invalid_phone" => self.bad_phone,
-            "invalid_transition" | "not_started" => self.bad_change,
+            "slot_unavailable" => self.get("slot_taken"),
+            "outside_hours" => self.get("closed_then"),
+            "outside_booking_window" => self.get("outside_window"),
+            "invalid_phone" => self.get("bad_phone"),
+            "invalid_transition" => self.get("bad_change"),
+            "not_started" => self.get("not_started"),
             _ => detail,
         }
         .to_string()
@@ -228,13 +186,52 @@ impl Words {
     /// A booking status as staff read it.
     pub fn status(&self, status: &str) -> &'static str {
         match status {
-            "held" => self.held,
-            "pending" => self.pending,
-            "confirmed" => self.confirmed,
-            "completed" => self.completed,
-            "no_show" => self.no_show,
-            "canceled" => self.canceled,
-            _ => self.expired,
+            "held" => self.get("held"),
+            "pending" => self.get("pending"),
+            "confirmed" => self.get("confirmed"),
+            "completed" => self.get("completed"),
+            "no_show" => self.get("no_show"),
+            "canceled" => self.get("canceled"),
+            _ => self.get("expired"),
         }
+    }
+}
+
+impl Object for Words {
+    fn get_value(self: &Arc<Self>, key: &Value) -> Option<Value> {
+        let phrase = INDEX.get(key.as_str()?)?;
+        Some(Value::from(phrase[self.column]))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_phrase_a_template_reads_is_written_in_all_three_languages() {
+        let mut missing = Vec::new();
+        for (name, source) in super::super::TEMPLATES {
+            let mut rest = *source;
+            while let Some(at) = rest.find("t.") {
+                let before = rest[..at].chars().last();
+                rest = &rest[at + 2..];
+                if before.is_some_and(|c| c.is_alphanumeric() || c == '_' || c == '.') {
+                    continue;
+                }
+                let key: String = rest
+                    .chars()
+                    .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+                    .collect();
+                if !key.is_empty() && !INDEX.contains_key(key.as_str()) {
+                    missing.push(format!("{name}: t.{key}"));
+                }
+            }
+        }
+        assert!(missing.is_empty(), "phrases missing: {missing:?}");
+        for (key, p) in PHRASES {
+            assert!(p.iter().all(|s| !s.is_empty()), "{key} has an empty phrase");
+        }
+        assert_eq!(INDEX.len(), PHRASES.len(), "a key is written twice");
     }
 }

@@ -1,15 +1,22 @@
 //! The console in real Chromium (Debian's, through chromedriver, as the web chat's test): a
 //! receptionist opens a bookmarked day, signs in, lands back on that day, books a patient
-//! into a free time and cancels that booking, all by clicking and typing; axe-core (npm, `tests/browser`) finds no serious or critical
-//! accessibility problem on the sign-in page or the agenda.
+//! into a free time, moves another to Wednesday from its page and cancels the new one, all by
+//! clicking and typing; an admin reads a failing webhook's histogram and makes a calendar
+//! feed. axe-core (npm, `tests/browser`) finds no serious or critical accessibility problem
+//! on any of those pages.
 
 use std::time::{Duration, Instant};
 
 use fantoccini::{Client, Locator};
 
+use serde_json::json;
+use turnero::agenda::staff::Role;
+
 use crate::common::{Backend, TestApp};
-use crate::console::receptionist;
+use crate::console::{receptionist, staff_user, tenant_of, PASSWORD};
+use crate::receiver::Receiver;
 use crate::webchat::{browser, chromedriver};
+use crate::webhooks::subscribe;
 
 /// axe-core's script, installed by `npm ci --prefix crates/turnero/tests/browser` (`.ci/run`).
 fn axe_source() -> String {
@@ -67,7 +74,7 @@ async fn wait_for(c: &Client, what: &str, ok: impl Fn(String) -> bool, read: &st
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_receptionist_signs_in_books_a_free_time_and_cancels_it_by_clicking() {
+async fn a_receptionist_signs_in_books_a_free_time_moves_another_and_cancels_by_clicking() {
     let app = TestApp::start(Backend::Sqlite).await;
     let axe = axe_source();
     receptionist(&app).await;
@@ -147,7 +154,46 @@ async fn a_receptionist_signs_in_books_a_free_time_and_cancels_it_by_clicking() 
     // A Buenos Aires landline, read with the clinic's region.
     assert_eq!(stored["customer"]["phone"], "+541144332211");
 
-    // And canceled again, by its button.
+    // The patient booked by the API calls to move: their page, Wednesday's free times, 11:00.
+    click(&c, Locator::Css(&format!("li[id=\"{id}\"] a.who"))).await;
+    wait_for(
+        &c,
+        "the booking's page",
+        |p| p.ends_with(&id),
+        "return location.pathname",
+    )
+    .await;
+    no_serious_accessibility_problems(&c, &axe, "booking page").await;
+    c.execute(
+        "document.getElementById('date').value = '2030-01-09'",
+        vec![],
+    )
+    .await
+    .unwrap();
+    click(&c, Locator::Css("form.toolbar button")).await;
+    let eleven = "button[name=\"start\"][value=\"2030-01-09T14:00:00Z\"]";
+    wait_for(
+        &c,
+        "Wednesday's free times",
+        |n| n == "1",
+        &format!("return String(document.querySelectorAll('{eleven}').length)"),
+    )
+    .await;
+    click(&c, Locator::Css(eleven)).await;
+    wait_for(
+        &c,
+        "the page showing the new time",
+        |h| h.contains("mié 09/01 11:00"),
+        "return document.querySelector('h1').textContent",
+    )
+    .await;
+    let (_, moved) = app.get(&format!("/api/v1/bookings/{id}")).await;
+    assert_eq!(moved["start"], "2030-01-09T14:00:00Z");
+    c.goto(&format!("{base}/console/agenda?date=2030-01-08&view=day"))
+        .await
+        .unwrap();
+
+    // And the new one canceled again, by its button.
     click(
         &c,
         Locator::Css(&format!("li[id=\"{made}\"] button.cancel")),
@@ -164,6 +210,92 @@ async fn a_receptionist_signs_in_books_a_free_time_and_cancels_it_by_clicking() 
     assert_eq!(stored["status"], "canceled");
     let (_, untouched) = app.get(&format!("/api/v1/bookings/{id}")).await;
     assert_eq!(untouched["status"], "pending");
+    assert_eq!(untouched["start"], "2030-01-09T14:00:00Z");
+    c.close().await.unwrap();
+    app.finish().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_admin_reads_a_failing_webhooks_histogram_and_makes_a_calendar_feed() {
+    let app = TestApp::start(Backend::Sqlite).await;
+    let axe = axe_source();
+    let tenant = tenant_of(&app, &app.key).await;
+    staff_user(&app, &tenant, "admin@clinica.example", Role::Admin, &[]).await;
+    let rx = Receiver::start().await;
+    rx.answer(500);
+    let hook = subscribe(&app, &rx.url, json!({"event_types": ["customer.created"]})).await;
+    let id = hook["id"].as_str().unwrap().to_string();
+    for i in 0..2 {
+        app.post(
+            "/api/v1/customers",
+            json!({"name": format!("C{i}"), "phone": format!("+549115555050{i}")}),
+        )
+        .await;
+    }
+    rx.wait_for(2, 10).await;
+
+    let driver = chromedriver().await;
+    let c = browser(&driver).await;
+    let base = app.server.url();
+    c.goto(&format!("{base}/console/login")).await.unwrap();
+    type_into(&c, "email", "admin@clinica.example").await;
+    type_into(&c, "password", PASSWORD).await;
+    click(&c, Locator::Id("sign-in")).await;
+    wait_for(
+        &c,
+        "the agenda",
+        |p| p == "/console/agenda",
+        "return location.pathname",
+    )
+    .await;
+    click(&c, Locator::Css("a[href=\"/console/webhooks\"]")).await;
+    wait_for(
+        &c,
+        "the integrations",
+        |p| p == "/console/webhooks",
+        "return location.pathname",
+    )
+    .await;
+    no_serious_accessibility_problems(&c, &axe, "integrations").await;
+    click(
+        &c,
+        Locator::Css(&format!("a[href=\"/console/webhooks/{id}\"]")),
+    )
+    .await;
+    // The chart is drawn, wide, with two red error parts between its bars.
+    let red = "return String(document.querySelectorAll('svg.chart rect[fill=\"#c62828\"]').length)";
+    wait_for(&c, "the histogram's error bars", |n| n != "0", red).await;
+    let width = c
+        .execute(
+            "return document.querySelector('svg.chart').getBoundingClientRect().width",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert!(width.as_f64().unwrap() > 200.0, "{width}");
+    let errors = c
+        .execute(
+            "return Array.from(document.querySelectorAll('svg.chart rect[fill=\"#c62828\"] title'))\
+             .map(t => Number(t.textContent.split(': ')[1])).reduce((a, b) => a + b, 0)",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(errors.as_f64(), Some(2.0));
+    no_serious_accessibility_problems(&c, &axe, "webhook").await;
+
+    // The calendar feed: made by a click, its address shown in the page.
+    c.goto(&format!("{base}/console/feed")).await.unwrap();
+    no_serious_accessibility_problems(&c, &axe, "feed").await;
+    click(&c, Locator::Id("new-feed")).await;
+    wait_for(
+        &c,
+        "the feed's address",
+        |u| u.ends_with(".ics"),
+        "const f = document.getElementById('feed-url'); return f ? f.value : ''",
+    )
+    .await;
+    no_serious_accessibility_problems(&c, &axe, "feed made").await;
     c.close().await.unwrap();
     app.finish().await;
 }
