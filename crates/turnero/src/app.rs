@@ -143,7 +143,7 @@ pub async fn start(config: &Config, clock: Clock) -> anyhow::Result<Running> {
     let app = app.merge(crate::console::router(
         db.clone(),
         clock.clone(),
-        chat.snapshots.clone(),
+        chat.clone(),
         hub.clone(),
         config.public_url.as_deref(),
     ));

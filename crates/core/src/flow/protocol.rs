@@ -30,6 +30,27 @@ pub struct State {
     pub handoff: bool,
 }
 
+/// Set once the person waiting for the staff was told someone will answer.
+pub(crate) const WAITED_VAR: &str = "_waiting_told";
+
+impl State {
+    /// Staff took the conversation over themselves: a person is already answering, so the
+    /// patient's next message is not met with "someone will answer you".
+    pub fn take_over(&mut self) {
+        self.handoff = true;
+        self.vars.insert(WAITED_VAR.into(), "1".into());
+    }
+
+    /// Back to the bot: the next message starts the flow anew, and a later hand-off tells
+    /// the person once more that someone will answer.
+    pub fn hand_back(&mut self) {
+        self.handoff = false;
+        self.at = None;
+        self.question = None;
+        self.vars.remove(WAITED_VAR);
+    }
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub enum Input {
     /// What the user wrote, and the id of the button or row they pressed, if any.

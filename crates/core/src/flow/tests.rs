@@ -313,6 +313,23 @@ fn menu_and_exit_let_go_of_the_hold_cancelar_names_a_task_and_a_handoff_keeps_th
 }
 
 #[test]
+fn staff_who_take_over_are_not_announced_and_a_later_hand_off_is_announced_again() {
+    let flow = default_flow("es");
+    let mut state = State::default();
+    say(&flow, &mut state, "hola");
+    state.take_over();
+    let p = say(&flow, &mut state, "¿me atienden?");
+    assert!(p.outputs.is_empty(), "a person is already there: {p:?}");
+    state.hand_back();
+    assert!(!state.handoff && state.at.is_none());
+    say(&flow, &mut state, "hola");
+    let p = say(&flow, &mut state, "agente");
+    assert!(p.handoff);
+    let p = say(&flow, &mut state, "¿hola?");
+    assert_eq!(texts(&p), [flow.messages.waiting.as_deref().unwrap()]);
+}
+
+#[test]
 fn an_answer_that_does_not_fit_is_said_and_the_question_repeated() {
     let flow = default_flow("en");
     let mut state = State::default();

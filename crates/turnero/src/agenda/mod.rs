@@ -17,6 +17,7 @@ pub mod services;
 pub mod slots;
 pub mod snapshot;
 pub mod staff;
+pub mod staff_admin;
 pub mod staff_feeds;
 pub mod tenants;
 

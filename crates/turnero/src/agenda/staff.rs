@@ -165,7 +165,7 @@ pub fn generate_password() -> String {
     crate::secrets::random_hex(12)
 }
 
-async fn hash_password(password: String) -> Result<String> {
+pub(crate) async fn hash_password(password: String) -> Result<String> {
     // Hashing is meant to be slow: off the async workers.
     tokio::task::spawn_blocking(move || {
         let mut salt = [0u8; 16];

@@ -250,7 +250,7 @@ async fn write_first(
         template: input.template,
     };
     let output =
-        super::conversations::staff_output(&s, &auth.tenant, &opened, message, now).await?;
+        super::conversations::staff_output(&s.db, &auth.tenant, &opened, message, now).await?;
     s.chat.say_as_staff(&opened, output, now).await?;
     Ok((
         StatusCode::CREATED,

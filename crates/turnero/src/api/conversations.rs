@@ -127,9 +127,10 @@ pub struct MessageQueued {
 }
 
 /// What staff want to send, checked against the conversation's channel: a text (on WhatsApp
-/// only within 24 hours of the person's last message) or a template.
-pub(super) async fn staff_output(
-    s: &AppState,
+/// only within 24 hours of the person's last message) or a template. The console's replies
+/// are checked here too.
+pub async fn staff_output(
+    db: &crate::db::Db,
     tenant: &turnero_core::ids::TenantId,
     c: &conversations::Conversation,
     input: MessageIn,
@@ -156,7 +157,7 @@ pub(super) async fn staff_output(
         }
         (None, Some(t)) => {
             let approved = match c.channel {
-                Channel::WhatsApp => store::get(&s.db, tenant).await?.is_some_and(|ch| {
+                Channel::WhatsApp => store::get(db, tenant).await?.is_some_and(|ch| {
                     ch.templates
                         .iter()
                         .any(|a| a.name == t.name && a.language == t.language)
@@ -219,7 +220,7 @@ async fn send_message(
 ) -> Result<(StatusCode, axum::Json<MessageQueued>)> {
     let c = conversations::get(&s.db, &auth.tenant, &id).await?;
     let now = s.clock.now_secs();
-    let output = staff_output(&s, &auth.tenant, &c, input, now).await?;
+    let output = staff_output(&s.db, &auth.tenant, &c, input, now).await?;
     s.chat.say_as_staff(&c, output, now).await?;
     Ok((
         StatusCode::ACCEPTED,

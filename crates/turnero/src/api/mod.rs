@@ -11,7 +11,7 @@ mod calendars;
 mod channels;
 mod chatwoot;
 mod compat;
-mod conversations;
+pub mod conversations;
 pub mod customers;
 mod email_channel;
 mod events;

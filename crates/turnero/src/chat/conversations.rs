@@ -214,8 +214,9 @@ pub async fn release(db: &Db, tenant: &TenantId, id: &str, now: i64) -> Result<(
     set_handoff(db, tenant, id, false, now).await
 }
 
-/// Hands the conversation to staff (`true`: the bot stops answering) or back to the bot
-/// (`false`: its next message starts the flow anew).
+/// Staff take the conversation over (`true`: the bot stops answering, and does not tell the
+/// person to wait for someone, who is already there) or hand it back to the bot (`false`: its
+/// next message starts the flow anew).
 pub async fn set_handoff(
     db: &Db,
     tenant: &TenantId,
@@ -224,12 +225,12 @@ pub async fn set_handoff(
     now: i64,
 ) -> Result<()> {
     let mut c = get(db, tenant, id).await?;
-    c.handoff = handoff;
-    c.state.handoff = handoff;
-    if !handoff {
-        c.state.at = None;
-        c.state.question = None;
+    if handoff {
+        c.state.take_over();
+    } else {
+        c.state.hand_back();
     }
+    c.handoff = handoff;
     let mut tx = db.begin().await?;
     if !save_in(&mut tx, &c, now).await? {
         return Err(Error::conflict(

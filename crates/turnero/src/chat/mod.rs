@@ -17,6 +17,7 @@ mod notice_answers;
 pub mod notices;
 pub mod outbox;
 mod runner;
+pub mod waiting;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, Weak};

@@ -5,13 +5,20 @@
 //!
 //! Sign-in and sessions are in `auth`; the agenda's day and week views in `agenda`; booking a
 //! free slot in `booking`; one booking's page (history, moving it) in `visit`; the
-//! calendar feed (ICS) in `feed`; integrations (webhook health, drawn by `chart`) in `webhooks`; the words of each language in `words`.
+//! calendar feed (ICS) in `feed`; integrations (webhook health, drawn by `chart`) in `webhooks`; the
+//! conversations' inbox in `conversations`; the booking flow's document in `flows`;
+//! staff accounts and each person's language in `staff`; a calendar's hours, date overrides
+//! and time off in `calendar`; the words of each language in `words`.
 
 mod agenda;
 mod auth;
 mod booking;
+mod calendar;
 mod chart;
+mod conversations;
 mod feed;
+mod flows;
+mod staff;
 mod visit;
 mod webhooks;
 mod words;
@@ -26,7 +33,8 @@ use minijinja::Environment;
 use serde::Serialize;
 
 use crate::agenda::snapshot::SnapshotCache;
-use crate::agenda::staff::{Role, StaffUser};
+use crate::agenda::staff::{Role, Session, StaffUser};
+use crate::chat::Chat;
 use crate::clock::Clock;
 use crate::db::Db;
 use crate::webhooks::Hub;
@@ -38,6 +46,8 @@ pub struct Console {
     pub snapshots: Arc<SnapshotCache>,
     /// The webhook hub: integrations are tested, resent and recovered through it.
     pub hub: Arc<Hub>,
+    /// The bot: staff replies leave through it.
+    pub chat: Arc<Chat>,
     /// Cookies carry `Secure` when the public address is https.
     pub secure_cookies: bool,
     /// The configured public address, for links given out (the calendar feed's).
@@ -47,15 +57,16 @@ pub struct Console {
 pub fn router(
     db: Db,
     clock: Clock,
-    snapshots: Arc<SnapshotCache>,
+    chat: Arc<Chat>,
     hub: Arc<Hub>,
     public_url: Option<&str>,
 ) -> Router {
     let state = Console {
         db,
         clock,
-        snapshots,
+        snapshots: chat.snapshots.clone(),
         hub,
+        chat,
         secure_cookies: public_url.is_some_and(|u| u.starts_with("https://")),
         public_url: public_url.map(str::to_string),
     };
@@ -75,7 +86,37 @@ pub fn router(
         .route("/console/webhooks", get(webhooks::list))
         .route("/console/webhooks/{id}", get(webhooks::show))
         .route("/console/webhooks/{id}/{action}", post(webhooks::act))
+        .route("/console/conversations", get(conversations::inbox))
+        .route("/console/conversations/{id}", get(conversations::show))
+        .route(
+            "/console/conversations/{id}/{action}",
+            post(conversations::act),
+        )
+        .route("/console/flows", get(flows::page).post(flows::import))
+        .route("/console/flows/flow.json", get(flows::download))
+        .route("/console/flows/reset", post(flows::reset))
+        .route("/console/staff", get(staff::page).post(staff::create))
+        .route("/console/staff/{id}/{action}", post(staff::act))
+        .route("/console/language", post(staff::language))
+        .route("/console/calendars/{id}", get(calendar::page))
+        .route(
+            "/console/calendars/{id}/overrides",
+            post(calendar::put_override),
+        )
+        .route(
+            "/console/calendars/{id}/overrides/{date}/delete",
+            post(calendar::delete_override),
+        )
+        .route(
+            "/console/calendars/{id}/time-off",
+            post(calendar::add_time_off),
+        )
+        .route(
+            "/console/calendars/{id}/time-off/{away}/delete",
+            post(calendar::delete_time_off),
+        )
         .route("/console/console.css", get(stylesheet))
+        .route("/console/console.js", get(script))
         .with_state(state)
 }
 
@@ -90,6 +131,16 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("feed.html", include_str!("templates/feed.html")),
     ("webhooks.html", include_str!("templates/webhooks.html")),
     ("webhook.html", include_str!("templates/webhook.html")),
+    ("inbox.html", include_str!("templates/inbox.html")),
+    ("inbox_list.html", include_str!("templates/inbox_list.html")),
+    ("transcript.html", include_str!("templates/transcript.html")),
+    (
+        "conversation.html",
+        include_str!("templates/conversation.html"),
+    ),
+    ("flows.html", include_str!("templates/flows.html")),
+    ("staff.html", include_str!("templates/staff.html")),
+    ("calendar.html", include_str!("templates/calendar.html")),
 ];
 
 /// The templates, parsed once. Names ending in `.html` are escaped as HTML.
@@ -132,6 +183,19 @@ fn problem(status: StatusCode, locale: &str, message: &str) -> Response {
     )
 }
 
+/// A page this person may not see is, to them, a page that does not exist.
+fn hidden_unless(allowed: bool, session: &Session) -> Option<Response> {
+    if allowed {
+        return None;
+    }
+    let locale = &session.user.locale;
+    Some(problem(
+        StatusCode::NOT_FOUND,
+        locale,
+        words::of(locale).get("not_found"),
+    ))
+}
+
 /// Who is signed in, as the page header shows them (admins also see the integrations).
 fn who(user: &StaffUser) -> minijinja::Value {
     minijinja::context! { email => user.email, role => user.role.as_str(), admin => user.role == Role::Admin }
@@ -144,6 +208,18 @@ fn see_other(to: &str) -> Response {
         r.headers_mut().insert(header::LOCATION, v);
     }
     r
+}
+
+/// The one script: refreshes the parts of a page marked `data-live`.
+async fn script() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        include_str!("templates/console.js"),
+    )
+        .into_response()
 }
 
 async fn stylesheet() -> Response {

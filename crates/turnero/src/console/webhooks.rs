@@ -15,7 +15,7 @@ use turnero_core::ids::{AttemptId, WebhookId};
 use super::auth::Signed;
 use super::chart::{self, Bar, Series};
 use super::words::{self, Words};
-use super::{problem, render, see_other, who, Console};
+use super::{hidden_unless, problem, render, see_other, who, Console};
 use crate::agenda::staff::{Role, Session};
 use crate::error::Error;
 use crate::webhooks::{attempts, manual, store};
@@ -28,15 +28,7 @@ const ERRORS_SHOWN: i64 = 20;
 
 /// Admins only: for anyone else the page does not exist (the refusal to answer).
 fn not_admin(session: &Session) -> Option<Response> {
-    if session.user.role == Role::Admin {
-        return None;
-    }
-    let t = words::of(&session.user.locale);
-    Some(problem(
-        StatusCode::NOT_FOUND,
-        &session.user.locale,
-        t.get("not_found"),
-    ))
+    hidden_unless(session.user.role == Role::Admin, session)
 }
 
 #[derive(Serialize)]

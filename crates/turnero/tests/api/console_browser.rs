@@ -1,8 +1,10 @@
 //! The console in real Chromium (Debian's, through chromedriver, as the web chat's test): a
 //! receptionist opens a bookmarked day, signs in, lands back on that day, books a patient
 //! into a free time, moves another to Wednesday from its page and cancels the new one, all by
-//! clicking and typing; an admin reads a failing webhook's histogram and makes a calendar
-//! feed. axe-core (npm, `tests/browser`) finds no serious or critical accessibility problem
+//! clicking and typing; an admin reads a failing webhook's histogram, takes over a WhatsApp
+//! conversation and answers it (the patient's reply appears without reloading), makes a
+//! calendar feed and imports a broken flow, seeing its problems by path; the team and a
+//! calendar's hours pass axe too. axe-core (npm, `tests/browser`) finds no serious or critical accessibility problem
 //! on any of those pages.
 
 use std::time::{Duration, Instant};
@@ -14,6 +16,7 @@ use turnero::agenda::staff::Role;
 
 use crate::common::{Backend, TestApp};
 use crate::console::{receptionist, staff_user, tenant_of, PASSWORD};
+use crate::patient::Patient;
 use crate::receiver::Receiver;
 use crate::webchat::{browser, chromedriver};
 use crate::webhooks::subscribe;
@@ -216,7 +219,8 @@ async fn a_receptionist_signs_in_books_a_free_time_moves_another_and_cancels_by_
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_admin_reads_a_failing_webhooks_histogram_and_makes_a_calendar_feed() {
+async fn an_admin_reads_a_webhooks_histogram_answers_a_conversation_makes_a_feed_and_imports_a_broken_flow(
+) {
     let app = TestApp::start(Backend::Sqlite).await;
     let axe = axe_source();
     let tenant = tenant_of(&app, &app.key).await;
@@ -284,6 +288,51 @@ async fn an_admin_reads_a_failing_webhooks_histogram_and_makes_a_calendar_feed()
     assert_eq!(errors.as_f64(), Some(2.0));
     no_serious_accessibility_problems(&c, &axe, "webhook").await;
 
+    // A patient on WhatsApp: the admin takes the conversation over and answers; the
+    // patient's next message appears without reloading.
+    let (cal, _) = app.clinic().await;
+    let mut p = Patient::new(&app).await;
+    p.says("hola").await;
+    click(&c, Locator::Css("a[href=\"/console/conversations\"]")).await;
+    wait_for(
+        &c,
+        "the inbox",
+        |n| n == "1",
+        "return String(document.querySelectorAll('.inbox li').length)",
+    )
+    .await;
+    no_serious_accessibility_problems(&c, &axe, "inbox").await;
+    click(&c, Locator::Css(".inbox li a")).await;
+    click(&c, Locator::Id("take")).await;
+    wait_for(
+        &c,
+        "the conversation taken over",
+        |n| n == "1",
+        "return String(document.querySelectorAll('#release').length)",
+    )
+    .await;
+    no_serious_accessibility_problems(&c, &axe, "conversation").await;
+    type_into(&c, "text", "Hola, le escribe la recepción.").await;
+    click(&c, Locator::Id("send")).await;
+    let transcript = "return document.querySelector('.transcript').textContent";
+    wait_for(
+        &c,
+        "the answer in the transcript",
+        |t| t.contains("le escribe la recepción"),
+        transcript,
+    )
+    .await;
+    let got = p.graph.wait_for(2, 5).await;
+    assert_eq!(got[1]["text"]["body"], "Hola, le escribe la recepción.");
+    p.says("¿Me confirma el turno?").await;
+    wait_for(
+        &c,
+        "the patient's new message, without reloading",
+        |t| t.contains("¿Me confirma el turno?"),
+        transcript,
+    )
+    .await;
+
     // The calendar feed: made by a click, its address shown in the page.
     c.goto(&format!("{base}/console/feed")).await.unwrap();
     no_serious_accessibility_problems(&c, &axe, "feed").await;
@@ -296,6 +345,52 @@ async fn an_admin_reads_a_failing_webhooks_histogram_and_makes_a_calendar_feed()
     )
     .await;
     no_serious_accessibility_problems(&c, &axe, "feed made").await;
+
+    // A broken flow imported: every problem listed by its path, the document kept.
+    click(&c, Locator::Css("a[href=\"/console/flows\"]")).await;
+    wait_for(
+        &c,
+        "the flow's editor",
+        |n| n == "1",
+        "return String(document.querySelectorAll('#document').length)",
+    )
+    .await;
+    c.execute(
+        "const d = document.getElementById('document'); const f = JSON.parse(d.value);\
+         f.start = 'nowhere'; f.steps.book.next = 'missing'; d.value = JSON.stringify(f, null, 2);",
+        vec![],
+    )
+    .await
+    .unwrap();
+    click(&c, Locator::Id("import")).await;
+    let problems = "return Array.from(document.querySelectorAll('.problems li code'))\
+                    .map(c => c.textContent).sort().join(',')";
+    wait_for(
+        &c,
+        "the flow's problems by path",
+        |p| p == "start,steps.book.next",
+        problems,
+    )
+    .await;
+    let kept = c
+        .execute(
+            "return JSON.parse(document.getElementById('document').value).start",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(kept, "nowhere", "the typed document stays in the editor");
+    no_serious_accessibility_problems(&c, &axe, "flow problems").await;
+
+    // The settings pages: the team, a calendar's hours and time off.
+    for (page, path) in [
+        ("team", "/console/staff".to_string()),
+        ("calendar", format!("/console/calendars/{cal}")),
+    ] {
+        c.goto(&format!("{base}{path}")).await.unwrap();
+        wait_for(&c, page, |p| p == path, "return location.pathname").await;
+        no_serious_accessibility_problems(&c, &axe, page).await;
+    }
     c.close().await.unwrap();
     app.finish().await;
 }

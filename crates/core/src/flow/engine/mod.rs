@@ -25,6 +25,7 @@ pub use answers::read_answer;
 
 use super::labels;
 use super::model::{Flow, OptionDef, Step, Validator};
+use super::protocol::WAITED_VAR;
 use super::vars::render;
 use crate::chat::{Choice, Output, Question, Section};
 use crate::phone::Region;
@@ -34,9 +35,6 @@ const KEPT_PREFIX: &str = "customer.";
 
 /// When the person asked to come (a `wish::Wish` as JSON), until slots are offered.
 const WISH_VAR: &str = "_wish";
-
-/// Set once the person waiting for the staff was told someone will answer.
-const WAITED_VAR: &str = "_waiting_told";
 
 /// Handles one input. `region` reads phones typed without a country code.
 pub fn step(flow: &Flow, state: &mut State, input: Input, region: Option<Region>) -> Progress {

@@ -28,9 +28,17 @@ pub async fn put_override(
     tenant: &TenantId,
     cal: &CalendarId,
     day: Date,
-    hours: Vec<DayRange>,
+    mut hours: Vec<DayRange>,
     now: i64,
 ) -> Result<Override> {
+    hours.sort();
+    if hours.windows(2).any(|w| w[1].start < w[0].end) {
+        return Err(Error::invalid(
+            "overlapping_hours",
+            "hours",
+            "ranges overlap",
+        ));
+    }
     let mut tx = db.begin().await?;
     let calendar = get_in(&mut tx, tenant, cal).await?;
     let stored: Vec<HoursRange> = hours
@@ -139,6 +147,13 @@ pub async fn add_time_off(
     reason: Option<String>,
     now: i64,
 ) -> Result<TimeOff> {
+    if span.end <= span.start {
+        return Err(Error::invalid(
+            "invalid_range",
+            "end",
+            "must be after start",
+        ));
+    }
     let mut tx = db.begin().await?;
     let calendar = get_in(&mut tx, tenant, cal).await?;
     let id = TimeOffId::generate();

@@ -1,0 +1,228 @@
+//! Settings: the clinic's staff accounts (admins only) and each person's language (anyone).
+//! A new account gets a generated password, shown once to the admin who made it; a new
+//! password ends the person's sessions; the clinic's last admin cannot be removed. Accounts
+//! are made by `agenda::staff::create`, as `turnero user create` makes them.
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::Form;
+use serde::{Deserialize, Serialize};
+use turnero_core::ids::CalendarId;
+
+use super::auth::Signed;
+use super::words::{self, Words};
+use super::{hidden_unless, problem, render, see_other, who, Console};
+use crate::agenda::staff::{self, NewStaff, Role, Session};
+use crate::agenda::{calendars, staff_admin};
+use crate::error::Error;
+
+#[derive(Serialize)]
+struct Person {
+    id: String,
+    email: String,
+    role: &'static str,
+    locale: String,
+    calendars: Vec<String>,
+    me: bool,
+}
+
+/// A password just made, to show once.
+#[derive(Serialize)]
+struct NewPassword {
+    email: String,
+    password: String,
+}
+
+pub async fn page(State(c): State<Console>, Signed(session): Signed) -> Response {
+    shown(&c, &session, None).await
+}
+
+async fn shown(c: &Console, session: &Session, made: Option<NewPassword>) -> Response {
+    if let Some(r) = hidden_unless(session.user.role == Role::Admin, session) {
+        return r;
+    }
+    let user = &session.user;
+    let (people, cals) = match (
+        staff_admin::list(&c.db, &user.tenant).await,
+        calendars::list(&c.db, &user.tenant).await,
+    ) {
+        (Ok(p), Ok(cals)) => (p, cals),
+        (Err(e), _) | (_, Err(e)) => return e.into_response(),
+    };
+    let name_of = |id: &String| {
+        cals.iter()
+            .find(|cal| &cal.id == id)
+            .map_or(id.clone(), |cal| cal.name.clone())
+    };
+    let people: Vec<Person> = people
+        .iter()
+        .map(|p| Person {
+            id: p.id.clone(),
+            email: p.email.clone(),
+            role: p.role.as_str(),
+            locale: p.locale.clone(),
+            calendars: p.calendars.iter().map(name_of).collect(),
+            me: p.id == user.id,
+        })
+        .collect();
+    let calendars: Vec<_> = cals
+        .iter()
+        .filter(|cal| cal.archived_at.is_none())
+        .map(|cal| minijinja::context! { id => cal.id, name => cal.name })
+        .collect();
+    let t = words::of(&user.locale);
+    render(
+        StatusCode::OK,
+        "staff.html",
+        minijinja::context! {
+            t => t.value(), lang => words::lang(&user.locale), user => who(user),
+            csrf => session.csrf_token, people, calendars, made,
+        },
+    )
+}
+
+/// The add form: `calendar` repeats, one per ticked box, so it is read from the raw pairs.
+pub async fn create(
+    State(c): State<Console>,
+    signed: Signed,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> Response {
+    let field = |name: &str| {
+        pairs
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default()
+    };
+    if let Some(refused) = signed.csrf_refusal(&field("csrf")) {
+        return refused;
+    }
+    let session = &signed.0;
+    if let Some(r) = hidden_unless(session.user.role == Role::Admin, session) {
+        return r;
+    }
+    let (locale, t) = (
+        session.user.locale.as_str(),
+        words::of(&session.user.locale),
+    );
+    let made = async {
+        let role = staff_admin::role_named(&field("role"))?;
+        let calendars = pairs
+            .iter()
+            .filter(|(k, _)| k == "calendar")
+            .map(|(_, v)| {
+                CalendarId::parse(v).map_err(|_| {
+                    Error::invalid("unknown_calendar", "calendar_ids", "no such calendar")
+                })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let password = staff::generate_password();
+        let new = NewStaff {
+            email: field("email"),
+            password: password.clone(),
+            role,
+            locale: field("locale"),
+            calendars: if role == Role::Professional {
+                calendars
+            } else {
+                Vec::new()
+            },
+        };
+        let user = staff::create(&c.db, &session.user.tenant, new, c.clock.now_secs()).await?;
+        Ok::<_, Error>(NewPassword {
+            email: user.email,
+            password,
+        })
+    };
+    match made.await {
+        Ok(made) => shown(&c, session, Some(made)).await,
+        Err(e) => refusal(locale, t, e),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct ActForm {
+    #[serde(default)]
+    csrf: String,
+}
+
+/// A new password for someone, or removing them.
+pub async fn act(
+    State(c): State<Console>,
+    signed: Signed,
+    Path((id, action)): Path<(String, String)>,
+    Form(f): Form<ActForm>,
+) -> Response {
+    if let Some(refused) = signed.csrf_refusal(&f.csrf) {
+        return refused;
+    }
+    let session = &signed.0;
+    if let Some(r) = hidden_unless(session.user.role == Role::Admin, session) {
+        return r;
+    }
+    let (tenant, locale) = (&session.user.tenant, session.user.locale.as_str());
+    let t = words::of(locale);
+    match action.as_str() {
+        "password" => {
+            let email = match staff_admin::list(&c.db, tenant).await {
+                Ok(people) => people.into_iter().find(|p| p.id == id).map(|p| p.email),
+                Err(e) => return e.into_response(),
+            };
+            let Some(email) = email else {
+                return problem(StatusCode::NOT_FOUND, locale, t.get("not_found"));
+            };
+            match staff_admin::reset_password(&c.db, tenant, &id, c.clock.now_secs()).await {
+                Ok(password) => shown(&c, session, Some(NewPassword { email, password })).await,
+                Err(e) => refusal(locale, t, e),
+            }
+        }
+        "remove" => match staff_admin::remove(&c.db, tenant, &id).await {
+            Ok(()) if id == session.user.id => see_other("/console/login"),
+            Ok(()) => see_other("/console/staff"),
+            Err(e) => refusal(locale, t, e),
+        },
+        _ => problem(StatusCode::NOT_FOUND, locale, t.get("not_found")),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct LanguageForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    locale: String,
+}
+
+/// Anyone's own language: the console speaks it from the next page on.
+pub async fn language(
+    State(c): State<Console>,
+    signed: Signed,
+    Form(f): Form<LanguageForm>,
+) -> Response {
+    if let Some(refused) = signed.csrf_refusal(&f.csrf) {
+        return refused;
+    }
+    let user = &signed.0.user;
+    match staff_admin::set_locale(&c.db, user, &f.locale, c.clock.now_secs()).await {
+        Ok(()) => see_other("/console/agenda"),
+        Err(e) => refusal(&user.locale, words::of(&user.locale), e),
+    }
+}
+
+fn refusal(locale: &str, t: Words, e: Error) -> Response {
+    match e {
+        Error::Problem(p) => {
+            let status = StatusCode::from_u16(p.status).unwrap_or(StatusCode::CONFLICT);
+            let message = match p.code {
+                "last_admin" => t.get("last_admin").to_string(),
+                "email_taken" => t.get("email_taken").to_string(),
+                "invalid_email" => t.get("invalid_email").to_string(),
+                _ if p.status == 404 => t.get("not_found").to_string(),
+                _ => p.detail,
+            };
+            problem(status, locale, &message)
+        }
+        other => other.into_response(),
+    }
+}
