@@ -476,21 +476,6 @@ async fn run_rule(
         .parse()
         .map_err(|_| Error::invalid("invalid_date", "date", "a date as YYYY-MM-DD"))?;
     let now = s.clock.now_secs();
-    let tenant = crate::agenda::tenants::get(&s.db, &auth.tenant).await?;
-    let today = jiff::tz::TimeZone::get(&tenant.timezone)
-        .ok()
-        .and_then(|tz| {
-            jiff::Timestamp::from_second(now)
-                .ok()
-                .map(|t| t.to_zoned(tz).date())
-        });
-    if today.is_some_and(|today| day < today) {
-        return Err(Error::invalid(
-            "past_date",
-            "date",
-            "a day already past has nobody left to remind",
-        ));
-    }
     let run = runs::start(&s.db, &auth.tenant, &rule, day, now).await?;
     let out =
         super::notification_reports::run_out(&s, &auth, run, rule.def.ask_confirmation).await?;

@@ -81,6 +81,53 @@ pub fn stacked_bars(title: &str, series: &[Series<'_>], bars: &[Bar]) -> String 
     svg
 }
 
+/// One labelled bar of [`labelled_bars`].
+pub struct Labelled {
+    pub label: String,
+    pub value: u64,
+    pub colour: &'static str,
+}
+
+const ROW: f64 = 22.0;
+const LABELS: f64 = 190.0;
+
+/// Horizontal bars, one per row, each with its label and count: how a campaign's messages
+/// ended. The longest bar fills the width.
+pub fn labelled_bars(title: &str, bars: &[Labelled]) -> String {
+    let most = bars.iter().map(|b| b.value).max().unwrap_or(0).max(1);
+    let height = ROW * bars.len().max(1) as f64;
+    let room = WIDTH - LABELS - 50.0;
+    let mut svg = String::with_capacity(2048);
+    let _ = write!(
+        svg,
+        "<svg class=\"chart outcomes\" viewBox=\"0 0 {WIDTH} {height}\" role=\"img\" \
+         aria-label=\"{}\"><title>{}</title>",
+        escape(title),
+        escape(title)
+    );
+    for (i, bar) in bars.iter().enumerate() {
+        let y = i as f64 * ROW;
+        let w = bar.value as f64 / most as f64 * room;
+        let _ = write!(
+            svg,
+            "<text x=\"{:.1}\" y=\"{:.1}\" font-size=\"13\" text-anchor=\"end\">{}</text>\
+             <rect x=\"{LABELS}\" y=\"{:.1}\" width=\"{w:.1}\" height=\"{:.1}\" fill=\"{}\"/>\
+             <text x=\"{:.1}\" y=\"{:.1}\" font-size=\"13\">{}</text>",
+            LABELS - 6.0,
+            y + 15.0,
+            escape(&bar.label),
+            y + 3.0,
+            ROW - 6.0,
+            bar.colour,
+            LABELS + w + 4.0,
+            y + 15.0,
+            bar.value
+        );
+    }
+    svg.push_str("</svg>");
+    svg
+}
+
 fn escape(s: &str) -> String {
     s.replace('&', "&amp;")
         .replace('<', "&lt;")
@@ -133,5 +180,36 @@ mod tests {
             "{heights:?}"
         );
         assert!(svg.starts_with("<svg") && svg.ends_with("</svg>"));
+    }
+
+    #[test]
+    fn labelled_bars_scale_to_the_longest_and_say_each_count() {
+        let bars = [
+            Labelled {
+                label: "sent".into(),
+                value: 10,
+                colour: "#1",
+            },
+            Labelled {
+                label: "failed: no_phone".into(),
+                value: 5,
+                colour: "#2",
+            },
+            Labelled {
+                label: "read".into(),
+                value: 0,
+                colour: "#3",
+            },
+        ];
+        let svg = labelled_bars("How it went", &bars);
+        let widths: Vec<f64> = svg
+            .split(" width=\"")
+            .skip(1)
+            .map(|s| s[..s.find('"').unwrap()].parse().unwrap())
+            .collect();
+        assert_eq!(widths.len(), 3);
+        assert!((widths[0] - 2.0 * widths[1]).abs() < 0.2, "{widths:?}");
+        assert_eq!(widths[2], 0.0);
+        assert!(svg.contains(">failed: no_phone</text>") && svg.contains(">5</text>"));
     }
 }

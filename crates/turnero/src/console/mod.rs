@@ -8,12 +8,13 @@
 //! calendar feed (ICS) in `feed`; integrations (webhook health, drawn by `chart`) in `webhooks`; the
 //! conversations' inbox in `conversations`; the booking flow's document in `flows`;
 //! staff accounts and each person's language in `staff`; a calendar's hours, date overrides
-//! and time off in `calendar`; the words of each language in `words`.
+//! and time off in `calendar`; reminder rules, their runs and outcomes in `campaigns`; the words of each language in `words`.
 
 mod agenda;
 mod auth;
 mod booking;
 mod calendar;
+mod campaigns;
 mod chart;
 mod conversations;
 mod feed;
@@ -115,6 +116,9 @@ pub fn router(
             "/console/calendars/{id}/time-off/{away}/delete",
             post(calendar::delete_time_off),
         )
+        .route("/console/campaigns", get(campaigns::page))
+        .route("/console/campaigns/{id}/run", post(campaigns::send_now))
+        .route("/console/campaigns/runs/{id}", get(campaigns::run_page))
         .route("/console/console.css", get(stylesheet))
         .route("/console/console.js", get(script))
         .with_state(state)
@@ -141,6 +145,11 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("flows.html", include_str!("templates/flows.html")),
     ("staff.html", include_str!("templates/staff.html")),
     ("calendar.html", include_str!("templates/calendar.html")),
+    ("campaigns.html", include_str!("templates/campaigns.html")),
+    (
+        "campaign_run.html",
+        include_str!("templates/campaign_run.html"),
+    ),
 ];
 
 /// The templates, parsed once. Names ending in `.html` are escaped as HTML.

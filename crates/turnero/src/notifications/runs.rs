@@ -20,12 +20,26 @@ pub struct Run {
 }
 
 /// Starts a run of `rule` for the bookings whose start falls on `day` in their calendar's
-/// zone. The rows are written now; the sender picks them up at once.
+/// zone (not a day already past in the tenant's zone). The rows are written now; the sender
+/// picks them up at once.
 pub async fn start(db: &Db, tenant: &TenantId, rule: &Rule, day: Date, now: i64) -> Result<Run> {
     if matches!(rule.def.when, When::On(_)) {
         return Err(Error::conflict(
             "not_for_a_day",
             "a rule sent on a booking event has no day to run for",
+        ));
+    }
+    let zone = crate::agenda::tenants::get(db, tenant).await?.timezone;
+    let today = jiff::tz::TimeZone::get(&zone).ok().and_then(|tz| {
+        jiff::Timestamp::from_second(now)
+            .ok()
+            .map(|t| t.to_zoned(tz).date())
+    });
+    if today.is_some_and(|today| day < today) {
+        return Err(Error::invalid(
+            "past_date",
+            "date",
+            "a day already past has nobody left to remind",
         ));
     }
     let calendars = sqlx::query("SELECT id, timezone FROM calendars WHERE tenant_id = $1")

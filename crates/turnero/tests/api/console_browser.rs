@@ -4,7 +4,7 @@
 //! clicking and typing; an admin reads a failing webhook's histogram, takes over a WhatsApp
 //! conversation and answers it (the patient's reply appears without reloading), makes a
 //! calendar feed and imports a broken flow, seeing its problems by path; the team and a
-//! calendar's hours pass axe too. axe-core (npm, `tests/browser`) finds no serious or critical accessibility problem
+//! calendar's hours and the campaigns pass axe too. axe-core (npm, `tests/browser`) finds no serious or critical accessibility problem
 //! on any of those pages.
 
 use std::time::{Duration, Instant};
@@ -382,10 +382,19 @@ async fn an_admin_reads_a_webhooks_histogram_answers_a_conversation_makes_a_feed
     assert_eq!(kept, "nowhere", "the typed document stays in the editor");
     no_serious_accessibility_problems(&c, &axe, "flow problems").await;
 
-    // The settings pages: the team, a calendar's hours and time off.
+    // The settings pages: the team, a calendar's hours and time off; the campaigns, with a
+    // rule's outcome chart.
+    let (status, _) = app
+        .post(
+            "/api/v1/notification-rules",
+            json!({"name": "Recordatorio", "when": {"before_start": "PT2H"}, "channels": ["whatsapp"]}),
+        )
+        .await;
+    assert_eq!(status, reqwest::StatusCode::CREATED);
     for (page, path) in [
         ("team", "/console/staff".to_string()),
         ("calendar", format!("/console/calendars/{cal}")),
+        ("campaigns", "/console/campaigns".to_string()),
     ] {
         c.goto(&format!("{base}{path}")).await.unwrap();
         wait_for(&c, page, |p| p == path, "return location.pathname").await;

@@ -23,6 +23,7 @@ mod console;
 mod console_booking;
 mod console_browser;
 mod console_calendar;
+mod console_campaigns;
 mod console_conversations;
 mod console_feed;
 mod console_flows;

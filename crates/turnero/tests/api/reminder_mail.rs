@@ -13,7 +13,7 @@ use crate::reminders::first_row;
 use crate::smtp::SmtpServer;
 use sqlx::Row;
 
-async fn connect_mail(app: &TestApp, smtp: &SmtpServer) {
+pub(crate) async fn connect_mail(app: &TestApp, smtp: &SmtpServer) {
     let (status, out) = app
         .call(
             Method::PUT,
@@ -29,7 +29,13 @@ async fn connect_mail(app: &TestApp, smtp: &SmtpServer) {
     );
 }
 
-async fn book_with_email(app: &TestApp, cal: &str, svc: &str, start: &str, n: usize) -> String {
+pub(crate) async fn book_with_email(
+    app: &TestApp,
+    cal: &str,
+    svc: &str,
+    start: &str,
+    n: usize,
+) -> String {
     let (status, b) = app
         .post(
             "/api/v1/bookings",

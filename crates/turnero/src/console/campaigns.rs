@@ -1,0 +1,242 @@
+//! Campaigns: the reminder and confirmation rules, each with how its messages ended (sent,
+//! delivered, read, confirmed, canceled, handed to a person, failed by reason) drawn as a
+//! chart, its runs, and "send now for a day" (`notifications::runs::start`, the API's). A
+//! run's page shows its own outcome. Front desk: admins and reception.
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::Form;
+use serde::{Deserialize, Serialize};
+
+use super::auth::Signed;
+use super::chart::{self, Labelled};
+use super::words::{self, Words};
+use super::{hidden_unless, problem, render, see_other, who, Console};
+use crate::agenda::staff::{Role, Session};
+use crate::error::{Error, Result};
+use crate::notifications::reports::{self, Report, Scope};
+use crate::notifications::rules::{self, Rule, When};
+use crate::notifications::runs;
+
+fn front_desk(session: &Session) -> Option<Response> {
+    hidden_unless(session.user.role != Role::Professional, session)
+}
+
+#[derive(Serialize)]
+struct RuleView {
+    id: String,
+    name: String,
+    when: String,
+    channels: String,
+    for_a_day: bool,
+    chart: minijinja::Value,
+    runs: Vec<RunLine>,
+}
+
+#[derive(Serialize)]
+struct RunLine {
+    id: String,
+    day: String,
+    total: i64,
+}
+
+pub async fn page(State(c): State<Console>, Signed(session): Signed) -> Response {
+    if let Some(r) = front_desk(&session) {
+        return r;
+    }
+    let user = &session.user;
+    let t = words::of(&user.locale);
+    let views = async {
+        let mut views = Vec::new();
+        for rule in rules::list(&c.db, &user.tenant).await? {
+            views.push(view(&c, &session, t, rule).await?);
+        }
+        Ok::<_, Error>(views)
+    };
+    let rules = match views.await {
+        Ok(v) => v,
+        Err(e) => return e.into_response(),
+    };
+    // "Today" for the date field, in the clinic's own zone.
+    let zone = match crate::agenda::tenants::get(&c.db, &user.tenant).await {
+        Ok(tenant) => jiff::tz::TimeZone::get(&tenant.timezone).unwrap_or(jiff::tz::TimeZone::UTC),
+        Err(e) => return e.into_response(),
+    };
+    let today = c.clock.now().to_zoned(zone).date().to_string();
+    render(
+        StatusCode::OK,
+        "campaigns.html",
+        minijinja::context! {
+            t => t.value(), lang => words::lang(&user.locale), user => who(user),
+            csrf => session.csrf_token, rules, today,
+        },
+    )
+}
+
+async fn view(c: &Console, session: &Session, t: Words, rule: Rule) -> Result<RuleView> {
+    let tenant = &session.user.tenant;
+    let asks = rule.def.ask_confirmation;
+    let report = reports::report(&c.db, tenant, Scope::Rule(&rule.id), asks).await?;
+    let mut runs = Vec::new();
+    for run in runs::for_rule(&c.db, tenant, &rule.id)
+        .await?
+        .into_iter()
+        .take(10)
+    {
+        let r = reports::report(&c.db, tenant, Scope::Run(&run.id), asks).await?;
+        runs.push(RunLine {
+            id: run.id,
+            day: run.day,
+            total: r.total,
+        });
+    }
+    Ok(RuleView {
+        when: match &rule.def.when {
+            When::BeforeStart { text, .. } => format!("{} {text}", t.get("before_start")),
+            When::AfterEnd { text, .. } => format!("{} {text}", t.get("after_end")),
+            When::On(event) => format!("{} {event}", t.get("on_event")),
+        },
+        for_a_day: !matches!(rule.def.when, When::On(_)),
+        channels: rule.def.channels.join(", "),
+        chart: outcome_chart(t, &rule.def.name, &report),
+        name: rule.def.name,
+        id: rule.id,
+        runs,
+    })
+}
+
+/// How the messages ended, one labelled bar per outcome (failures by reason).
+fn outcome_chart(t: Words, name: &str, r: &Report) -> minijinja::Value {
+    let mut bars: Vec<Labelled> = [
+        ("sent", r.sent, "#0b4f9c"),
+        ("delivered", r.delivered, "#1565c0"),
+        ("read", r.read, "#2e7d32"),
+        ("confirmed", r.confirmed, "#1b5e20"),
+        ("canceled", r.canceled, "#8d6e63"),
+        ("handed_over", r.person, "#6a1b9a"),
+        ("no_answer", r.no_answer, "#757575"),
+        ("missed", r.missed, "#b26a00"),
+        ("planned", r.planned + r.queued, "#90a4ae"),
+    ]
+    .into_iter()
+    .map(|(key, value, colour)| Labelled {
+        label: t.get(outcome_key(key)).to_string(),
+        value: u64::try_from(value).unwrap_or(0),
+        colour,
+    })
+    .collect();
+    for (reason, n) in &r.failed {
+        bars.push(Labelled {
+            label: format!("{}: {reason}", t.get("outcome_failed")),
+            value: u64::try_from(*n).unwrap_or(0),
+            colour: "#c62828",
+        });
+    }
+    let title = format!("{name}: {} {}", r.total, t.get("messages"));
+    minijinja::Value::from_safe_string(chart::labelled_bars(&title, &bars))
+}
+
+fn outcome_key(key: &str) -> &'static str {
+    match key {
+        "sent" => "outcome_sent",
+        "delivered" => "outcome_delivered",
+        "read" => "outcome_read",
+        "confirmed" => "outcome_confirmed",
+        "canceled" => "outcome_canceled",
+        "handed_over" => "outcome_handed_over",
+        "no_answer" => "outcome_no_answer",
+        "missed" => "outcome_missed",
+        _ => "outcome_planned",
+    }
+}
+
+pub async fn run_page(
+    State(c): State<Console>,
+    Signed(session): Signed,
+    Path(id): Path<String>,
+) -> Response {
+    if let Some(r) = front_desk(&session) {
+        return r;
+    }
+    let user = &session.user;
+    let t = words::of(&user.locale);
+    let read = async {
+        let run = runs::get(&c.db, &user.tenant, &id).await?;
+        let rule = rules::get(&c.db, &user.tenant, &run.rule_id).await?;
+        let report = reports::report(
+            &c.db,
+            &user.tenant,
+            Scope::Run(&run.id),
+            rule.def.ask_confirmation,
+        )
+        .await?;
+        Ok::<_, Error>((run, rule, report))
+    };
+    let (run, rule, report) = match read.await {
+        Ok(found) => found,
+        Err(Error::Problem(p)) if p.status == 404 => {
+            return problem(StatusCode::NOT_FOUND, &user.locale, t.get("not_found"))
+        }
+        Err(e) => return e.into_response(),
+    };
+    render(
+        StatusCode::OK,
+        "campaign_run.html",
+        minijinja::context! {
+            t => t.value(), lang => words::lang(&user.locale), user => who(user),
+            csrf => session.csrf_token,
+            name => rule.def.name, day => run.day, total => report.total,
+            chart => outcome_chart(t, &rule.def.name, &report),
+        },
+    )
+}
+
+#[derive(Deserialize)]
+pub struct RunForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    date: String,
+}
+
+/// "Send now for a day": the rule's messages for that day's bookings, due at once.
+pub async fn send_now(
+    State(c): State<Console>,
+    signed: Signed,
+    Path(id): Path<String>,
+    Form(f): Form<RunForm>,
+) -> Response {
+    if let Some(refused) = signed.csrf_refusal(&f.csrf) {
+        return refused;
+    }
+    let session = &signed.0;
+    if let Some(r) = front_desk(session) {
+        return r;
+    }
+    let (tenant, locale) = (&session.user.tenant, session.user.locale.as_str());
+    let t = words::of(locale);
+    let started = async {
+        let rule = rules::get(&c.db, tenant, &id).await?;
+        let day = f
+            .date
+            .trim()
+            .parse::<jiff::civil::Date>()
+            .map_err(|_| Error::invalid("invalid_date", "date", "a date as YYYY-MM-DD"))?;
+        runs::start(&c.db, tenant, &rule, day, c.clock.now_secs()).await
+    };
+    match started.await {
+        Ok(run) => see_other(&format!("/console/campaigns/runs/{}", run.id)),
+        Err(Error::Problem(p)) => {
+            let status = StatusCode::from_u16(p.status).unwrap_or(StatusCode::CONFLICT);
+            let message = match p.code {
+                "past_date" => t.get("past_day").to_string(),
+                "invalid_date" => t.get("hours_unreadable").to_string(),
+                _ if p.status == 404 => t.get("not_found").to_string(),
+                _ => p.detail,
+            };
+            problem(status, locale, &message)
+        }
+        Err(e) => e.into_response(),
+    }
+}

@@ -1,0 +1,133 @@
+//! Campaigns in the console: a reminder rule with its outcome chart; "send now for a day"
+//! sends a real mail to the patient with an address and records the one without as failed
+//! (no email), and the run's chart says both; a day already past is refused in Spanish.
+//! Professionals do not see campaigns.
+
+use reqwest::StatusCode;
+use serde_json::json;
+use turnero::agenda::staff::Role;
+
+use crate::common::TestApp;
+use crate::console::{receptionist, staff_user, tenant_of, Browser, PASSWORD};
+use crate::reminder_mail::{book_with_email, connect_mail};
+use crate::smtp::SmtpServer;
+
+/// Each bar of the outcome chart as `(label, count)`.
+fn outcomes(body: &str) -> Vec<(String, u64)> {
+    let svg = &body[body
+        .find("<svg class=\"chart outcomes\"")
+        .expect("the chart")..];
+    let svg = &svg[..svg.find("</svg>").unwrap()];
+    let texts: Vec<String> = svg
+        .split("<text ")
+        .skip(1)
+        .map(|t| t[t.find('>').unwrap() + 1..t.find("</text>").unwrap()].to_string())
+        .collect();
+    texts
+        .chunks(2)
+        .map(|pair| (pair[0].clone(), pair[1].parse().unwrap()))
+        .collect()
+}
+
+async fn send_now_for_a_day_reminds_that_days_patients_and_the_chart_says_how_it_went(
+    app: &TestApp,
+) {
+    let (cal, svc) = app.clinic().await;
+    let smtp = SmtpServer::start().await;
+    connect_mail(app, &smtp).await;
+    let (status, rule) = app
+        .post(
+            "/api/v1/notification-rules",
+            json!({"name": "Recordatorio", "when": {"before_start": "P1D"}, "channels": ["email"]}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{rule}");
+    let rule = rule["id"].as_str().unwrap();
+    book_with_email(app, &cal, &svc, "2030-01-08T13:00:00Z", 1).await;
+    app.book(&cal, &svc, "2030-01-08T14:00:00Z", "+5491155667788")
+        .await;
+    receptionist(app).await;
+    let mut browser = Browser::new(&app.server.url());
+    browser.sign_in("recepcion@clinica.example", PASSWORD).await;
+    let page = browser.get("/console/campaigns").await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains("Recordatorio"), "{}", page.body);
+    assert!(
+        page.body.contains("value=\"2030-01-07\""),
+        "today in the clinic's zone"
+    );
+    let csrf = page.field("csrf");
+
+    let sent = browser
+        .post(
+            &format!("/console/campaigns/{rule}/run"),
+            &[("csrf", &csrf), ("date", "2030-01-08")],
+        )
+        .await;
+    assert_eq!(sent.status, StatusCode::SEE_OTHER, "{}", sent.body);
+    let run_page = sent.location().replace("&#x2f;", "/");
+    assert!(
+        run_page.starts_with("/console/campaigns/runs/nrn_"),
+        "{run_page}"
+    );
+    let mails = smtp.wait_for(1, 10).await;
+    assert_eq!(mails.len(), 1);
+    // The run's chart: one sent, one failed for want of an address.
+    let mut bars = Vec::new();
+    for _ in 0..100 {
+        bars = outcomes(&browser.get(&run_page).await.body);
+        let failed = bars.iter().find(|(l, _)| l.starts_with("fallaron"));
+        let done = bars.iter().any(|(l, n)| l == "enviados" && *n == 1);
+        if done && failed.is_some() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert!(bars.contains(&("enviados".into(), 1)), "{bars:?}");
+    assert!(bars.contains(&("fallaron: no_email".into(), 1)), "{bars:?}");
+    // The rule's page lists the run.
+    let page = browser.get("/console/campaigns").await;
+    assert!(page.body.contains("2030-01-08"), "{}", page.body);
+
+    // Yesterday: nobody left to remind.
+    let past = browser
+        .post(
+            &format!("/console/campaigns/{rule}/run"),
+            &[("csrf", &csrf), ("date", "2030-01-06")],
+        )
+        .await;
+    assert_eq!(past.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(past.body.contains("ya pasó"), "{}", past.body);
+    assert_eq!(app.count("SELECT COUNT(*) FROM notification_runs").await, 1);
+    let forged = browser
+        .post(
+            &format!("/console/campaigns/{rule}/run"),
+            &[("date", "2030-01-08")],
+        )
+        .await;
+    assert_eq!(forged.status, StatusCode::FORBIDDEN);
+}
+
+async fn professionals_do_not_see_campaigns(app: &TestApp) {
+    let (cal, _) = app.clinic().await;
+    let tenant = tenant_of(app, &app.key).await;
+    staff_user(
+        app,
+        &tenant,
+        "ana@clinica.example",
+        Role::Professional,
+        &[&cal],
+    )
+    .await;
+    let mut browser = Browser::new(&app.server.url());
+    browser.sign_in("ana@clinica.example", PASSWORD).await;
+    assert_eq!(
+        browser.get("/console/campaigns").await.status,
+        StatusCode::NOT_FOUND
+    );
+}
+
+crate::on_both_backends!(
+    send_now_for_a_day_reminds_that_days_patients_and_the_chart_says_how_it_went,
+    professionals_do_not_see_campaigns,
+);
