@@ -308,3 +308,24 @@ pub(super) async fn send_queued(chat: &Chat, conversation: &str) -> Result<()> {
     }
     Ok(())
 }
+
+/// The tenant's outgoing messages since `since` by channel and status (`queued`, `sent`,
+/// `failed`…): how each channel is doing, for the console's integrations page.
+pub async fn counts_by_channel(
+    db: &crate::db::Db,
+    tenant: &turnero_core::ids::TenantId,
+    since: i64,
+) -> Result<Vec<(String, String, i64)>> {
+    let rows = sqlx::query(
+        "SELECT channel, status, COUNT(*) FROM chat_outbox WHERE tenant_id = $1 \
+         AND created_at >= $2 GROUP BY channel, status ORDER BY channel, status",
+    )
+    .bind(tenant.as_str())
+    .bind(since)
+    .fetch_all(&db.read)
+    .await?;
+    Ok(rows
+        .iter()
+        .map(|r| (r.get(0), r.get(1), r.get(2)))
+        .collect())
+}

@@ -3,6 +3,8 @@
 //! free times, each linked to the page that books it. A professional sees only their own
 //! calendars; another's, even asked for by URL, is "not found".
 
+use std::fmt::Write;
+
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -15,9 +17,10 @@ use turnero_core::flow::labels;
 use turnero_core::ids::{CalendarId, ServiceId};
 
 use super::auth::Signed;
+use super::chart::escape;
 use super::words::{self, Words};
 use super::{problem, render, who, Console};
-use crate::agenda::bookings::{self, Booking, BookingFilter};
+use crate::agenda::bookings::{self, AgendaLine};
 use crate::agenda::calendars::{self, Calendar};
 use crate::agenda::services::{self, Service};
 use crate::agenda::slots::{self, SlotSearch};
@@ -48,11 +51,13 @@ struct Entry {
     can_cancel: bool,
 }
 
-/// A free start, linked to the page that books it.
+/// A free start: a button of the calendar's booking form (`/console/book?calendar&service&
+/// start`, a GET, so the booking page stays bookmarkable). A link each, with its calendar and
+/// service in the URL, made the day of 16 calendars 133 KB.
 #[derive(Serialize)]
 struct Free {
     time: String,
-    href: String,
+    start: String,
 }
 
 #[derive(Serialize)]
@@ -63,6 +68,7 @@ struct Column {
     entries: Vec<Entry>,
     /// Day view only: free starts for the calendar's first service.
     free: Vec<Free>,
+    service: Option<String>,
 }
 
 /// A calendar's week: its bookings on each day, compactly (a week of 16 calendars holding
@@ -71,7 +77,8 @@ struct Column {
 struct Row {
     name: String,
     timezone: String,
-    cells: Vec<Vec<Entry>>,
+    /// Each day's bookings as HTML (see [`week_cell`]).
+    cells: Vec<minijinja::Value>,
 }
 
 #[derive(Serialize)]
@@ -163,7 +170,7 @@ pub async fn show(
         for (day, (label, list, free)) in days.iter_mut().zip(entries) {
             day.label = label;
             if view == View::Week {
-                cells.push(list);
+                cells.push(week_cell(&list));
                 continue;
             }
             day.columns.push(Column {
@@ -172,6 +179,7 @@ pub async fn show(
                 timezone: cal.timezone().to_string(),
                 entries: list,
                 free,
+                service: service.map(|s| s.id.clone()),
             });
         }
         if view == View::Week {
@@ -221,11 +229,11 @@ async fn day_entries(
     cal: &Calendar,
     service: Option<&Service>,
     dates: &[Date],
-    booked: &[Booking],
+    booked: &[AgendaLine],
     t: Words,
 ) -> crate::error::Result<Vec<(String, Vec<Entry>, Vec<Free>)>> {
     let bounds = |d: Date| local_midnight(d, cal);
-    let list: Vec<&Booking> = booked.iter().filter(|b| b.calendar_id == cal.id).collect();
+    let list: Vec<&AgendaLine> = booked.iter().filter(|b| b.calendar_id == cal.id).collect();
     let mut out = Vec::new();
     for d in dates {
         let (from, to) = (
@@ -242,9 +250,8 @@ async fn day_entries(
         let label = labels::day(&user.locale, from, offset);
         let entries = list
             .iter()
-            .filter(|b| (from..to).contains(&b.start.as_second()))
-            .filter(|b| b.status != Status::Expired)
-            .map(|b| entry(b, t))
+            .filter(|b| (from..to).contains(&b.start))
+            .map(|b| entry(b, &cal.zone, t))
             .collect();
         let free = match service {
             Some(svc) => free_times(c, user, cal, svc, Interval::new(from, to)).await?,
@@ -269,7 +276,7 @@ async fn shown_bookings(
     user: &crate::agenda::staff::StaffUser,
     shown: &[&Calendar],
     dates: &[Date],
-) -> crate::error::Result<Vec<Booking>> {
+) -> crate::error::Result<Vec<AgendaLine>> {
     let (Some(first), Some(last)) = (dates.first(), dates.last()) else {
         return Ok(Vec::new());
     };
@@ -285,26 +292,15 @@ async fn shown_bookings(
         return Ok(Vec::new());
     }
     // One calendar: read only its own; several: the tenant's, kept to those shown.
-    let only = (shown.len() == 1).then(|| shown[0].id.clone());
-    let all = bookings::list(
-        &c.db,
-        &user.tenant,
-        &BookingFilter {
-            calendar_id: only,
-            start: Some(from),
-            end: Some(to),
-            limit: 20_000,
-            ..Default::default()
-        },
-    )
-    .await?;
+    let only = (shown.len() == 1).then(|| shown[0].id.as_str());
+    let all = bookings::agenda_lines(&c.db, &user.tenant, only, from, to, 20_000).await?;
     Ok(all
         .into_iter()
         .filter(|b| shown.iter().any(|cal| cal.id == b.calendar_id))
         .collect())
 }
 
-/// Free starts in `range`, each linked to the page that books it.
+/// Free starts in `range`, as the booking form's buttons.
 async fn free_times(
     c: &Console,
     user: &crate::agenda::staff::StaffUser,
@@ -317,12 +313,7 @@ async fn free_times(
         .into_iter()
         .map(|(start, time)| Free {
             time,
-            href: format!(
-                "/console/book?calendar={}&service={}&start={}",
-                cal.id,
-                svc.id,
-                turnero_core::time::fmt_ts(start)
-            ),
+            start: turnero_core::time::fmt_ts(start),
         })
         .collect())
 }
@@ -360,21 +351,70 @@ pub(super) async fn free_starts(
         .collect())
 }
 
-fn entry(b: &Booking, t: Words) -> Entry {
-    let local = |ts: jiff::Timestamp| labels::time(ts.as_second(), b.zone.to_offset(ts).seconds());
+/// A week cell's bookings as HTML, written directly rather than through the template: 800
+/// bookings as template values cost more than the rest of the page (BENCHMARKS.md).
+fn week_cell(entries: &[Entry]) -> minijinja::Value {
+    let mut html = String::with_capacity(entries.len() * 90 + 9);
+    if !entries.is_empty() {
+        html.push_str("<ul>");
+        for b in entries {
+            let _ = write!(
+                html,
+                "<li class=\"{}\">{} {}<span class=\"sr\"> ({})</span></li>",
+                b.status,
+                b.time.get(..5).unwrap_or(&b.time),
+                escape(&b.who),
+                escape(b.status_label)
+            );
+        }
+        html.push_str("</ul>");
+    }
+    minijinja::Value::from_safe_string(html)
+}
+
+fn entry(b: &AgendaLine, zone: &jiff::tz::TimeZone, t: Words) -> Entry {
+    let local = |secs: i64| {
+        let offset = jiff::Timestamp::from_second(secs)
+            .map(|ts| zone.to_offset(ts).seconds())
+            .unwrap_or(0);
+        labels::time(secs, offset)
+    };
     let status = b.status.as_str();
     Entry {
         id: b.id.clone(),
         time: format!("{}–{}", local(b.start), local(b.end)),
-        who: b
-            .customer
-            .as_ref()
-            .map(|c| c.name.clone())
-            .unwrap_or_default(),
-        phone: b.customer.as_ref().and_then(|c| c.phone.clone()),
+        who: b.customer_name.clone().unwrap_or_default(),
+        phone: b.customer_phone.clone(),
         status,
         status_label: t.status(status),
         can_confirm: b.status.apply(Action::Confirm).is_ok(),
         can_cancel: b.status != Status::Held && b.status.apply(Action::Cancel).is_ok(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_week_cell_writes_each_booking_with_the_patients_name_escaped() {
+        let line = |who: &str, status: &'static str| Entry {
+            id: "bkg_x".into(),
+            time: "09:00–09:30".into(),
+            who: who.into(),
+            phone: None,
+            status,
+            status_label: "pendiente",
+            can_confirm: true,
+            can_cancel: true,
+        };
+        let cell = week_cell(&[line("Ana <b>& Co</b>", "pending"), line("Luis", "canceled")]);
+        assert_eq!(
+            cell.as_str().unwrap(),
+            "<ul><li class=\"pending\">09:00 Ana &lt;b&gt;&amp; Co&lt;/b&gt;<span class=\"sr\"> \
+             (pendiente)</span></li><li class=\"canceled\">09:00 Luis<span class=\"sr\"> \
+             (pendiente)</span></li></ul>"
+        );
+        assert_eq!(week_cell(&[]).as_str().unwrap(), "");
     }
 }

@@ -6,13 +6,17 @@
 //! cookie against the one in the form (double submit), so another site cannot sign a browser
 //! into an account of its choosing.
 
+use std::net::{IpAddr, SocketAddr};
+use std::num::NonZeroU32;
 use std::time::Duration;
 
-use axum::extract::{FromRequestParts, Query, State};
+use axum::extract::{ConnectInfo, FromRequestParts, Query, State};
 use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Form;
+use governor::clock::Clock;
+use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use serde::Deserialize;
 
 use super::{problem, render, see_other, words, Console};
@@ -176,13 +180,37 @@ pub struct LoginForm {
     next: Option<String>,
 }
 
+/// Sign-in attempts from one address: 10 at once, then one every 3 s. Accounts lock after
+/// five wrong passwords; this keeps one address from trying many accounts.
+pub fn signin_limiter() -> DefaultKeyedRateLimiter<IpAddr> {
+    RateLimiter::keyed(
+        Quota::per_minute(NonZeroU32::new(20).expect("non-zero"))
+            .allow_burst(NonZeroU32::new(10).expect("non-zero")),
+    )
+}
+
 pub async fn login(
     State(c): State<Console>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
     Form(f): Form<LoginForm>,
 ) -> Response {
     let locale = browser_locale(&headers);
     let t = words::of(locale);
+    let address = crate::api::visitor_limits::client_address(peer, &headers);
+    let clock_now = c.signins.clock().now();
+    if let Err(not_until) = c.signins.check_key(&address) {
+        let wait = not_until.wait_time_from(clock_now).as_secs() + 1;
+        let mut r = problem(
+            StatusCode::TOO_MANY_REQUESTS,
+            locale,
+            t.get("too_many_signins"),
+        );
+        if let Ok(v) = HeaderValue::from_str(&wait.to_string()) {
+            r.headers_mut().insert(header::RETRY_AFTER, v);
+        }
+        return r;
+    }
     let expected = cookie(&headers, LOGIN_COOKIE).unwrap_or_default();
     if expected.is_empty() || !crate::secrets::same(&f.csrf, &expected) {
         return problem(StatusCode::FORBIDDEN, locale, t.get("csrf_refused"));

@@ -192,16 +192,54 @@ pub async fn act(
     if let Some(refused) = signed.csrf_refusal(&f.csrf) {
         return refused;
     }
+    apply(&c, &signed, &id, &action, f.back.as_deref()).await
+}
+
+#[derive(Deserialize)]
+pub struct DayForm {
+    #[serde(default)]
+    csrf: String,
+    back: Option<String>,
+    /// The button pressed: its name is the action, its value the booking.
+    confirm: Option<String>,
+    cancel: Option<String>,
+}
+
+/// The day view's buttons: one form for the whole day, each button naming its booking
+/// (`name="cancel" value="bkg_…"`), which keeps a day of 16 calendars under 100 KB.
+pub async fn act_from_day(
+    State(c): State<Console>,
+    signed: Signed,
+    Form(f): Form<DayForm>,
+) -> Response {
+    if let Some(refused) = signed.csrf_refusal(&f.csrf) {
+        return refused;
+    }
+    let (id, action) = match (f.confirm, f.cancel) {
+        (Some(id), None) => (id, "confirm"),
+        (None, Some(id)) => (id, "cancel"),
+        _ => (String::new(), ""),
+    };
+    apply(&c, &signed, &id, action, f.back.as_deref()).await
+}
+
+async fn apply(
+    c: &Console,
+    signed: &Signed,
+    id: &str,
+    action: &str,
+    back: Option<&str>,
+) -> Response {
     let user = &signed.0.user;
     let t = words::of(&user.locale);
-    let action = match action.as_str() {
+    let action = match action {
         "confirm" => Action::Confirm,
         "cancel" => Action::Cancel,
         "complete" => Action::Complete,
         "no_show" => Action::MarkNoShow,
         _ => return problem(StatusCode::NOT_FOUND, &user.locale, t.get("not_found")),
     };
-    let Ok(id) = BookingId::parse(&id) else {
+    let Ok(id) = BookingId::parse(id) else {
         return problem(StatusCode::NOT_FOUND, &user.locale, t.get("not_found"));
     };
     // Another tenant's booking, or one of a calendar this person does not see: not found.
@@ -224,13 +262,11 @@ pub async fn act(
     .await;
     match done {
         Ok(_) => see_other(
-            f.back
-                .as_deref()
-                .filter(|b| {
-                    (b.starts_with("/console/agenda") || b.starts_with("/console/bookings/"))
-                        && !b.contains("//")
-                })
-                .unwrap_or("/console/agenda"),
+            back.filter(|b| {
+                (b.starts_with("/console/agenda") || b.starts_with("/console/bookings/"))
+                    && !b.contains("//")
+            })
+            .unwrap_or("/console/agenda"),
         ),
         Err(Error::Problem(p)) => {
             let status = StatusCode::from_u16(p.status).unwrap_or(StatusCode::CONFLICT);

@@ -128,7 +128,8 @@ pub fn labelled_bars(title: &str, bars: &[Labelled]) -> String {
     svg
 }
 
-fn escape(s: &str) -> String {
+/// Text as HTML (and SVG) text or attribute value.
+pub(super) fn escape(s: &str) -> String {
     s.replace('&', "&amp;")
         .replace('<', "&lt;")
         .replace('>', "&gt;")

@@ -5,7 +5,8 @@
 //!
 //! Sign-in and sessions are in `auth`; the agenda's day and week views in `agenda`; booking a
 //! free slot in `booking`; one booking's page (history, moving it) in `visit`; the
-//! calendar feed (ICS) in `feed`; integrations (webhook health, drawn by `chart`) in `webhooks`; the
+//! calendar feed (ICS) in `feed`; integrations (webhook health, drawn by `chart`) in `webhooks`, channels and
+//! AsisteClick's fallbacks in `channels`; the
 //! conversations' inbox in `conversations`; the booking flow's document in `flows`;
 //! staff accounts and each person's language in `staff`; a calendar's hours, date overrides
 //! and time off in `calendar`; reminder rules, their runs and outcomes in `campaigns`; the words of each language in `words`.
@@ -15,6 +16,7 @@ mod auth;
 mod booking;
 mod calendar;
 mod campaigns;
+mod channels;
 mod chart;
 mod conversations;
 mod feed;
@@ -49,6 +51,8 @@ pub struct Console {
     pub hub: Arc<Hub>,
     /// The bot: staff replies leave through it.
     pub chat: Arc<Chat>,
+    /// Sign-in attempts per client address.
+    pub signins: Arc<governor::DefaultKeyedRateLimiter<std::net::IpAddr>>,
     /// Cookies carry `Secure` when the public address is https.
     pub secure_cookies: bool,
     /// The configured public address, for links given out (the calendar feed's).
@@ -68,6 +72,7 @@ pub fn router(
         snapshots: chat.snapshots.clone(),
         hub,
         chat,
+        signins: Arc::new(auth::signin_limiter()),
         secure_cookies: public_url.is_some_and(|u| u.starts_with("https://")),
         public_url: public_url.map(str::to_string),
     };
@@ -78,6 +83,7 @@ pub fn router(
         .route("/console/agenda", get(agenda::show))
         .route("/console/book", get(booking::form))
         .route("/console/bookings", post(booking::create))
+        .route("/console/bookings/act", post(booking::act_from_day))
         .route("/console/bookings/{id}", get(visit::show))
         .route("/console/bookings/{id}/move", post(visit::move_to))
         .route("/console/bookings/{id}/{action}", post(booking::act))
@@ -119,6 +125,7 @@ pub fn router(
         .route("/console/campaigns", get(campaigns::page))
         .route("/console/campaigns/{id}/run", post(campaigns::send_now))
         .route("/console/campaigns/runs/{id}", get(campaigns::run_page))
+        .route("/console/channels", get(channels::page))
         .route("/console/console.css", get(stylesheet))
         .route("/console/console.js", get(script))
         .with_state(state)
@@ -150,6 +157,7 @@ const TEMPLATES: &[(&str, &str)] = &[
         "campaign_run.html",
         include_str!("templates/campaign_run.html"),
     ),
+    ("channels.html", include_str!("templates/channels.html")),
 ];
 
 /// The templates, parsed once. Names ending in `.html` are escaped as HTML.
@@ -240,4 +248,20 @@ async fn stylesheet() -> Response {
         include_str!("templates/console.css"),
     )
         .into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn every_template_file_is_built_in() {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/src/console/templates");
+        let mut missing = Vec::new();
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let name = entry.unwrap().file_name().into_string().unwrap();
+            if name.ends_with(".html") && !super::TEMPLATES.iter().any(|(n, _)| *n == name) {
+                missing.push(name);
+            }
+        }
+        assert!(missing.is_empty(), "not in TEMPLATES: {missing:?}");
+    }
 }

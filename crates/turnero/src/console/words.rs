@@ -214,6 +214,18 @@ const PHRASES: &[(&str, [&str; 3])] = &[
     ("outcome_missed", ["fuera de tiempo", "fora do prazo", "missed"]),
     ("outcome_planned", ["por enviar", "a enviar", "to be sent"]),
     ("outcome_failed", ["fallaron", "falharam", "failed"]),
+    ("too_many_signins", ["Demasiados intentos desde esta conexión: esperá un momento.", "Tentativas demais desta conexão: espere um pouco.", "Too many attempts from this connection: wait a moment."]),
+    ("channels", ["Canales", "Canais", "Channels"]),
+    ("channel", ["Canal", "Canal", "Channel"]),
+    ("connected", ["conectado", "conectado", "connected"]),
+    ("not_connected", ["sin conectar", "não conectado", "not connected"]),
+    ("sent_24h", ["Enviados (24 h)", "Enviadas (24 h)", "Sent (24 h)"]),
+    ("failed_24h", ["Fallidos (24 h)", "Falhas (24 h)", "Failed (24 h)"]),
+    ("asisteclick_calendars", ["agendas de AsisteClick", "agendas do AsisteClick", "AsisteClick calendars"]),
+    ("availability_apis", ["Disponibilidad de otros sistemas", "Disponibilidade de outros sistemas", "Other systems' availability"]),
+    ("reason", ["Motivo", "Motivo", "Reason"]),
+    ("no_fallbacks", ["Siempre respondió a tiempo.", "Sempre respondeu a tempo.", "It always answered in time."]),
+    ("no_availability_apis", ["Ninguna agenda consulta a otro sistema.", "Nenhuma agenda consulta outro sistema.", "No calendar asks another system."]),
 ];
 
 static INDEX: LazyLock<HashMap<&'static str, [&'static str; 3]>> =

@@ -286,10 +286,17 @@ async fn a_receptionist_signs_in_reads_the_day_and_cancels_a_booking(app: &TestA
         assert!(shown.contains(seen), "{seen} missing from {}", week.body);
     }
 
-    // Without the form's token: refused, nothing changed.
+    // The day's cancel button, as the page's one form sends it; without the form's token:
+    // refused, nothing changed.
+    assert!(
+        day.body
+            .contains(&format!("name=\"cancel\" value=\"{id}\"")),
+        "{}",
+        day.body
+    );
     let back = "/console/agenda?date=2030-01-08&view=day";
     let forged = browser
-        .post(&format!("/console/bookings/{id}/cancel"), &[("back", back)])
+        .post("/console/bookings/act", &[("cancel", id), ("back", back)])
         .await;
     assert_eq!(forged.status, StatusCode::FORBIDDEN);
     assert_eq!(status_of(app, id).await, "pending");
@@ -297,8 +304,8 @@ async fn a_receptionist_signs_in_reads_the_day_and_cancels_a_booking(app: &TestA
     let csrf = browser.csrf().await;
     let done = browser
         .post(
-            &format!("/console/bookings/{id}/cancel"),
-            &[("csrf", &csrf), ("back", back)],
+            "/console/bookings/act",
+            &[("csrf", &csrf), ("cancel", id), ("back", back)],
         )
         .await;
     assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.body);
@@ -441,6 +448,13 @@ async fn a_professional_sees_only_their_own_calendar_even_by_url(app: &TestApp) 
         )
         .await;
     assert_eq!(cancel.status, StatusCode::NOT_FOUND);
+    let from_day = browser
+        .post(
+            "/console/bookings/act",
+            &[("csrf", &csrf), ("cancel", theirs)],
+        )
+        .await;
+    assert_eq!(from_day.status, StatusCode::NOT_FOUND);
     assert_eq!(status_of(app, theirs).await, "pending");
 }
 
@@ -475,6 +489,10 @@ async fn a_session_of_another_clinic_opens_nothing_here(app: &TestApp) {
         )
         .await;
     assert_eq!(cancel.status, StatusCode::NOT_FOUND);
+    let from_day = browser
+        .post("/console/bookings/act", &[("csrf", &csrf), ("cancel", id)])
+        .await;
+    assert_eq!(from_day.status, StatusCode::NOT_FOUND);
     assert_eq!(status_of(app, id).await, "pending");
 }
 

@@ -8,16 +8,37 @@ use turnero::agenda::staff::Role;
 use crate::common::TestApp;
 use crate::console::{receptionist, staff_user, tenant_of, two_calendars, Browser, PASSWORD};
 
-/// The free time links of the day's page, as `(time, href)`.
+/// The day's free times as `(time, address)`: each is a button of a GET form to
+/// `/console/book` that carries the calendar and the service, so the address is the page a
+/// click opens.
 fn free_links(body: &str) -> Vec<(String, String)> {
-    body.split("<a class=\"slot\" href=\"")
+    let attr = |tag: &str, name: &str| -> String {
+        let at = tag.find(&format!("{name}=\"")).unwrap() + name.len() + 2;
+        tag[at..at + tag[at..].find('"').unwrap()].replace("&#x2f;", "/")
+    };
+    let forms: std::collections::HashMap<String, (String, String)> = body
+        .split("<form id=\"")
         .skip(1)
         .map(|rest| {
-            let href = rest[..rest.find('"').unwrap()]
-                .replace("&amp;", "&")
-                .replace("&#x2f;", "/");
+            let form = &rest[..rest.find("</form>").unwrap()];
+            let id = form[..form.find('"').unwrap()].to_string();
+            let field = |name: &str| {
+                let input = &form[form.find(&format!("name=\"{name}\"")).unwrap()..];
+                attr(input, "value")
+            };
+            (id, (field("calendar"), field("service")))
+        })
+        .collect();
+    body.split("<button form=\"")
+        .skip(1)
+        .map(|rest| {
+            let tag = &rest[..rest.find('>').unwrap()];
+            let form = &tag[..tag.find('"').unwrap()];
+            let (calendar, service) = &forms[form];
+            let start = attr(tag, "value");
             let text_at = rest.find('>').unwrap() + 1;
             let time = rest[text_at..text_at + rest[text_at..].find('<').unwrap()].to_string();
+            let href = format!("/console/book?calendar={calendar}&service={service}&start={start}");
             (time, href)
         })
         .collect()

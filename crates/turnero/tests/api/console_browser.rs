@@ -122,7 +122,7 @@ async fn a_receptionist_signs_in_books_a_free_time_moves_another_and_cancels_by_
     no_serious_accessibility_problems(&c, &axe, "agenda").await;
 
     // A patient on the phone: the first free time, their name and number.
-    click(&c, Locator::Css("a.slot")).await;
+    click(&c, Locator::Css(".free-times button")).await;
     wait_for(
         &c,
         "the booking form",

@@ -11,7 +11,7 @@ use crate::console::{receptionist, staff_user, tenant_of, two_calendars, Browser
 
 /// The free times the day's agenda offers.
 fn free_times(body: &str) -> Vec<String> {
-    body.split("<a class=\"slot\"")
+    body.split("<button form=\"")
         .skip(1)
         .map(|rest| {
             let text_at = rest.find('>').unwrap() + 1;

@@ -10,6 +10,7 @@ mod claim;
 mod external;
 pub mod history;
 mod holds;
+mod lines;
 mod write;
 
 use jiff::tz::TimeZone;
@@ -22,6 +23,7 @@ use turnero_core::ids::{BookingId, TenantId};
 
 pub use claim::{check as check_bookable, MAX_BLOCK_SECONDS};
 pub use external::{external_refs, ExternalRecord};
+pub use lines::{agenda_lines, AgendaLine};
 
 pub use change::{confirm_or_close, reschedule};
 pub use holds::{expire_holds, place_hold, release_hold, NewHold};
