@@ -52,10 +52,10 @@ pub fn plausible_email(e: &str) -> bool {
     }) && !e.contains(char::is_whitespace)
 }
 
-const COLUMNS: &str = "id, name, phone, email, birthdate, document_id, custom_fields, \
+pub(crate) const COLUMNS: &str = "id, name, phone, email, birthdate, document_id, custom_fields, \
     external_ids, created_at, updated_at, erased_at";
 
-fn from_row(r: &sqlx::any::AnyRow) -> Result<Customer> {
+pub(crate) fn from_row(r: &sqlx::any::AnyRow) -> Result<Customer> {
     Ok(Customer {
         id: r.get(0),
         name: r.get(1),

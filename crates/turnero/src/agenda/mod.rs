@@ -7,6 +7,7 @@
 pub mod api_keys;
 pub mod bookings;
 pub mod calendars;
+pub mod customer_search;
 pub mod customers;
 pub mod erasure;
 pub mod events;

@@ -26,7 +26,7 @@ mod notification_reports;
 mod notification_rules;
 mod openapi_errors;
 mod out;
-mod parse;
+pub mod parse;
 mod plain_errors;
 mod services;
 mod slots;

@@ -1,6 +1,7 @@
 //! A calendar's hours and their exceptions: the weekly hours, date overrides (closed, or
 //! other hours on one local date) and time off (from a local date and time to another).
-//! Each change is the agenda's own (`calendars::put_override`, `add_time_off`, …, the API's),
+//! Each change is the agenda's own (`calendars::replace`, `put_override`, `add_time_off`, …,
+//! the API's),
 //! which checks the ranges and records `calendar.updated`. Whoever sees the calendar's agenda
 //! may change them (a professional, their own).
 
@@ -13,6 +14,7 @@ use serde::{Deserialize, Serialize};
 use turnero_core::capacity::Interval;
 use turnero_core::flow::labels;
 use turnero_core::ids::{CalendarId, TimeOffId};
+use turnero_core::time::WEEKDAYS;
 
 use super::auth::Signed;
 use super::words::{self, Words};
@@ -82,9 +84,14 @@ pub async fn page(
             reason: a.reason.clone(),
         })
         .collect();
-    let weekly: Vec<_> = calendars::canonical_weekly(&cal.weekly)
-        .into_iter()
-        .map(|r| minijinja::context! { day => t.get(weekday_key(&r.weekday)), start => r.start, end => r.end })
+    // One field per weekday, its ranges as staff type them: `09:00-13:00 14:00-18:00`.
+    let weekly: Vec<_> = WEEKDAYS
+        .iter()
+        .zip(&cal.weekly)
+        .map(|(day, ranges)| {
+            let typed: Vec<String> = ranges.iter().map(|r| format!("{}-{}", r.start, r.end)).collect();
+            minijinja::context! { key => day, label => t.get(weekday_key(day)), hours => typed.join(" ") }
+        })
         .collect();
     render(
         StatusCode::OK,
@@ -108,6 +115,62 @@ fn weekday_key(day: &str) -> &'static str {
         "sat" => "saturday",
         _ => "sunday",
     }
+}
+
+/// The weekly hours form: one field per weekday (`mon` … `sun`).
+#[derive(Deserialize)]
+pub struct WeeklyForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(flatten)]
+    days: std::collections::HashMap<String, String>,
+}
+
+/// Replaces the weekly hours, keeping the rest of the calendar as it is
+/// (`calendars::replace`, the API's PUT, which checks every range and records
+/// `calendar.updated`).
+pub async fn put_weekly(
+    State(c): State<Console>,
+    signed: Signed,
+    Path(id): Path<String>,
+    Form(f): Form<WeeklyForm>,
+) -> Response {
+    if let Some(refused) = signed.csrf_refusal(&f.csrf) {
+        return refused;
+    }
+    let db = c.db.clone();
+    changed(&c, &signed.0, &id, |cal, now| async move {
+        let mut ranges = Vec::new();
+        for day in WEEKDAYS {
+            // An empty field: closed that weekday. One that does not read is refused.
+            let typed = f.days.get(day).map_or("", |d| d.trim());
+            if typed.is_empty() {
+                continue;
+            }
+            for r in hour_ranges(typed)? {
+                ranges.push(calendars::WeeklyRange {
+                    weekday: day.to_string(),
+                    start: r.start.to_string(),
+                    end: r.end.to_string(),
+                });
+            }
+        }
+        let weekly = calendars::parse_weekly(&ranges)?;
+        let now_cal = calendars::get(&db, &cal.0, &cal.1).await?;
+        let def = calendars::CalendarDef {
+            name: now_cal.name,
+            kind: now_cal.kind,
+            zone: now_cal.zone,
+            location: now_cal.location,
+            capacity: now_cal.capacity,
+            weekly,
+            policy: now_cal.policy,
+        };
+        calendars::replace(&db, &cal.0, &cal.1, def, now)
+            .await
+            .map(drop)
+    })
+    .await
 }
 
 #[derive(Deserialize)]

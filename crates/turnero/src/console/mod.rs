@@ -8,7 +8,8 @@
 //! calendar feed (ICS) in `feed`; integrations (webhook health, drawn by `chart`) in `webhooks`, channels and
 //! AsisteClick's fallbacks in `channels`; the
 //! conversations' inbox in `conversations`; the booking flow's document in `flows`;
-//! staff accounts and each person's language in `staff`; a calendar's hours, date overrides
+//! staff accounts and each person's language in `staff`; API keys in `keys`; services and customers to look up in
+//! `directory`; a calendar's hours, date overrides
 //! and time off in `calendar`; reminder rules, their runs and outcomes in `campaigns`; the words of each language in `words`.
 
 mod agenda;
@@ -19,8 +20,10 @@ mod campaigns;
 mod channels;
 mod chart;
 mod conversations;
+mod directory;
 mod feed;
 mod flows;
+mod keys;
 mod staff;
 mod visit;
 mod webhooks;
@@ -106,6 +109,7 @@ pub fn router(
         .route("/console/staff/{id}/{action}", post(staff::act))
         .route("/console/language", post(staff::language))
         .route("/console/calendars/{id}", get(calendar::page))
+        .route("/console/calendars/{id}/hours", post(calendar::put_weekly))
         .route(
             "/console/calendars/{id}/overrides",
             post(calendar::put_override),
@@ -126,6 +130,10 @@ pub fn router(
         .route("/console/campaigns/{id}/run", post(campaigns::send_now))
         .route("/console/campaigns/runs/{id}", get(campaigns::run_page))
         .route("/console/channels", get(channels::page))
+        .route("/console/keys", get(keys::page).post(keys::create))
+        .route("/console/keys/{id}/revoke", post(keys::revoke))
+        .route("/console/services", get(directory::services_page))
+        .route("/console/customers", get(directory::customers_page))
         .route("/console/console.css", get(stylesheet))
         .route("/console/console.js", get(script))
         .with_state(state)
@@ -158,6 +166,9 @@ const TEMPLATES: &[(&str, &str)] = &[
         include_str!("templates/campaign_run.html"),
     ),
     ("channels.html", include_str!("templates/channels.html")),
+    ("keys.html", include_str!("templates/keys.html")),
+    ("services.html", include_str!("templates/services.html")),
+    ("customers.html", include_str!("templates/customers.html")),
 ];
 
 /// The templates, parsed once. Names ending in `.html` are escaped as HTML.

@@ -36,7 +36,11 @@ async fn closed_days_other_hours_and_time_off_change_the_free_times(app: &TestAp
     browser.sign_in("recepcion@clinica.example", PASSWORD).await;
     let page = browser.get(&format!("/console/calendars/{cal}")).await;
     assert_eq!(page.status, StatusCode::OK);
-    assert!(page.body.contains("Lunes: 09:00–13:00"), "{}", page.body);
+    assert!(
+        page.body.contains("name=\"mon\" value=\"09:00-13:00\""),
+        "{}",
+        page.body
+    );
     let csrf = page.field("csrf");
     let path = |p: &str| format!("/console/calendars/{cal}{p}");
     let updates = || async {
@@ -176,6 +180,58 @@ async fn closed_days_other_hours_and_time_off_change_the_free_times(app: &TestAp
     assert_eq!(day(&mut browser, "2030-01-08").await.len(), 8);
 }
 
+async fn the_weekly_hours_are_changed_from_the_calendars_page(app: &TestApp) {
+    let (cal, _) = app.clinic().await;
+    receptionist(app).await;
+    let mut browser = Browser::new(&app.server.url());
+    browser.sign_in("recepcion@clinica.example", PASSWORD).await;
+    let csrf = browser.csrf().await;
+    let hours = |mon: &'static str| {
+        let mut form = vec![("csrf", csrf.clone()), ("mon", mon.to_string())];
+        for day in ["tue", "wed", "thu", "fri"] {
+            form.push((day, "09:00-13:00".to_string()));
+        }
+        form.push(("sat", String::new()));
+        form
+    };
+    let form = hours("08:00-10:00 16:00-17:00");
+    let pairs: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let saved = browser
+        .post(&format!("/console/calendars/{cal}/hours"), &pairs)
+        .await;
+    assert_eq!(saved.status, StatusCode::SEE_OTHER, "{}", saved.body);
+    assert_eq!(
+        day(&mut browser, "2030-01-14").await,
+        ["08:00", "08:30", "09:00", "09:30", "16:00", "16:30"]
+    );
+    assert_eq!(
+        day(&mut browser, "2030-01-15").await.len(),
+        8,
+        "Tuesday as it was"
+    );
+    let (_, read) = app.get(&format!("/api/v1/calendars/{cal}")).await;
+    assert_eq!(
+        read["weekly_hours"][0],
+        serde_json::json!({"weekday": "mon", "start": "08:00", "end": "10:00"}),
+        "{read}"
+    );
+    // Overlapping or unreadable: refused in Spanish, the hours stay.
+    for bad in ["08:00-10:00 09:00-11:00", "de ocho a diez"] {
+        let form = hours(bad);
+        let pairs: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let refused = browser
+            .post(&format!("/console/calendars/{cal}/hours"), &pairs)
+            .await;
+        assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY, "{bad}");
+        assert!(
+            refused.body.contains("superpone") || refused.body.contains("Revisá"),
+            "{}",
+            refused.body
+        );
+    }
+    assert_eq!(day(&mut browser, "2030-01-14").await.len(), 6);
+}
+
 async fn a_professional_changes_only_their_own_calendar(app: &TestApp) {
     let tenant = tenant_of(app, &app.key).await;
     let ((own, _), (other, _)) = two_calendars(app).await;
@@ -219,5 +275,6 @@ async fn a_professional_changes_only_their_own_calendar(app: &TestApp) {
 
 crate::on_both_backends!(
     closed_days_other_hours_and_time_off_change_the_free_times,
+    the_weekly_hours_are_changed_from_the_calendars_page,
     a_professional_changes_only_their_own_calendar,
 );

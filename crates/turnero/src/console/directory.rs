@@ -1,0 +1,162 @@
+//! Settings to look things up in: the services (what each lasts, on which calendars) and the
+//! customers, found by any spelling of their phone (the tenant's region fills in a missing
+//! country code, as when booking) or by part of their name, each with their bookings linked
+//! to the booking's page. Front desk: admins and reception.
+
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde::{Deserialize, Serialize};
+use turnero_core::phone::{parse_region, E164};
+
+use super::auth::Signed;
+use super::words;
+use super::{hidden_unless, render, who, Console};
+use crate::agenda::bookings::{self, BookingFilter};
+use crate::agenda::customers::{self, Customer};
+use crate::agenda::staff::Role;
+use crate::agenda::{calendars, customer_search, services, tenants};
+use crate::error::Result;
+
+/// Customers shown for a name, and bookings per customer.
+const FOUND_SHOWN: i64 = 20;
+const BOOKINGS_SHOWN: i64 = 20;
+
+pub async fn services_page(State(c): State<Console>, Signed(session): Signed) -> Response {
+    if let Some(r) = hidden_unless(session.user.role != Role::Professional, &session) {
+        return r;
+    }
+    let user = &session.user;
+    let (all, cals) = match (
+        services::list(&c.db, &user.tenant).await,
+        calendars::list(&c.db, &user.tenant).await,
+    ) {
+        (Ok(s), Ok(c)) => (s, c),
+        (Err(e), _) | (_, Err(e)) => return e.into_response(),
+    };
+    let shown: Vec<_> = all
+        .iter()
+        .filter(|s| s.archived_at.is_none())
+        .map(|s| {
+            let on: Vec<&str> = cals
+                .iter()
+                .filter(|cal| s.calendar_ids.contains(&cal.id))
+                .map(|cal| cal.name.as_str())
+                .collect();
+            minijinja::context! {
+                name => s.name, minutes => s.duration_minutes,
+                every => s.slot_interval_minutes, calendars => on.join(", "),
+            }
+        })
+        .collect();
+    let t = words::of(&user.locale);
+    render(
+        StatusCode::OK,
+        "services.html",
+        minijinja::context! {
+            t => t.value(), lang => words::lang(&user.locale), user => who(user),
+            csrf => session.csrf_token, services => shown,
+        },
+    )
+}
+
+#[derive(Deserialize)]
+pub struct SearchQuery {
+    #[serde(default)]
+    q: String,
+}
+
+#[derive(Serialize)]
+struct Found {
+    name: String,
+    phone: Option<String>,
+    email: Option<String>,
+    bookings: Vec<minijinja::Value>,
+}
+
+pub async fn customers_page(
+    State(c): State<Console>,
+    Signed(session): Signed,
+    Query(q): Query<SearchQuery>,
+) -> Response {
+    if let Some(r) = hidden_unless(session.user.role != Role::Professional, &session) {
+        return r;
+    }
+    let user = &session.user;
+    let found = match find(&c, &user.tenant, q.q.trim()).await {
+        Ok(found) => found,
+        Err(e) => return e.into_response(),
+    };
+    let mut shown = Vec::new();
+    for customer in found {
+        match with_bookings(&c, &user.tenant, &user.locale, customer).await {
+            Ok(f) => shown.push(f),
+            Err(e) => return e.into_response(),
+        }
+    }
+    let t = words::of(&user.locale);
+    render(
+        StatusCode::OK,
+        "customers.html",
+        minijinja::context! {
+            t => t.value(), lang => words::lang(&user.locale), user => who(user),
+            csrf => session.csrf_token, q => q.q, searched => !q.q.trim().is_empty(),
+            found => shown,
+        },
+    )
+}
+
+/// A phone (any spelling) finds one customer; anything else is part of a name.
+async fn find(c: &Console, tenant: &turnero_core::ids::TenantId, q: &str) -> Result<Vec<Customer>> {
+    if q.is_empty() {
+        return Ok(Vec::new());
+    }
+    let looks_like_phone = q.chars().filter(char::is_ascii_digit).count() >= 6
+        && q.chars()
+            .all(|ch| ch.is_ascii_digit() || " +-().".contains(ch));
+    if looks_like_phone {
+        let region = parse_region(&tenants::get(&c.db, tenant).await?.phone_region).ok();
+        if let Ok(phone) = E164::parse(q, region) {
+            return Ok(customers::find_by_phone(&c.db, tenant, &phone)
+                .await?
+                .into_iter()
+                .collect());
+        }
+    }
+    customer_search::by_name(&c.db, tenant, q, FOUND_SHOWN).await
+}
+
+async fn with_bookings(
+    c: &Console,
+    tenant: &turnero_core::ids::TenantId,
+    locale: &str,
+    customer: Customer,
+) -> Result<Found> {
+    let list = bookings::list(
+        &c.db,
+        tenant,
+        &BookingFilter {
+            customer_id: Some(customer.id.clone()),
+            // The last half year and everything ahead, oldest first.
+            start: Some(c.clock.now_secs() - 183 * 86_400),
+            limit: BOOKINGS_SHOWN,
+            ..Default::default()
+        },
+    )
+    .await?;
+    let t = words::of(locale);
+    Ok(Found {
+        bookings: list
+            .iter()
+            .map(|b| {
+                minijinja::context! {
+                    id => b.id, when => b.when(locale), status => b.status.as_str(),
+                    status_label => t.status(b.status.as_str()),
+                }
+            })
+            .collect(),
+        name: customer.name,
+        phone: customer.phone,
+        email: customer.email,
+    })
+}

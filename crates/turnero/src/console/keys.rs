@@ -1,0 +1,133 @@
+//! Settings: the clinic's API keys, for the machines that talk to turnero (admins only):
+//! each with its name, its first characters and when it was last used; a new one shown
+//! once; revoking one (not the last: a clinic keeps a way in). The agenda's `api_keys`
+//! functions, as `turnero key …` and the API's.
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::Form;
+use serde::{Deserialize, Serialize};
+use turnero_core::flow::labels;
+
+use super::auth::Signed;
+use super::words;
+use super::{hidden_unless, problem, render, see_other, who, Console};
+use crate::agenda::api_keys;
+use crate::agenda::staff::{Role, Session};
+use crate::error::Error;
+
+#[derive(Serialize)]
+struct KeyLine {
+    id: String,
+    name: String,
+    prefix: String,
+    created: String,
+    used: Option<String>,
+}
+
+/// A key just made, to show once.
+#[derive(Serialize)]
+struct NewKey {
+    name: String,
+    key: String,
+}
+
+pub async fn page(State(c): State<Console>, Signed(session): Signed) -> Response {
+    shown(&c, &session, None).await
+}
+
+async fn shown(c: &Console, session: &Session, made: Option<NewKey>) -> Response {
+    if let Some(r) = hidden_unless(session.user.role == Role::Admin, session) {
+        return r;
+    }
+    let user = &session.user;
+    let keys = match api_keys::list(&c.db, &user.tenant).await {
+        Ok(keys) => keys,
+        Err(e) => return e.into_response(),
+    };
+    let when = |at: i64| labels::when(&user.locale, at, 0) + " UTC";
+    let keys: Vec<KeyLine> = keys
+        .into_iter()
+        .map(|k| KeyLine {
+            created: when(k.created_at),
+            used: k.last_used_at.map(when),
+            id: k.id,
+            name: k.name,
+            prefix: k.prefix,
+        })
+        .collect();
+    let t = words::of(&user.locale);
+    render(
+        StatusCode::OK,
+        "keys.html",
+        minijinja::context! {
+            t => t.value(), lang => words::lang(&user.locale), user => who(user),
+            csrf => session.csrf_token, keys, made,
+        },
+    )
+}
+
+#[derive(Deserialize)]
+pub struct KeyForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    name: String,
+}
+
+pub async fn create(State(c): State<Console>, signed: Signed, Form(f): Form<KeyForm>) -> Response {
+    if let Some(refused) = signed.csrf_refusal(&f.csrf) {
+        return refused;
+    }
+    let session = &signed.0;
+    if let Some(r) = hidden_unless(session.user.role == Role::Admin, session) {
+        return r;
+    }
+    let made = async {
+        let name = crate::api::parse::name(&f.name, "name", 100)?;
+        let now = c.clock.now_secs();
+        api_keys::create(&c.db, &session.user.tenant, &name, now).await
+    };
+    match made.await {
+        Ok((k, key)) => shown(&c, session, Some(NewKey { name: k.name, key })).await,
+        Err(e) => refusal(session, e),
+    }
+}
+
+pub async fn revoke(
+    State(c): State<Console>,
+    signed: Signed,
+    Path(id): Path<String>,
+    Form(f): Form<KeyForm>,
+) -> Response {
+    if let Some(refused) = signed.csrf_refusal(&f.csrf) {
+        return refused;
+    }
+    let session = &signed.0;
+    if let Some(r) = hidden_unless(session.user.role == Role::Admin, session) {
+        return r;
+    }
+    match api_keys::revoke(&c.db, &session.user.tenant, &id, c.clock.now_secs()).await {
+        Ok(()) => see_other("/console/keys"),
+        Err(e) => refusal(session, e),
+    }
+}
+
+fn refusal(session: &Session, e: Error) -> Response {
+    let locale = session.user.locale.as_str();
+    let t = words::of(locale);
+    match e {
+        Error::Problem(p) => {
+            let status = StatusCode::from_u16(p.status).unwrap_or(StatusCode::CONFLICT);
+            let message = match p.code {
+                "last_key" => t.get("last_key").to_string(),
+                _ if p.status == 404 => t.get("not_found").to_string(),
+                _ if p.status == 422 => t.get("key_name").to_string(),
+                _ => p.detail,
+            };
+            problem(status, locale, &message)
+        }
+        other => other.into_response(),
+    }
+}
