@@ -18,7 +18,7 @@ use turnero_core::ids::{BookingId, CalendarId, ServiceId};
 
 use super::auth::Signed;
 use super::words;
-use super::{problem, render, see_other, who, Console};
+use super::{problem, refused, render, see_other, who, Console};
 use crate::agenda::bookings::{self, CustomerRef, NewBooking};
 use crate::agenda::calendars::{self, Calendar};
 use crate::agenda::services::{self, Service};
@@ -165,11 +165,7 @@ pub async fn create(State(c): State<Console>, signed: Signed, Form(f): Form<Book
                 cal.id, b.id
             ))
         }
-        Err(Error::Problem(p)) => {
-            let status = StatusCode::from_u16(p.status).unwrap_or(StatusCode::CONFLICT);
-            problem(status, locale, &t.refusal(p.code, &p.detail))
-        }
-        Err(e) => e.into_response(),
+        Err(e) => refused(locale, e, &[]),
     }
 }
 
@@ -268,10 +264,6 @@ async fn apply(
             })
             .unwrap_or("/console/agenda"),
         ),
-        Err(Error::Problem(p)) => {
-            let status = StatusCode::from_u16(p.status).unwrap_or(StatusCode::CONFLICT);
-            problem(status, &user.locale, &t.refusal(p.code, &p.detail))
-        }
-        Err(e) => e.into_response(),
+        Err(e) => refused(&user.locale, e, &[]),
     }
 }

@@ -17,11 +17,20 @@ use turnero_core::ids::{CalendarId, TimeOffId};
 use turnero_core::time::WEEKDAYS;
 
 use super::auth::Signed;
-use super::words::{self, Words};
-use super::{problem, render, see_other, who, Console};
+use super::words;
+use super::{problem, refused, render, see_other, who, Console};
 use crate::agenda::calendars::{self, Calendar};
 use crate::agenda::staff::Session;
 use crate::error::{Error, Result};
+
+/// The agenda's refusals of hours, in the staff member's words.
+const HOURS_PHRASES: &[(&str, &str)] = &[
+    ("overlapping_hours", "hours_overlap"),
+    ("invalid_range", "range_backwards"),
+    ("invalid_time", "hours_unreadable"),
+    ("invalid_override", "hours_unreadable"),
+    ("invalid_date", "hours_unreadable"),
+];
 
 #[derive(Serialize)]
 struct Away {
@@ -325,7 +334,7 @@ where
     );
     match change(target, c.clock.now_secs()).await {
         Ok(()) => see_other(&format!("/console/calendars/{}", cal.id)),
-        Err(e) => refusal(&session.user.locale, words::of(&session.user.locale), e),
+        Err(e) => refused(&session.user.locale, e, HOURS_PHRASES),
     }
 }
 
@@ -367,23 +376,4 @@ fn hour_ranges(raw: &str) -> Result<Vec<turnero_core::time::DayRange>> {
             calendars::parse_range(start, end, &format!("hours[{i}]"))
         })
         .collect()
-}
-
-fn refusal(locale: &str, t: Words, e: Error) -> Response {
-    match e {
-        Error::Problem(p) => {
-            let status = StatusCode::from_u16(p.status).unwrap_or(StatusCode::CONFLICT);
-            let message = match p.code {
-                "overlapping_hours" => t.get("hours_overlap").to_string(),
-                "invalid_range" => t.get("range_backwards").to_string(),
-                "invalid_time" | "invalid_override" | "invalid_date" => {
-                    t.get("hours_unreadable").to_string()
-                }
-                _ if p.status == 404 => t.get("not_found").to_string(),
-                _ => p.detail,
-            };
-            problem(status, locale, &message)
-        }
-        other => other.into_response(),
-    }
 }

@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use super::auth::Signed;
 use super::chart::{self, Labelled};
 use super::words::{self, Words};
-use super::{hidden_unless, problem, render, see_other, who, Console};
+use super::{hidden_unless, problem, refused, render, see_other, who, Console};
 use crate::agenda::staff::{Role, Session};
 use crate::error::{Error, Result};
 use crate::notifications::reports::{self, Report, Scope};
@@ -215,7 +215,6 @@ pub async fn send_now(
         return r;
     }
     let (tenant, locale) = (&session.user.tenant, session.user.locale.as_str());
-    let t = words::of(locale);
     let started = async {
         let rule = rules::get(&c.db, tenant, &id).await?;
         let day = f
@@ -227,16 +226,13 @@ pub async fn send_now(
     };
     match started.await {
         Ok(run) => see_other(&format!("/console/campaigns/runs/{}", run.id)),
-        Err(Error::Problem(p)) => {
-            let status = StatusCode::from_u16(p.status).unwrap_or(StatusCode::CONFLICT);
-            let message = match p.code {
-                "past_date" => t.get("past_day").to_string(),
-                "invalid_date" => t.get("hours_unreadable").to_string(),
-                _ if p.status == 404 => t.get("not_found").to_string(),
-                _ => p.detail,
-            };
-            problem(status, locale, &message)
-        }
-        Err(e) => e.into_response(),
+        Err(e) => refused(
+            locale,
+            e,
+            &[
+                ("past_date", "past_day"),
+                ("invalid_date", "hours_unreadable"),
+            ],
+        ),
     }
 }

@@ -15,8 +15,8 @@ use serde::{Deserialize, Serialize};
 use turnero_core::flow::labels;
 
 use super::auth::Signed;
-use super::words::{self, Words};
-use super::{hidden_unless, problem, render, see_other, who, Console, PAGES};
+use super::words;
+use super::{hidden_unless, problem, refused, render, see_other, who, Console, PAGES};
 use crate::agenda::staff::{Role, Session};
 use crate::api::conversations::{staff_output, MessageIn, TemplateIn, WINDOW_SECS};
 use crate::chat::{conversations, waiting, Channel};
@@ -223,7 +223,7 @@ pub async fn act(
     let t = words::of(locale);
     let conv = match conversations::get(&c.db, tenant, &id).await {
         Ok(conv) => conv,
-        Err(e) => return refusal(locale, t, e),
+        Err(e) => return refused(locale, e, &[("outside_window", "window_closed")]),
     };
     let now = c.clock.now_secs();
     let done = match action.as_str() {
@@ -234,7 +234,7 @@ pub async fn act(
     };
     match done {
         Ok(()) => see_other(&format!("/console/conversations/{id}")),
-        Err(e) => refusal(locale, t, e),
+        Err(e) => refused(locale, e, &[("outside_window", "window_closed")]),
     }
 }
 
@@ -272,19 +272,4 @@ async fn reply(
         conversations::set_handoff(&c.db, &conv.tenant, &conv.id, true, now).await?;
     }
     c.chat.say_as_staff(conv, output, now).await
-}
-
-fn refusal(locale: &str, t: Words, e: Error) -> Response {
-    match e {
-        Error::Problem(p) => {
-            let status = StatusCode::from_u16(p.status).unwrap_or(StatusCode::CONFLICT);
-            let message = match p.code {
-                "outside_window" => t.get("window_closed").to_string(),
-                _ if p.status == 404 => t.get("not_found").to_string(),
-                _ => p.detail,
-            };
-            problem(status, locale, &message)
-        }
-        other => other.into_response(),
-    }
 }

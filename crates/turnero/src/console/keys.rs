@@ -12,10 +12,17 @@ use turnero_core::flow::labels;
 
 use super::auth::Signed;
 use super::words;
-use super::{hidden_unless, problem, render, see_other, who, Console};
+use super::{hidden_unless, refused, render, see_other, who, Console};
 use crate::agenda::api_keys;
 use crate::agenda::staff::{Role, Session};
-use crate::error::Error;
+
+/// Refusals about keys, in the admin's words.
+const KEY_PHRASES: &[(&str, &str)] = &[
+    ("last_key", "last_key"),
+    ("required", "key_name"),
+    ("too_long", "key_name"),
+    ("invalid_field", "key_name"),
+];
 
 #[derive(Serialize)]
 struct KeyLine {
@@ -91,7 +98,7 @@ pub async fn create(State(c): State<Console>, signed: Signed, Form(f): Form<KeyF
     };
     match made.await {
         Ok((k, key)) => shown(&c, session, Some(NewKey { name: k.name, key })).await,
-        Err(e) => refusal(session, e),
+        Err(e) => refused(&session.user.locale, e, KEY_PHRASES),
     }
 }
 
@@ -110,24 +117,6 @@ pub async fn revoke(
     }
     match api_keys::revoke(&c.db, &session.user.tenant, &id, c.clock.now_secs()).await {
         Ok(()) => see_other("/console/keys"),
-        Err(e) => refusal(session, e),
-    }
-}
-
-fn refusal(session: &Session, e: Error) -> Response {
-    let locale = session.user.locale.as_str();
-    let t = words::of(locale);
-    match e {
-        Error::Problem(p) => {
-            let status = StatusCode::from_u16(p.status).unwrap_or(StatusCode::CONFLICT);
-            let message = match p.code {
-                "last_key" => t.get("last_key").to_string(),
-                _ if p.status == 404 => t.get("not_found").to_string(),
-                _ if p.status == 422 => t.get("key_name").to_string(),
-                _ => p.detail,
-            };
-            problem(status, locale, &message)
-        }
-        other => other.into_response(),
+        Err(e) => refused(&session.user.locale, e, KEY_PHRASES),
     }
 }

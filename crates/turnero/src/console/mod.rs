@@ -211,6 +211,24 @@ fn problem(status: StatusCode, locale: &str, message: &str) -> Response {
     )
 }
 
+/// An error from the agenda (or the hub, the chat) as a page in the person's words: a
+/// refusal whose code is in `phrases` (code, phrase key) says that phrase; a 404 says "not
+/// found"; the agenda's own refusals are worded by `Words::refusal` (its English detail for
+/// a code without words); anything else is the server's own error.
+fn refused(locale: &str, e: crate::error::Error, phrases: &[(&str, &'static str)]) -> Response {
+    let crate::error::Error::Problem(p) = e else {
+        return e.into_response();
+    };
+    let t = words::of(locale);
+    let status = StatusCode::from_u16(p.status).unwrap_or(StatusCode::CONFLICT);
+    let message = match phrases.iter().find(|(code, _)| *code == p.code) {
+        Some((_, key)) => t.get(key).to_string(),
+        None if p.status == 404 => t.get("not_found").to_string(),
+        None => t.refusal(p.code, &p.detail),
+    };
+    problem(status, locale, &message)
+}
+
 /// A page this person may not see is, to them, a page that does not exist.
 fn hidden_unless(allowed: bool, session: &Session) -> Option<Response> {
     if allowed {

@@ -11,11 +11,18 @@ use serde::{Deserialize, Serialize};
 use turnero_core::ids::CalendarId;
 
 use super::auth::Signed;
-use super::words::{self, Words};
-use super::{hidden_unless, problem, render, see_other, who, Console};
+use super::words;
+use super::{hidden_unless, problem, refused, render, see_other, who, Console};
 use crate::agenda::staff::{self, NewStaff, Role, Session};
 use crate::agenda::{calendars, staff_admin};
 use crate::error::Error;
+
+/// Refusals about accounts, in the admin's words.
+const TEAM_PHRASES: &[(&str, &str)] = &[
+    ("last_admin", "last_admin"),
+    ("email_taken", "email_taken"),
+    ("invalid_email", "invalid_email"),
+];
 
 #[derive(Serialize)]
 struct Person {
@@ -102,10 +109,7 @@ pub async fn create(
     if let Some(r) = hidden_unless(session.user.role == Role::Admin, session) {
         return r;
     }
-    let (locale, t) = (
-        session.user.locale.as_str(),
-        words::of(&session.user.locale),
-    );
+    let locale = session.user.locale.as_str();
     let made = async {
         let role = staff_admin::role_named(&field("role"))?;
         let calendars = pairs
@@ -137,7 +141,7 @@ pub async fn create(
     };
     match made.await {
         Ok(made) => shown(&c, session, Some(made)).await,
-        Err(e) => refusal(locale, t, e),
+        Err(e) => refused(locale, e, TEAM_PHRASES),
     }
 }
 
@@ -174,13 +178,13 @@ pub async fn act(
             };
             match staff_admin::reset_password(&c.db, tenant, &id, c.clock.now_secs()).await {
                 Ok(password) => shown(&c, session, Some(NewPassword { email, password })).await,
-                Err(e) => refusal(locale, t, e),
+                Err(e) => refused(locale, e, TEAM_PHRASES),
             }
         }
         "remove" => match staff_admin::remove(&c.db, tenant, &id).await {
             Ok(()) if id == session.user.id => see_other("/console/login"),
             Ok(()) => see_other("/console/staff"),
-            Err(e) => refusal(locale, t, e),
+            Err(e) => refused(locale, e, TEAM_PHRASES),
         },
         _ => problem(StatusCode::NOT_FOUND, locale, t.get("not_found")),
     }
@@ -206,23 +210,6 @@ pub async fn language(
     let user = &signed.0.user;
     match staff_admin::set_locale(&c.db, user, &f.locale, c.clock.now_secs()).await {
         Ok(()) => see_other("/console/agenda"),
-        Err(e) => refusal(&user.locale, words::of(&user.locale), e),
-    }
-}
-
-fn refusal(locale: &str, t: Words, e: Error) -> Response {
-    match e {
-        Error::Problem(p) => {
-            let status = StatusCode::from_u16(p.status).unwrap_or(StatusCode::CONFLICT);
-            let message = match p.code {
-                "last_admin" => t.get("last_admin").to_string(),
-                "email_taken" => t.get("email_taken").to_string(),
-                "invalid_email" => t.get("invalid_email").to_string(),
-                _ if p.status == 404 => t.get("not_found").to_string(),
-                _ => p.detail,
-            };
-            problem(status, locale, &message)
-        }
-        other => other.into_response(),
+        Err(e) => refused(&user.locale, e, TEAM_PHRASES),
     }
 }

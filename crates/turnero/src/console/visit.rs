@@ -20,7 +20,7 @@ use turnero_core::ids::{BookingId, CalendarId, ServiceId};
 use super::agenda::{free_starts, local_midnight};
 use super::auth::Signed;
 use super::words::{self, Words};
-use super::{problem, render, see_other, who, Console};
+use super::{problem, refused, render, see_other, who, Console};
 use crate::agenda::bookings::{self, Booking};
 use crate::agenda::calendars::{self, Calendar};
 use crate::agenda::services::{self, Service};
@@ -261,10 +261,6 @@ pub async fn move_to(
     .await;
     match moved {
         Ok(_) => see_other(&format!("/console/bookings/{}", b.id)),
-        Err(Error::Problem(p)) => {
-            let status = StatusCode::from_u16(p.status).unwrap_or(StatusCode::CONFLICT);
-            problem(status, locale, &t.refusal(p.code, &p.detail))
-        }
-        Err(e) => e.into_response(),
+        Err(e) => refused(locale, e, &[]),
     }
 }

@@ -15,7 +15,7 @@ use turnero_core::ids::{AttemptId, WebhookId};
 use super::auth::Signed;
 use super::chart::{self, Bar, Series};
 use super::words::{self, Words};
-use super::{hidden_unless, problem, render, see_other, who, Console};
+use super::{hidden_unless, problem, refused, render, see_other, who, Console};
 use crate::agenda::staff::{Role, Session};
 use crate::error::Error;
 use crate::webhooks::{attempts, manual, store};
@@ -272,28 +272,13 @@ pub async fn act(
         "rotate" => {
             return match store::rotate_secret(&c.db, tenant, &hook, None, now).await {
                 Ok(out) => shown(&c, session, &id, None, out.secret).await,
-                Err(e) => refusal(locale, t, e),
+                Err(e) => refused(locale, e, &[]),
             };
         }
         _ => return problem(StatusCode::NOT_FOUND, locale, t.get("not_found")),
     };
     match done {
         Ok(()) => see_other(&format!("/console/webhooks/{id}?done={action}")),
-        Err(e) => refusal(locale, t, e),
-    }
-}
-
-fn refusal(locale: &str, t: Words, e: Error) -> Response {
-    match e {
-        Error::Problem(p) => {
-            let status = StatusCode::from_u16(p.status).unwrap_or(StatusCode::CONFLICT);
-            let message = if p.status == 404 {
-                t.get("not_found").to_string()
-            } else {
-                p.detail
-            };
-            problem(status, locale, &message)
-        }
-        other => other.into_response(),
+        Err(e) => refused(locale, e, &[]),
     }
 }
