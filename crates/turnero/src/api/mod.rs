@@ -23,7 +23,7 @@ mod metrics;
 mod notice_page;
 mod notice_words;
 mod notification_reports;
-mod notification_rules;
+pub mod notification_rules;
 mod openapi_errors;
 mod out;
 pub mod parse;

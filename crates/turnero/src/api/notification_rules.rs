@@ -278,7 +278,12 @@ fn whatsapp_template(t: &WhatsAppTemplateIn, ask_confirmation: bool) -> Result<W
     })
 }
 
-async fn check_def(s: &AppState, auth: &Auth, input: RuleIn) -> Result<RuleDef> {
+/// A rule as sent, checked whole (the console's form is checked here too).
+pub async fn check_def(
+    db: &crate::db::Db,
+    tenant: &turnero_core::ids::TenantId,
+    input: RuleIn,
+) -> Result<RuleDef> {
     let name = super::parse::name(&input.name, "name", 100)?;
     let when = when(&input.when)?;
     if input.channels.is_empty() || input.channels.len() > CHANNELS.len() {
@@ -318,7 +323,7 @@ async fn check_def(s: &AppState, auth: &Auth, input: RuleIn) -> Result<RuleDef> 
     for (i, raw) in input.calendar_ids.unwrap_or_default().iter().enumerate() {
         let field = format!("calendar_ids[{i}]");
         let id = super::parse::body_id(raw, &field, CalendarId::parse)?;
-        calendars::get(&s.db, &auth.tenant, &id)
+        calendars::get(db, tenant, &id)
             .await
             .map_err(|_| Error::invalid("unknown_calendar", field, "no such calendar"))?;
         calendar_ids.push(id.as_str().to_string());
@@ -327,7 +332,7 @@ async fn check_def(s: &AppState, auth: &Auth, input: RuleIn) -> Result<RuleDef> 
     for (i, raw) in input.service_ids.unwrap_or_default().iter().enumerate() {
         let field = format!("service_ids[{i}]");
         let id = super::parse::body_id(raw, &field, ServiceId::parse)?;
-        services::get(&s.db, &auth.tenant, &id)
+        services::get(db, tenant, &id)
             .await
             .map_err(|_| Error::invalid("unknown_service", field, "no such service"))?;
         service_ids.push(id.as_str().to_string());
@@ -363,7 +368,7 @@ async fn create_rule(
     auth: Auth,
     Json(input): Json<RuleIn>,
 ) -> Result<(StatusCode, axum::Json<RuleOut>)> {
-    let def = check_def(&s, &auth, input).await?;
+    let def = check_def(&s.db, &auth.tenant, input).await?;
     let rule = rules::create(&s.db, &auth.tenant, def, s.clock.now_secs()).await?;
     Ok((
         StatusCode::CREATED,
@@ -433,7 +438,7 @@ async fn patch_rule(
                 .unwrap_or_else(|| format!("PT{}S", old.def.grace_secs)),
         ),
     };
-    let def = check_def(&s, &auth, merged).await?;
+    let def = check_def(&s.db, &auth.tenant, merged).await?;
     let rule = rules::update(&s.db, &auth.tenant, &id, def, s.clock.now_secs()).await?;
     Ok(axum::Json(with_report(&s, &auth, rule).await?))
 }

@@ -14,6 +14,7 @@ use super::chart::{self, Labelled};
 use super::words::{self, Words};
 use super::{hidden_unless, problem, refused, render, see_other, who, Console};
 use crate::agenda::staff::{Role, Session};
+use crate::api::notification_rules::{check_def, RuleIn, WhatsAppTemplateIn, WhenIn};
 use crate::error::{Error, Result};
 use crate::notifications::reports::{self, Report, Scope};
 use crate::notifications::rules::{self, Rule, When};
@@ -234,5 +235,115 @@ pub async fn send_now(
                 ("invalid_date", "hours_unreadable"),
             ],
         ),
+    }
+}
+
+/// Makes a rule from the form, checked by the API's own `check_def`. When: `before_start`,
+/// `after_end` (an amount of hours or days) or `on` an event; the channels ticked, in the
+/// form's order (the order of preference). `channel` repeats, one per ticked box, so the form
+/// is read from its pairs.
+pub async fn create_rule(
+    State(c): State<Console>,
+    signed: Signed,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> Response {
+    let field = |name: &str| {
+        pairs
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.trim().to_string())
+            .unwrap_or_default()
+    };
+    if let Some(refused) = signed.csrf_refusal(&field("csrf")) {
+        return refused;
+    }
+    let session = &signed.0;
+    if let Some(r) = front_desk(session) {
+        return r;
+    }
+    let amount = field("amount");
+    let duration = match field("unit").as_str() {
+        "hours" => format!("PT{amount}H"),
+        _ => format!("P{amount}D"),
+    };
+    let when = match field("when").as_str() {
+        "after_end" => WhenIn {
+            after_end: Some(duration),
+            ..Default::default()
+        },
+        "on" => WhenIn {
+            on: Some(field("event")),
+            ..Default::default()
+        },
+        _ => WhenIn {
+            before_start: Some(duration),
+            ..Default::default()
+        },
+    };
+    let template = Some(field("template"))
+        .filter(|t| !t.is_empty())
+        .map(|name| WhatsAppTemplateIn {
+            name,
+            language: field("template_language"),
+            parameters: None,
+            buttons: None,
+        });
+    let input = RuleIn {
+        name: field("name"),
+        when,
+        channels: pairs
+            .iter()
+            .filter(|(k, _)| k == "channel")
+            .map(|(_, v)| v.clone())
+            .collect(),
+        ask_confirmation: !field("ask").is_empty(),
+        whatsapp_template: template,
+        messages: None,
+        calendar_ids: None,
+        service_ids: None,
+        grace: None,
+    };
+    let tenant = &session.user.tenant;
+    let made = async {
+        let def = check_def(&c.db, tenant, input).await?;
+        rules::create(&c.db, tenant, def, c.clock.now_secs()).await
+    };
+    match made.await {
+        Ok(_) => see_other("/console/campaigns"),
+        Err(e) => refused(&session.user.locale, e, RULE_PHRASES),
+    }
+}
+
+/// Refusals of a rule, in the staff member's words.
+const RULE_PHRASES: &[(&str, &str)] = &[
+    ("invalid_duration", "rule_when"),
+    ("required", "rule_name"),
+    ("too_long", "rule_name"),
+    ("invalid_field", "rule_channels"),
+];
+
+#[derive(Deserialize)]
+pub struct PlainForm {
+    #[serde(default)]
+    csrf: String,
+}
+
+/// Stops a rule: no more messages are planned from it (those sent stay in its reports).
+pub async fn delete_rule(
+    State(c): State<Console>,
+    signed: Signed,
+    Path(id): Path<String>,
+    Form(f): Form<PlainForm>,
+) -> Response {
+    if let Some(refused) = signed.csrf_refusal(&f.csrf) {
+        return refused;
+    }
+    let session = &signed.0;
+    if let Some(r) = front_desk(session) {
+        return r;
+    }
+    match rules::delete(&c.db, &session.user.tenant, &id, c.clock.now_secs()).await {
+        Ok(()) => see_other("/console/campaigns"),
+        Err(e) => refused(&session.user.locale, e, &[]),
     }
 }

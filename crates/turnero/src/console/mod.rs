@@ -126,7 +126,14 @@ pub fn router(
             "/console/calendars/{id}/time-off/{away}/delete",
             post(calendar::delete_time_off),
         )
-        .route("/console/campaigns", get(campaigns::page))
+        .route(
+            "/console/campaigns",
+            get(campaigns::page).post(campaigns::create_rule),
+        )
+        .route(
+            "/console/campaigns/{id}/delete",
+            post(campaigns::delete_rule),
+        )
         .route("/console/campaigns/{id}/run", post(campaigns::send_now))
         .route("/console/campaigns/runs/{id}", get(campaigns::run_page))
         .route("/console/channels", get(channels::page))

@@ -247,6 +247,20 @@ const PHRASES: &[(&str, [&str; 3])] = &[
     ("find", ["Buscar", "Buscar", "Find"]),
     ("nobody_found", ["No se encontró a nadie.", "Ninguém foi encontrado.", "Nobody found."]),
     ("no_bookings", ["Sin turnos en los últimos seis meses ni por venir.", "Sem horários nos últimos seis meses nem futuros.", "No bookings in the last six months or ahead."]),
+    ("new_rule", ["Nueva regla de recordatorio", "Nova regra de lembrete", "New reminder rule"]),
+    ("rule_sent", ["Se envía", "É enviada", "Sent"]),
+    ("amount", ["Cantidad", "Quantidade", "Amount"]),
+    ("unit", ["Unidad", "Unidade", "Unit"]),
+    ("days", ["días", "dias", "days"]),
+    ("hours", ["horas", "horas", "hours"]),
+    ("event_for_on", ["Evento (para «al ocurrir»)", "Evento (para «quando ocorre»)", "Event (for \"on\")"]),
+    ("ask_confirmation", ["Pedir que confirme o cancele", "Pedir que confirme ou cancele", "Ask to confirm or cancel"]),
+    ("whatsapp_template", ["Plantilla de WhatsApp (fuera de las 24 horas)", "Modelo do WhatsApp (fora das 24 horas)", "WhatsApp template (outside the 24 hours)"]),
+    ("make_rule", ["Crear la regla", "Criar a regra", "Make the rule"]),
+    ("stop_rule", ["Dejar de enviar", "Parar de enviar", "Stop sending"]),
+    ("rule_when", ["Elegí cuánto antes o después (de 1 a 30).", "Escolha quanto antes ou depois (de 1 a 30).", "Choose how long before or after (1 to 30)."]),
+    ("rule_name", ["Poné un nombre a la regla.", "Dê um nome à regra.", "Give the rule a name."]),
+    ("rule_channels", ["Elegí al menos un canal.", "Escolha pelo menos um canal.", "Choose at least one channel."]),
 ];
 
 static INDEX: LazyLock<HashMap<&'static str, [&'static str; 3]>> =

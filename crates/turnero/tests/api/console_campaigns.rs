@@ -108,6 +108,69 @@ async fn send_now_for_a_day_reminds_that_days_patients_and_the_chart_says_how_it
     assert_eq!(forged.status, StatusCode::FORBIDDEN);
 }
 
+async fn a_rule_is_made_from_the_form_as_the_api_would_and_stopped_again(app: &TestApp) {
+    receptionist(app).await;
+    let mut browser = Browser::new(&app.server.url());
+    browser.sign_in("recepcion@clinica.example", PASSWORD).await;
+    let csrf = browser.get("/console/campaigns").await.field("csrf");
+    let form = |channels: &[&'static str]| {
+        let mut f = vec![
+            ("csrf", csrf.clone()),
+            ("name", "Confirmación 48 h".to_string()),
+            ("when", "before_start".to_string()),
+            ("amount", "2".to_string()),
+            ("unit", "days".to_string()),
+            ("event", "booking.created".to_string()),
+            ("ask", "on".to_string()),
+            ("template", String::new()),
+            ("template_language", String::new()),
+        ];
+        for ch in channels {
+            f.push(("channel", ch.to_string()));
+        }
+        f
+    };
+    let none = form(&[]);
+    let pairs: Vec<(&str, &str)> = none.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let refused = browser.post("/console/campaigns", &pairs).await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        refused.body.contains("al menos un canal"),
+        "{}",
+        refused.body
+    );
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM notification_rules").await,
+        0
+    );
+
+    let both = form(&["whatsapp", "email"]);
+    let pairs: Vec<(&str, &str)> = both.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let made = browser.post("/console/campaigns", &pairs).await;
+    assert_eq!(made.status, StatusCode::SEE_OTHER, "{}", made.body);
+    let (_, rules) = app.get("/api/v1/notification-rules").await;
+    let rule = &rules
+        .as_array()
+        .unwrap_or_else(|| rules["data"].as_array().unwrap())[0];
+    assert_eq!(rule["name"], "Confirmación 48 h", "{rule}");
+    assert_eq!(rule["when"]["before_start"], "P2D", "{rule}");
+    assert_eq!(rule["channels"], json!(["whatsapp", "email"]));
+    assert_eq!(rule["ask_confirmation"], true);
+    let page = browser.get("/console/campaigns").await;
+    assert!(page.body.contains("Confirmación 48 h"));
+
+    let id = rule["id"].as_str().unwrap();
+    let stopped = browser
+        .post(
+            &format!("/console/campaigns/{id}/delete"),
+            &[("csrf", &csrf)],
+        )
+        .await;
+    assert_eq!(stopped.status, StatusCode::SEE_OTHER);
+    let (status, _) = app.get(&format!("/api/v1/notification-rules/{id}")).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+}
+
 async fn professionals_do_not_see_campaigns(app: &TestApp) {
     let (cal, _) = app.clinic().await;
     let tenant = tenant_of(app, &app.key).await;
@@ -129,5 +192,6 @@ async fn professionals_do_not_see_campaigns(app: &TestApp) {
 
 crate::on_both_backends!(
     send_now_for_a_day_reminds_that_days_patients_and_the_chart_says_how_it_went,
+    a_rule_is_made_from_the_form_as_the_api_would_and_stopped_again,
     professionals_do_not_see_campaigns,
 );
