@@ -63,7 +63,8 @@ pub struct CalendarPatch {
     pub policy: Option<PolicyDto>,
 }
 
-fn validate(input: CalendarIn) -> Result<CalendarDef> {
+/// A calendar as sent, checked whole (the console's form is checked here too).
+pub fn validate(input: CalendarIn) -> Result<CalendarDef> {
     let name = super::parse::name(&input.name, "name", 200)?;
     let zone = parse_zone(&input.timezone.unwrap_or_default(), "timezone")?;
     let kind = input.kind.unwrap_or_else(|| "professional".into());

@@ -7,7 +7,7 @@
 mod api_keys;
 mod availability_api;
 mod bookings;
-mod calendars;
+pub mod calendars;
 mod channels;
 mod chatwoot;
 mod compat;
@@ -28,7 +28,7 @@ mod openapi_errors;
 mod out;
 pub mod parse;
 mod plain_errors;
-mod services;
+pub mod services;
 mod slots;
 mod system;
 mod telegram;

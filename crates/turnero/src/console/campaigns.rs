@@ -1,7 +1,8 @@
 //! Campaigns: the reminder and confirmation rules, each with how its messages ended (sent,
 //! delivered, read, confirmed, canceled, handed to a person, failed by reason) drawn as a
 //! chart, its runs, and "send now for a day" (`notifications::runs::start`, the API's). A
-//! run's page shows its own outcome. Front desk: admins and reception.
+//! run's page shows its own outcome. Front desk (admins and reception) see and send; admins
+//! make and stop rules.
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -258,7 +259,8 @@ pub async fn create_rule(
         return refused;
     }
     let session = &signed.0;
-    if let Some(r) = front_desk(session) {
+    // Who gets messaged is the clinic's decision: admins make and stop rules.
+    if let Some(r) = hidden_unless(session.user.role == Role::Admin, session) {
         return r;
     }
     let amount = field("amount");
@@ -339,7 +341,7 @@ pub async fn delete_rule(
         return refused;
     }
     let session = &signed.0;
-    if let Some(r) = front_desk(session) {
+    if let Some(r) = hidden_unless(session.user.role == Role::Admin, session) {
         return r;
     }
     match rules::delete(&c.db, &session.user.tenant, &id, c.clock.now_secs()).await {

@@ -1,19 +1,22 @@
 //! Settings to look things up in: the services (what each lasts, on which calendars) and the
 //! customers, found by any spelling of their phone (the tenant's region fills in a missing
 //! country code, as when booking) or by part of their name, each with their bookings linked
-//! to the booking's page. Front desk: admins and reception.
+//! to the booking's page. Front desk: admins and reception. Admins also add calendars and
+//! services here, checked by the API's own `validate` and `ServiceDef::try_from`.
 
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+use axum::Form;
 use serde::{Deserialize, Serialize};
 use turnero_core::phone::{parse_region, E164};
 
 use super::auth::Signed;
 use super::words;
-use super::{hidden_unless, render, who, Console};
+use super::{hidden_unless, refused, render, see_other, who, Console};
 use crate::agenda::bookings::{self, BookingFilter};
 use crate::agenda::customers::{self, Customer};
+use crate::agenda::services::ServiceDef;
 use crate::agenda::staff::Role;
 use crate::agenda::{calendars, customer_search, services, tenants};
 use crate::error::Result;
@@ -49,13 +52,18 @@ pub async fn services_page(State(c): State<Console>, Signed(session): Signed) ->
             }
         })
         .collect();
+    let calendars: Vec<_> = cals
+        .iter()
+        .filter(|cal| cal.archived_at.is_none())
+        .map(|cal| minijinja::context! { id => cal.id, name => cal.name, timezone => cal.timezone() })
+        .collect();
     let t = words::of(&user.locale);
     render(
         StatusCode::OK,
         "services.html",
         minijinja::context! {
             t => t.value(), lang => words::lang(&user.locale), user => who(user),
-            csrf => session.csrf_token, services => shown,
+            csrf => session.csrf_token, services => shown, calendars,
         },
     )
 }
@@ -160,3 +168,97 @@ async fn with_bookings(
         email: customer.email,
     })
 }
+
+/// The new calendar's form: a name, its kind and zone (the clinic's by default); its hours
+/// are set on its own page, where this leads.
+pub async fn create_calendar(
+    State(c): State<Console>,
+    signed: Signed,
+    Form(f): Form<std::collections::HashMap<String, String>>,
+) -> Response {
+    let field = |name: &str| {
+        f.get(name)
+            .map(|v| v.trim().to_string())
+            .unwrap_or_default()
+    };
+    if let Some(refused) = signed.csrf_refusal(&field("csrf")) {
+        return refused;
+    }
+    let session = &signed.0;
+    if let Some(r) = hidden_unless(session.user.role == Role::Admin, session) {
+        return r;
+    }
+    let tenant = &session.user.tenant;
+    let made = async {
+        let zone = match field("timezone") {
+            z if z.is_empty() => tenants::get(&c.db, tenant).await?.timezone,
+            z => z,
+        };
+        let def = crate::api::calendars::validate(crate::api::calendars::CalendarIn {
+            name: field("name"),
+            timezone: Some(zone),
+            kind: Some(field("kind")).filter(|k| !k.is_empty()),
+            location: Some(field("location")).filter(|l| !l.is_empty()),
+            capacity: None,
+            weekly_hours: Vec::new(),
+            policy: None,
+        })?;
+        calendars::create(&c.db, tenant, def, c.clock.now_secs()).await
+    };
+    match made.await {
+        Ok(cal) => see_other(&format!("/console/calendars/{}", cal.id)),
+        Err(e) => refused(&session.user.locale, e, SETTINGS_PHRASES),
+    }
+}
+
+/// The new service's form: a name, its length, how often it may start, its calendars
+/// (`calendar` repeats, one per ticked box).
+pub async fn create_service(
+    State(c): State<Console>,
+    signed: Signed,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> Response {
+    let field = |name: &str| {
+        pairs
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.trim().to_string())
+            .unwrap_or_default()
+    };
+    if let Some(refused) = signed.csrf_refusal(&field("csrf")) {
+        return refused;
+    }
+    let session = &signed.0;
+    if let Some(r) = hidden_unless(session.user.role == Role::Admin, session) {
+        return r;
+    }
+    let minutes = |name: &str| field(name).parse::<i64>().ok();
+    let made = async {
+        let def = ServiceDef::try_from(crate::api::services::ServiceIn {
+            name: field("name"),
+            duration_minutes: minutes("minutes").unwrap_or(0),
+            buffer_before_minutes: None,
+            buffer_after_minutes: None,
+            slot_interval_minutes: minutes("every"),
+            calendar_ids: pairs
+                .iter()
+                .filter(|(k, _)| k == "calendar")
+                .map(|(_, v)| v.clone())
+                .collect(),
+        })?;
+        services::create(&c.db, &session.user.tenant, def, c.clock.now_secs()).await
+    };
+    match made.await {
+        Ok(_) => see_other("/console/services"),
+        Err(e) => refused(&session.user.locale, e, SETTINGS_PHRASES),
+    }
+}
+
+/// Refusals of a new calendar or service, in the admin's words.
+const SETTINGS_PHRASES: &[(&str, &str)] = &[
+    ("required", "settings_name"),
+    ("too_long", "settings_name"),
+    ("invalid_timezone", "settings_zone"),
+    ("invalid_kind", "settings_kind"),
+    ("out_of_range", "settings_minutes"),
+];

@@ -139,7 +139,11 @@ pub fn router(
         .route("/console/channels", get(channels::page))
         .route("/console/keys", get(keys::page).post(keys::create))
         .route("/console/keys/{id}/revoke", post(keys::revoke))
-        .route("/console/services", get(directory::services_page))
+        .route(
+            "/console/services",
+            get(directory::services_page).post(directory::create_service),
+        )
+        .route("/console/calendars", post(directory::create_calendar))
         .route("/console/customers", get(directory::customers_page))
         .route("/console/console.css", get(stylesheet))
         .route("/console/console.js", get(script))

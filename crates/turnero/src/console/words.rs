@@ -261,6 +261,18 @@ const PHRASES: &[(&str, [&str; 3])] = &[
     ("rule_when", ["Elegí cuánto antes o después (de 1 a 30).", "Escolha quanto antes ou depois (de 1 a 30).", "Choose how long before or after (1 to 30)."]),
     ("rule_name", ["Poné un nombre a la regla.", "Dê um nome à regra.", "Give the rule a name."]),
     ("rule_channels", ["Elegí al menos un canal.", "Escolha pelo menos um canal.", "Choose at least one channel."]),
+    ("calendars", ["Agendas", "Agendas", "Calendars"]),
+    ("new_service", ["Nuevo servicio", "Novo serviço", "New service"]),
+    ("new_calendar", ["Nueva agenda", "Nova agenda", "New calendar"]),
+    ("add", ["Agregar", "Adicionar", "Add"]),
+    ("kind", ["Tipo", "Tipo", "Kind"]),
+    ("kind_professional", ["profesional", "profissional", "professional"]),
+    ("kind_room", ["consultorio o sala", "consultório ou sala", "room"]),
+    ("kind_resource", ["equipo", "equipamento", "resource"]),
+    ("settings_name", ["Poné un nombre (hasta 200 caracteres).", "Dê um nome (até 200 caracteres).", "Give it a name (up to 200 characters)."]),
+    ("settings_zone", ["Ese huso horario no existe (por ejemplo America/Sao_Paulo).", "Esse fuso horário não existe (por exemplo America/Sao_Paulo).", "That time zone does not exist (for example America/Sao_Paulo)."]),
+    ("settings_kind", ["Elegí un tipo de agenda.", "Escolha um tipo de agenda.", "Choose a kind of calendar."]),
+    ("settings_minutes", ["Revisá los minutos.", "Confira os minutos.", "Check the minutes."]),
 ];
 
 static INDEX: LazyLock<HashMap<&'static str, [&'static str; 3]>> =

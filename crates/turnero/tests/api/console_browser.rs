@@ -4,7 +4,8 @@
 //! clicking and typing; an admin reads a failing webhook's histogram, takes over a WhatsApp
 //! conversation and answers it (the patient's reply appears without reloading), makes a
 //! calendar feed and imports a broken flow, seeing its problems by path; the team and a
-//! calendar's hours and the campaigns pass axe too. axe-core (npm, `tests/browser`) finds no serious or critical accessibility problem
+//! calendar's hours, the campaigns, the week, the channels, the keys, the services and the
+//! customers pass axe too. axe-core (npm, `tests/browser`) finds no serious or critical accessibility problem
 //! on any of those pages.
 
 use std::time::{Duration, Instant};
@@ -22,7 +23,7 @@ use crate::webchat::{browser, chromedriver};
 use crate::webhooks::subscribe;
 
 /// axe-core's script, installed by `npm ci --prefix crates/turnero/tests/browser` (`.ci/run`).
-fn axe_source() -> String {
+pub(crate) fn axe_source() -> String {
     let path = concat!(
         env!("CARGO_MANIFEST_DIR"),
         "/tests/browser/node_modules/axe-core/axe.min.js"
@@ -33,7 +34,7 @@ fn axe_source() -> String {
 }
 
 /// Runs axe-core in the page; fails on any serious or critical violation.
-async fn no_serious_accessibility_problems(c: &Client, axe: &str, page: &str) {
+pub(crate) async fn no_serious_accessibility_problems(c: &Client, axe: &str, page: &str) {
     c.execute(axe, vec![]).await.expect("axe-core loads");
     let found = c
         .execute_async(
@@ -50,16 +51,16 @@ async fn no_serious_accessibility_problems(c: &Client, axe: &str, page: &str) {
     assert!(problems.is_empty(), "{page}: {problems:?}");
 }
 
-async fn click(c: &Client, what: Locator<'_>) {
+pub(crate) async fn click(c: &Client, what: Locator<'_>) {
     c.find(what).await.unwrap().click().await.unwrap();
 }
 
-async fn type_into(c: &Client, id: &str, text: &str) {
+pub(crate) async fn type_into(c: &Client, id: &str, text: &str) {
     let field = c.find(Locator::Id(id)).await.unwrap();
     field.send_keys(text).await.unwrap();
 }
 
-async fn wait_for(c: &Client, what: &str, ok: impl Fn(String) -> bool, read: &str) {
+pub(crate) async fn wait_for(c: &Client, what: &str, ok: impl Fn(String) -> bool, read: &str) {
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
         let now = c
@@ -395,9 +396,23 @@ async fn an_admin_reads_a_webhooks_histogram_answers_a_conversation_makes_a_feed
         ("team", "/console/staff".to_string()),
         ("calendar", format!("/console/calendars/{cal}")),
         ("campaigns", "/console/campaigns".to_string()),
+        (
+            "week",
+            "/console/agenda?date=2030-01-08&view=week".to_string(),
+        ),
+        ("channels", "/console/channels".to_string()),
+        ("keys", "/console/keys".to_string()),
+        ("services", "/console/services".to_string()),
+        ("customers", "/console/customers?q=C0".to_string()),
     ] {
         c.goto(&format!("{base}{path}")).await.unwrap();
-        wait_for(&c, page, |p| p == path, "return location.pathname").await;
+        wait_for(
+            &c,
+            page,
+            |p| p == path,
+            "return location.pathname + location.search",
+        )
+        .await;
         no_serious_accessibility_problems(&c, &axe, page).await;
     }
     c.close().await.unwrap();

@@ -108,10 +108,30 @@ async fn send_now_for_a_day_reminds_that_days_patients_and_the_chart_says_how_it
     assert_eq!(forged.status, StatusCode::FORBIDDEN);
 }
 
-async fn a_rule_is_made_from_the_form_as_the_api_would_and_stopped_again(app: &TestApp) {
+async fn an_admin_makes_a_rule_from_the_form_as_the_api_would_and_stops_it(app: &TestApp) {
+    let tenant = tenant_of(app, &app.key).await;
+    staff_user(app, &tenant, "admin@clinica.example", Role::Admin, &[]).await;
     receptionist(app).await;
+    // Reception sees the campaigns but does not make rules.
+    let mut reception = Browser::new(&app.server.url());
+    reception
+        .sign_in("recepcion@clinica.example", PASSWORD)
+        .await;
+    let seen = reception.get("/console/campaigns").await;
+    assert!(!seen.body.contains("rule-form"));
+    let tried = reception
+        .post(
+            "/console/campaigns",
+            &[
+                ("csrf", &seen.field("csrf")),
+                ("name", "x"),
+                ("channel", "whatsapp"),
+            ],
+        )
+        .await;
+    assert_eq!(tried.status, StatusCode::NOT_FOUND);
     let mut browser = Browser::new(&app.server.url());
-    browser.sign_in("recepcion@clinica.example", PASSWORD).await;
+    browser.sign_in("admin@clinica.example", PASSWORD).await;
     let csrf = browser.get("/console/campaigns").await.field("csrf");
     let form = |channels: &[&'static str]| {
         let mut f = vec![
@@ -192,6 +212,6 @@ async fn professionals_do_not_see_campaigns(app: &TestApp) {
 
 crate::on_both_backends!(
     send_now_for_a_day_reminds_that_days_patients_and_the_chart_says_how_it_went,
-    a_rule_is_made_from_the_form_as_the_api_would_and_stopped_again,
+    an_admin_makes_a_rule_from_the_form_as_the_api_would_and_stops_it,
     professionals_do_not_see_campaigns,
 );

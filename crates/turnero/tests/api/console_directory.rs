@@ -79,8 +79,101 @@ fn urlencoding(q: &str) -> String {
         .collect()
 }
 
+async fn an_admin_adds_a_calendar_and_a_service_whose_times_are_offered(app: &TestApp) {
+    let tenant = tenant_of(app, &app.key).await;
+    staff_user(app, &tenant, "admin@clinica.example", Role::Admin, &[]).await;
+    let mut browser = Browser::new(&app.server.url());
+    browser.sign_in("admin@clinica.example", PASSWORD).await;
+    let csrf = browser.get("/console/services").await.field("csrf");
+    let made = browser
+        .post(
+            "/console/calendars",
+            &[
+                ("csrf", &csrf),
+                ("name", "Dr. Luis Rey"),
+                ("kind", "professional"),
+                ("timezone", ""),
+            ],
+        )
+        .await;
+    assert_eq!(made.status, StatusCode::SEE_OTHER, "{}", made.body);
+    let page = made.location().replace("&#x2f;", "/");
+    let cal = page.trim_start_matches("/console/calendars/").to_string();
+    assert!(cal.starts_with("cal_"), "{page}");
+    let (_, read) = app.get(&format!("/api/v1/calendars/{cal}")).await;
+    assert_eq!(
+        read["timezone"], "America/Argentina/Buenos_Aires",
+        "the clinic's zone: {read}"
+    );
+    let mut hours = vec![("csrf", csrf.as_str())];
+    for day in ["mon", "tue", "wed", "thu", "fri"] {
+        hours.push((day, "09:00-12:00"));
+    }
+    let saved = browser
+        .post(&format!("/console/calendars/{cal}/hours"), &hours)
+        .await;
+    assert_eq!(saved.status, StatusCode::SEE_OTHER, "{}", saved.body);
+    let service = browser
+        .post(
+            "/console/services",
+            &[
+                ("csrf", &csrf),
+                ("name", "Control"),
+                ("minutes", "20"),
+                ("every", "20"),
+                ("calendar", &cal),
+            ],
+        )
+        .await;
+    assert_eq!(service.status, StatusCode::SEE_OTHER, "{}", service.body);
+    let day = browser
+        .get(&format!(
+            "/console/agenda?date=2030-01-08&view=day&calendar={cal}"
+        ))
+        .await;
+    let free = day.body.matches("<button form=").count();
+    assert_eq!(free, 9, "09:00 to 11:40 every 20 minutes: {}", day.body);
+
+    // Refused in the admin's words, nothing stored.
+    for (path, form, says) in [
+        ("/console/calendars", vec![("name", " ")], "Poné un nombre"),
+        (
+            "/console/calendars",
+            vec![("name", "Sala 2"), ("timezone", "Marte/Olimpo")],
+            "huso horario",
+        ),
+        (
+            "/console/services",
+            vec![("name", "X"), ("minutes", "0")],
+            "minutos",
+        ),
+    ] {
+        let mut pairs = vec![("csrf", csrf.as_str())];
+        pairs.extend(form);
+        let refused = browser.post(path, &pairs).await;
+        assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY, "{path}");
+        assert!(refused.body.contains(says), "{says}: {}", refused.body);
+    }
+    assert_eq!(app.count("SELECT COUNT(*) FROM calendars").await, 1);
+    assert_eq!(app.count("SELECT COUNT(*) FROM services").await, 1);
+}
+
 async fn professionals_do_not_look_up_the_clinics_customers(app: &TestApp) {
     let (cal, _) = app.clinic().await;
+    receptionist(app).await;
+    let mut reception = Browser::new(&app.server.url());
+    reception
+        .sign_in("recepcion@clinica.example", PASSWORD)
+        .await;
+    let csrf = reception.csrf().await;
+    let added = reception
+        .post("/console/calendars", &[("csrf", &csrf), ("name", "Sala 3")])
+        .await;
+    assert_eq!(
+        added.status,
+        StatusCode::NOT_FOUND,
+        "reception does not add calendars"
+    );
     let tenant = tenant_of(app, &app.key).await;
     staff_user(
         app,
@@ -104,5 +197,6 @@ async fn professionals_do_not_look_up_the_clinics_customers(app: &TestApp) {
 
 crate::on_both_backends!(
     a_receptionist_finds_a_patient_by_phone_or_name_with_their_bookings,
+    an_admin_adds_a_calendar_and_a_service_whose_times_are_offered,
     professionals_do_not_look_up_the_clinics_customers,
 );

@@ -22,6 +22,7 @@ mod concurrency;
 mod console;
 mod console_booking;
 mod console_browser;
+mod console_browser_scope;
 mod console_calendar;
 mod console_campaigns;
 mod console_channels;
