@@ -112,6 +112,36 @@ impl Signed {
             )
         })
     }
+
+    /// The refusal for a form this person may not send: a wrong CSRF token (403), or a page
+    /// their role does not see ("not found"); `None` when it may go ahead.
+    pub fn form_refusal(&self, sent: &str, allowed: bool) -> Option<Response> {
+        self.csrf_refusal(sent)
+            .or_else(|| super::hidden_unless(allowed, &self.0))
+    }
+}
+
+/// A form read as its pairs, for forms where a name repeats (one per ticked box).
+pub struct FormPairs(pub Vec<(String, String)>);
+
+impl FormPairs {
+    /// The first value sent under `name`, trimmed (empty when absent).
+    pub fn field(&self, name: &str) -> String {
+        self.0
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.trim().to_string())
+            .unwrap_or_default()
+    }
+
+    /// Every value sent under `name`, in the form's order.
+    pub fn all(&self, name: &str) -> Vec<String> {
+        self.0
+            .iter()
+            .filter(|(k, _)| k == name)
+            .map(|(_, v)| v.clone())
+            .collect()
+    }
 }
 
 /// Where to go after signing in: only a console page of this site.

@@ -10,7 +10,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Form;
 use serde::{Deserialize, Serialize};
 
-use super::auth::Signed;
+use super::auth::{FormPairs, Signed};
 use super::chart::{self, Labelled};
 use super::words::{self, Words};
 use super::{hidden_unless, problem, refused, render, see_other, who, Console};
@@ -209,13 +209,10 @@ pub async fn send_now(
     Path(id): Path<String>,
     Form(f): Form<RunForm>,
 ) -> Response {
-    if let Some(refused) = signed.csrf_refusal(&f.csrf) {
+    if let Some(refused) = signed.form_refusal(&f.csrf, signed.0.user.role != Role::Professional) {
         return refused;
     }
     let session = &signed.0;
-    if let Some(r) = front_desk(session) {
-        return r;
-    }
     let (tenant, locale) = (&session.user.tenant, session.user.locale.as_str());
     let started = async {
         let rule = rules::get(&c.db, tenant, &id).await?;
@@ -248,21 +245,13 @@ pub async fn create_rule(
     signed: Signed,
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> Response {
-    let field = |name: &str| {
-        pairs
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.trim().to_string())
-            .unwrap_or_default()
-    };
-    if let Some(refused) = signed.csrf_refusal(&field("csrf")) {
+    let form = FormPairs(pairs);
+    let field = |name: &str| form.field(name);
+    // Who gets messaged is the clinic's decision: admins make and stop rules.
+    if let Some(refused) = signed.form_refusal(&field("csrf"), signed.0.user.role == Role::Admin) {
         return refused;
     }
     let session = &signed.0;
-    // Who gets messaged is the clinic's decision: admins make and stop rules.
-    if let Some(r) = hidden_unless(session.user.role == Role::Admin, session) {
-        return r;
-    }
     let amount = field("amount");
     let duration = match field("unit").as_str() {
         "hours" => format!("PT{amount}H"),
@@ -293,11 +282,7 @@ pub async fn create_rule(
     let input = RuleIn {
         name: field("name"),
         when,
-        channels: pairs
-            .iter()
-            .filter(|(k, _)| k == "channel")
-            .map(|(_, v)| v.clone())
-            .collect(),
+        channels: form.all("channel"),
         ask_confirmation: !field("ask").is_empty(),
         whatsapp_template: template,
         messages: None,
@@ -337,13 +322,10 @@ pub async fn delete_rule(
     Path(id): Path<String>,
     Form(f): Form<PlainForm>,
 ) -> Response {
-    if let Some(refused) = signed.csrf_refusal(&f.csrf) {
+    if let Some(refused) = signed.form_refusal(&f.csrf, signed.0.user.role == Role::Admin) {
         return refused;
     }
     let session = &signed.0;
-    if let Some(r) = hidden_unless(session.user.role == Role::Admin, session) {
-        return r;
-    }
     match rules::delete(&c.db, &session.user.tenant, &id, c.clock.now_secs()).await {
         Ok(()) => see_other("/console/campaigns"),
         Err(e) => refused(&session.user.locale, e, &[]),

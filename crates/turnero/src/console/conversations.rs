@@ -212,13 +212,10 @@ pub async fn act(
     Path((id, action)): Path<(String, String)>,
     Form(f): Form<ActForm>,
 ) -> Response {
-    if let Some(refused) = signed.csrf_refusal(&f.csrf) {
+    if let Some(refused) = signed.form_refusal(&f.csrf, signed.0.user.role != Role::Professional) {
         return refused;
     }
     let session = &signed.0;
-    if let Some(r) = not_front_desk(session) {
-        return r;
-    }
     let (tenant, locale) = (&session.user.tenant, session.user.locale.as_str());
     let t = words::of(locale);
     let conv = match conversations::get(&c.db, tenant, &id).await {

@@ -11,7 +11,7 @@ use axum::Form;
 use serde::{Deserialize, Serialize};
 use turnero_core::phone::{parse_region, E164};
 
-use super::auth::Signed;
+use super::auth::{FormPairs, Signed};
 use super::words;
 use super::{hidden_unless, refused, render, see_other, who, Console};
 use crate::agenda::bookings::{self, BookingFilter};
@@ -174,20 +174,14 @@ async fn with_bookings(
 pub async fn create_calendar(
     State(c): State<Console>,
     signed: Signed,
-    Form(f): Form<std::collections::HashMap<String, String>>,
+    Form(pairs): Form<Vec<(String, String)>>,
 ) -> Response {
-    let field = |name: &str| {
-        f.get(name)
-            .map(|v| v.trim().to_string())
-            .unwrap_or_default()
-    };
-    if let Some(refused) = signed.csrf_refusal(&field("csrf")) {
+    let form = FormPairs(pairs);
+    let field = |name: &str| form.field(name);
+    if let Some(refused) = signed.form_refusal(&field("csrf"), signed.0.user.role == Role::Admin) {
         return refused;
     }
     let session = &signed.0;
-    if let Some(r) = hidden_unless(session.user.role == Role::Admin, session) {
-        return r;
-    }
     let tenant = &session.user.tenant;
     let made = async {
         let zone = match field("timezone") {
@@ -218,20 +212,12 @@ pub async fn create_service(
     signed: Signed,
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> Response {
-    let field = |name: &str| {
-        pairs
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.trim().to_string())
-            .unwrap_or_default()
-    };
-    if let Some(refused) = signed.csrf_refusal(&field("csrf")) {
+    let form = FormPairs(pairs);
+    let field = |name: &str| form.field(name);
+    if let Some(refused) = signed.form_refusal(&field("csrf"), signed.0.user.role == Role::Admin) {
         return refused;
     }
     let session = &signed.0;
-    if let Some(r) = hidden_unless(session.user.role == Role::Admin, session) {
-        return r;
-    }
     let minutes = |name: &str| field(name).parse::<i64>().ok();
     let made = async {
         let def = ServiceDef::try_from(crate::api::services::ServiceIn {
@@ -240,11 +226,7 @@ pub async fn create_service(
             buffer_before_minutes: None,
             buffer_after_minutes: None,
             slot_interval_minutes: minutes("every"),
-            calendar_ids: pairs
-                .iter()
-                .filter(|(k, _)| k == "calendar")
-                .map(|(_, v)| v.clone())
-                .collect(),
+            calendar_ids: form.all("calendar"),
         })?;
         services::create(&c.db, &session.user.tenant, def, c.clock.now_secs()).await
     };

@@ -109,13 +109,10 @@ pub async fn import(
     signed: Signed,
     Form(f): Form<ImportForm>,
 ) -> Response {
-    if let Some(refused) = signed.csrf_refusal(&f.csrf) {
+    if let Some(refused) = signed.form_refusal(&f.csrf, signed.0.user.role == Role::Admin) {
         return refused;
     }
     let session = &signed.0;
-    if let Some(r) = hidden_unless(session.user.role == Role::Admin, session) {
-        return r;
-    }
     let tenant = &session.user.tenant;
     let parsed = match flow::parse(f.document.as_bytes()) {
         Ok(parsed) => parsed,
@@ -156,13 +153,10 @@ pub struct ResetForm {
 
 /// New conversations start on the built-in flow again.
 pub async fn reset(State(c): State<Console>, signed: Signed, Form(f): Form<ResetForm>) -> Response {
-    if let Some(refused) = signed.csrf_refusal(&f.csrf) {
+    if let Some(refused) = signed.form_refusal(&f.csrf, signed.0.user.role == Role::Admin) {
         return refused;
     }
     let session = &signed.0;
-    if let Some(r) = hidden_unless(session.user.role == Role::Admin, session) {
-        return r;
-    }
     match flows::reset(&c.db, &session.user.tenant, c.clock.now_secs()).await {
         Ok(_) => see_other("/console/flows"),
         Err(e) => e.into_response(),

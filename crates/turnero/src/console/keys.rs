@@ -84,13 +84,10 @@ pub struct KeyForm {
 }
 
 pub async fn create(State(c): State<Console>, signed: Signed, Form(f): Form<KeyForm>) -> Response {
-    if let Some(refused) = signed.csrf_refusal(&f.csrf) {
+    if let Some(refused) = signed.form_refusal(&f.csrf, signed.0.user.role == Role::Admin) {
         return refused;
     }
     let session = &signed.0;
-    if let Some(r) = hidden_unless(session.user.role == Role::Admin, session) {
-        return r;
-    }
     let made = async {
         let name = crate::api::parse::name(&f.name, "name", 100)?;
         let now = c.clock.now_secs();
@@ -108,13 +105,10 @@ pub async fn revoke(
     Path(id): Path<String>,
     Form(f): Form<KeyForm>,
 ) -> Response {
-    if let Some(refused) = signed.csrf_refusal(&f.csrf) {
+    if let Some(refused) = signed.form_refusal(&f.csrf, signed.0.user.role == Role::Admin) {
         return refused;
     }
     let session = &signed.0;
-    if let Some(r) = hidden_unless(session.user.role == Role::Admin, session) {
-        return r;
-    }
     match api_keys::revoke(&c.db, &session.user.tenant, &id, c.clock.now_secs()).await {
         Ok(()) => see_other("/console/keys"),
         Err(e) => refused(&session.user.locale, e, KEY_PHRASES),

@@ -10,7 +10,7 @@ use axum::Form;
 use serde::{Deserialize, Serialize};
 use turnero_core::ids::CalendarId;
 
-use super::auth::Signed;
+use super::auth::{FormPairs, Signed};
 use super::words;
 use super::{hidden_unless, problem, refused, render, see_other, who, Console};
 use crate::agenda::staff::{self, NewStaff, Role, Session};
@@ -95,27 +95,19 @@ pub async fn create(
     signed: Signed,
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> Response {
-    let field = |name: &str| {
-        pairs
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.clone())
-            .unwrap_or_default()
-    };
-    if let Some(refused) = signed.csrf_refusal(&field("csrf")) {
+    let form = FormPairs(pairs);
+    let field = |name: &str| form.field(name);
+    if let Some(refused) = signed.form_refusal(&field("csrf"), signed.0.user.role == Role::Admin) {
         return refused;
     }
     let session = &signed.0;
-    if let Some(r) = hidden_unless(session.user.role == Role::Admin, session) {
-        return r;
-    }
     let locale = session.user.locale.as_str();
     let made = async {
         let role = staff_admin::role_named(&field("role"))?;
-        let calendars = pairs
+        let calendars = form
+            .all("calendar")
             .iter()
-            .filter(|(k, _)| k == "calendar")
-            .map(|(_, v)| {
+            .map(|v| {
                 CalendarId::parse(v).map_err(|_| {
                     Error::invalid("unknown_calendar", "calendar_ids", "no such calendar")
                 })
@@ -158,13 +150,10 @@ pub async fn act(
     Path((id, action)): Path<(String, String)>,
     Form(f): Form<ActForm>,
 ) -> Response {
-    if let Some(refused) = signed.csrf_refusal(&f.csrf) {
+    if let Some(refused) = signed.form_refusal(&f.csrf, signed.0.user.role == Role::Admin) {
         return refused;
     }
     let session = &signed.0;
-    if let Some(r) = hidden_unless(session.user.role == Role::Admin, session) {
-        return r;
-    }
     let (tenant, locale) = (&session.user.tenant, session.user.locale.as_str());
     let t = words::of(locale);
     match action.as_str() {

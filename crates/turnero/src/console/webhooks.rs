@@ -235,13 +235,10 @@ pub async fn act(
     Path((id, action)): Path<(String, String)>,
     Form(f): Form<ActForm>,
 ) -> Response {
-    if let Some(refused) = signed.csrf_refusal(&f.csrf) {
+    if let Some(refused) = signed.form_refusal(&f.csrf, signed.0.user.role == Role::Admin) {
         return refused;
     }
     let session = &signed.0;
-    if let Some(r) = not_admin(session) {
-        return r;
-    }
     let (tenant, locale) = (&session.user.tenant, session.user.locale.as_str());
     let t = words::of(locale);
     let Ok(hook) = WebhookId::parse(&id) else {
