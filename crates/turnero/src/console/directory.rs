@@ -4,11 +4,12 @@
 //! to the booking's page. Front desk: admins and reception. Admins also add calendars and
 //! services here, checked by the API's own `validate` and `ServiceDef::try_from`.
 
-use axum::extract::{Query, State};
+use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Form;
 use serde::{Deserialize, Serialize};
+use turnero_core::ids::CustomerId;
 use turnero_core::phone::{parse_region, E164};
 
 use super::auth::{FormPairs, Signed};
@@ -76,6 +77,7 @@ pub struct SearchQuery {
 
 #[derive(Serialize)]
 struct Found {
+    id: String,
     name: String,
     phone: Option<String>,
     email: Option<String>,
@@ -163,6 +165,7 @@ async fn with_bookings(
                 }
             })
             .collect(),
+        id: customer.id,
         name: customer.name,
         phone: customer.phone,
         email: customer.email,
@@ -244,3 +247,48 @@ const SETTINGS_PHRASES: &[(&str, &str)] = &[
     ("invalid_kind", "settings_kind"),
     ("out_of_range", "settings_minutes"),
 ];
+
+/// Corrects a customer's name, phone or email, read as when booking (the API's
+/// `parse_customer`) and saved by `customers::update`; back to the customer, found by the
+/// phone they now have.
+pub async fn update_customer(
+    State(c): State<Console>,
+    signed: Signed,
+    Path(id): Path<String>,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> Response {
+    let form = FormPairs(pairs);
+    let field = |name: &str| Some(form.field(name)).filter(|v| !v.is_empty());
+    if let Some(refused) = signed.form_refusal(
+        &form.field("csrf"),
+        signed.0.user.role != Role::Professional,
+    ) {
+        return refused;
+    }
+    let session = &signed.0;
+    let tenant = &session.user.tenant;
+    let saved = async {
+        let id = CustomerId::parse(&id).map_err(|_| crate::error::Error::not_found("customer"))?;
+        let region = tenants::get(&c.db, tenant).await?.phone_region;
+        let input = crate::api::customers::CustomerIn {
+            name: field("name"),
+            phone: field("phone"),
+            email: field("email"),
+            ..Default::default()
+        };
+        let patch = crate::api::customers::parse_customer(input, &region, "")?;
+        customers::update(&c.db, tenant, &id, patch, c.clock.now_secs()).await
+    };
+    match saved.await {
+        Ok(customer) => {
+            let q = customer.phone.unwrap_or(customer.name);
+            let q: String = url::form_urlencoded::byte_serialize(q.as_bytes()).collect();
+            see_other(&format!("/console/customers?q={q}"))
+        }
+        Err(e) => refused(
+            &session.user.locale,
+            e,
+            &[("customer_exists", "phone_taken")],
+        ),
+    }
+}

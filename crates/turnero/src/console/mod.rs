@@ -145,6 +145,7 @@ pub fn router(
         )
         .route("/console/calendars", post(directory::create_calendar))
         .route("/console/customers", get(directory::customers_page))
+        .route("/console/customers/{id}", post(directory::update_customer))
         .route("/console/console.css", get(stylesheet))
         .route("/console/console.js", get(script))
         .with_state(state)

@@ -273,6 +273,8 @@ const PHRASES: &[(&str, [&str; 3])] = &[
     ("settings_zone", ["Ese huso horario no existe (por ejemplo America/Sao_Paulo).", "Esse fuso horário não existe (por exemplo America/Sao_Paulo).", "That time zone does not exist (for example America/Sao_Paulo)."]),
     ("settings_kind", ["Elegí un tipo de agenda.", "Escolha um tipo de agenda.", "Choose a kind of calendar."]),
     ("settings_minutes", ["Revisá los minutos.", "Confira os minutos.", "Check the minutes."]),
+    ("correct_details", ["Corregir los datos", "Corrigir os dados", "Correct the details"]),
+    ("phone_taken", ["Otro paciente ya tiene ese teléfono.", "Outro paciente já tem esse telefone.", "Another customer has that phone."]),
 ];
 
 static INDEX: LazyLock<HashMap<&'static str, [&'static str; 3]>> =

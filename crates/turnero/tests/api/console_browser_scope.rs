@@ -1,6 +1,7 @@
 //! What the console refuses, in real Chromium: a professional asking for another's calendar
 //! by URL, a form sent without its CSRF token, and another clinic's session cookie each open
-//! nothing; the refusal pages pass axe too.
+//! nothing; the refusal pages pass axe too. On a phone's screen no page is wider than it
+//! (the week's table scrolls inside its own box).
 
 use fantoccini::Locator;
 use turnero::agenda::staff::Role;
@@ -127,6 +128,70 @@ async fn another_calendar_a_forged_form_and_another_clinics_cookie_open_nothing_
         !body.contains("Ana Pérez") && !body.contains("Bruno Costa"),
         "{body}"
     );
+    c.close().await.unwrap();
+    app.finish().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn on_a_phone_screen_no_console_page_is_wider_than_the_screen() {
+    let app = TestApp::start(Backend::Sqlite).await;
+    let tenant = tenant_of(&app, &app.key).await;
+    staff_user(&app, &tenant, "admin@clinica.example", Role::Admin, &[]).await;
+    let (cal, svc) = app.clinic().await;
+    let (_, booked) = app
+        .book(&cal, &svc, "2030-01-08T13:00:00Z", "+5491155667788")
+        .await;
+    let id = booked["id"].as_str().unwrap().to_string();
+    let driver = chromedriver().await;
+    let c = browser(&driver).await;
+    // A common phone's viewport, 390 CSS pixels wide.
+    c.set_window_size(390, 844).await.unwrap();
+    let base = app.server.url();
+    c.goto(&format!("{base}/console/login")).await.unwrap();
+    type_into(&c, "email", "admin@clinica.example").await;
+    type_into(&c, "password", PASSWORD).await;
+    click(&c, Locator::Id("sign-in")).await;
+    wait_for(
+        &c,
+        "the agenda",
+        |p| p == "/console/agenda",
+        "return location.pathname",
+    )
+    .await;
+    let overflow = "return String(document.documentElement.scrollWidth - window.innerWidth)";
+    for path in [
+        "/console/agenda?date=2030-01-08&view=day".to_string(),
+        format!("/console/bookings/{id}"),
+        format!("/console/calendars/{cal}"),
+        "/console/conversations".to_string(),
+        "/console/campaigns".to_string(),
+        "/console/staff".to_string(),
+        "/console/services".to_string(),
+        "/console/agenda?date=2030-01-08&view=week".to_string(),
+        "/console/keys".to_string(),
+        "/console/customers?q=Paciente".to_string(),
+        "/console/feed".to_string(),
+        "/console/channels".to_string(),
+    ] {
+        c.goto(&format!("{base}{path}")).await.unwrap();
+        // What sticks out, to say so when something does.
+        let wide = c
+            .execute(
+                "return Array.from(document.querySelectorAll('body *'))\
+                 .filter(e => e.getBoundingClientRect().right > window.innerWidth + 1)\
+                 .map(e => e.tagName + '.' + e.className).slice(0, 6).join(' ')",
+                vec![],
+            )
+            .await
+            .unwrap();
+        wait_for(
+            &c,
+            &format!("{path} fitting the screen (wider: {wide})"),
+            |n| n.parse::<i64>().is_ok_and(|n| n <= 0),
+            overflow,
+        )
+        .await;
+    }
     c.close().await.unwrap();
     app.finish().await;
 }

@@ -58,6 +58,53 @@ async fn a_receptionist_finds_a_patient_by_phone_or_name_with_their_bookings(app
         );
         assert!(!by_name.body.contains("Pedro"), "{q}");
     }
+    // Her details corrected from the card: a new mobile written locally, a fuller name.
+    let card = browser.get(&search("gómez")).await;
+    let text = card.body.replace("&#x2f;", "/");
+    let marker = "action=\"/console/customers/";
+    let at = text.find(marker).unwrap() + marker.len();
+    let customer = text[at..at + text[at..].find('"').unwrap()].to_string();
+    let csrf = card.field("csrf");
+    let path = format!("/console/customers/{customer}");
+    let saved = browser
+        .post(
+            &path,
+            &[
+                ("csrf", &csrf),
+                ("name", "Lucía B. Gómez"),
+                ("phone", "011 15-2233-4455"),
+                ("email", ""),
+            ],
+        )
+        .await;
+    assert_eq!(saved.status, StatusCode::SEE_OTHER, "{}", saved.body);
+    let (_, read) = app.get(&format!("/api/v1/customers/{customer}")).await;
+    assert_eq!(read["phone"], "+5491122334455", "{read}");
+    assert_eq!(read["name"], "Lucía B. Gómez");
+    let after = browser.get(&saved.location().replace("&#x2f;", "/")).await;
+    assert!(after.body.contains("Lucía B. Gómez"), "{}", after.body);
+    // Pedro's phone, and a phone that is none: refused in Spanish, nothing changed.
+    for (phone, says, status) in [
+        (
+            "+5491144443333",
+            "Otro paciente ya tiene",
+            StatusCode::CONFLICT,
+        ),
+        ("12", "no es válido", StatusCode::UNPROCESSABLE_ENTITY),
+    ] {
+        let refused = browser
+            .post(
+                &path,
+                &[("csrf", &csrf), ("name", "Lucía"), ("phone", phone)],
+            )
+            .await;
+        assert_eq!(refused.status, status, "{phone}");
+        assert!(refused.body.contains(says), "{says}: {}", refused.body);
+    }
+    let (_, read) = app.get(&format!("/api/v1/customers/{customer}")).await;
+    assert_eq!(read["phone"], "+5491122334455");
+    assert_eq!(read["name"], "Lucía B. Gómez");
+
     // Wildcards are letters; nobody is called that.
     for q in ["%", "_", "Zoe"] {
         let none = browser.get(&search(q)).await;
