@@ -415,6 +415,30 @@ async fn an_admin_reads_a_webhooks_histogram_answers_a_conversation_makes_a_feed
         .await;
         no_serious_accessibility_problems(&c, &axe, page).await;
     }
+
+    // The session ends while the conversation is open: the transcript stays as it was
+    // (the refresh gets the sign-in page, which is not put in its place).
+    c.goto(&format!("{base}/console/conversations"))
+        .await
+        .unwrap();
+    click(&c, Locator::Css(".inbox li a")).await;
+    wait_for(
+        &c,
+        "the conversation again",
+        |t| t.contains("¿Me confirma el turno?"),
+        transcript,
+    )
+    .await;
+    sqlx::query("DELETE FROM staff_sessions")
+        .execute(&app.server.db.write)
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(3_500)).await;
+    let kept = c.execute(transcript, vec![]).await.unwrap();
+    assert!(
+        kept.as_str().unwrap().contains("¿Me confirma el turno?"),
+        "{kept}"
+    );
     c.close().await.unwrap();
     app.finish().await;
 }

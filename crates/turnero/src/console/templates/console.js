@@ -10,7 +10,8 @@
     setInterval(function () {
       if (document.hidden) return;
       fetch(url, { credentials: 'same-origin', headers: { 'Accept': 'text/html' } })
-        .then(function (r) { return r.ok ? r.text() : null; })
+        // A session that ended answers with the sign-in page: keep what is shown.
+        .then(function (r) { return r.ok && !r.redirected ? r.text() : null; })
         .then(function (html) {
           if (html !== null && html !== last) { last = html; el.innerHTML = html; }
         })
