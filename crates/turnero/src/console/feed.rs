@@ -149,12 +149,16 @@ async fn feed_text(c: &Console, user: &StaffUser) -> crate::error::Result<String
         .into_iter()
         .map(|s| (s.id, s.name))
         .collect();
-    let only = (names.len() == 1).then(|| names.keys().next().map(|id| id.to_string()));
+    // One calendar: read only its own; several: the tenant's, kept to those seen below.
+    let only = match names.len() {
+        1 => names.keys().next().map(|id| id.to_string()),
+        _ => None,
+    };
     let booked = bookings::list(
         &c.db,
         &user.tenant,
         &BookingFilter {
-            calendar_id: only.flatten(),
+            calendar_id: only,
             start: Some(now - BACK_SECONDS),
             end: Some(now + AHEAD_SECONDS),
             limit: 20_000,

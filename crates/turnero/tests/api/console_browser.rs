@@ -16,7 +16,7 @@ use serde_json::json;
 use turnero::agenda::staff::Role;
 
 use crate::common::{Backend, TestApp};
-use crate::console::{receptionist, staff_user, tenant_of, PASSWORD};
+use crate::console::{receptionist, staff_user, tenant_of};
 use crate::patient::Patient;
 use crate::receiver::Receiver;
 use crate::webchat::{browser, chromedriver};
@@ -49,6 +49,21 @@ pub(crate) async fn no_serious_accessibility_problems(c: &Client, axe: &str, pag
         .expect("axe-core runs");
     let problems: Vec<String> = serde_json::from_value(found).unwrap();
     assert!(problems.is_empty(), "{page}: {problems:?}");
+}
+
+/// Signs in through the form, as a person does, and waits for the agenda.
+pub(crate) async fn sign_in_as(c: &Client, base: &str, email: &str) {
+    c.goto(&format!("{base}/console/login")).await.unwrap();
+    type_into(c, "email", email).await;
+    type_into(c, "password", crate::console::PASSWORD).await;
+    click(c, Locator::Id("sign-in")).await;
+    wait_for(
+        c,
+        "the agenda",
+        |p| p == "/console/agenda",
+        "return location.pathname",
+    )
+    .await;
 }
 
 pub(crate) async fn click(c: &Client, what: Locator<'_>) {
@@ -242,17 +257,7 @@ async fn an_admin_reads_a_webhooks_histogram_answers_a_conversation_makes_a_feed
     let driver = chromedriver().await;
     let c = browser(&driver).await;
     let base = app.server.url();
-    c.goto(&format!("{base}/console/login")).await.unwrap();
-    type_into(&c, "email", "admin@clinica.example").await;
-    type_into(&c, "password", PASSWORD).await;
-    click(&c, Locator::Id("sign-in")).await;
-    wait_for(
-        &c,
-        "the agenda",
-        |p| p == "/console/agenda",
-        "return location.pathname",
-    )
-    .await;
+    sign_in_as(&c, &base, "admin@clinica.example").await;
     click(&c, Locator::Css("a[href=\"/console/webhooks\"]")).await;
     wait_for(
         &c,

@@ -9,7 +9,7 @@ use turnero::agenda::staff::Role;
 use crate::common::{Backend, TestApp};
 use crate::console::{staff_user, tenant_of, two_calendars, Browser, PASSWORD};
 use crate::console_browser::{
-    axe_source, click, no_serious_accessibility_problems, type_into, wait_for,
+    axe_source, click, no_serious_accessibility_problems, sign_in_as, wait_for,
 };
 use crate::webchat::{browser, chromedriver};
 
@@ -37,17 +37,7 @@ async fn another_calendar_a_forged_form_and_another_clinics_cookie_open_nothing_
     let driver = chromedriver().await;
     let c = browser(&driver).await;
     let base = app.server.url();
-    c.goto(&format!("{base}/console/login")).await.unwrap();
-    type_into(&c, "email", "ana@clinica.example").await;
-    type_into(&c, "password", PASSWORD).await;
-    click(&c, Locator::Id("sign-in")).await;
-    wait_for(
-        &c,
-        "the agenda",
-        |p| p == "/console/agenda",
-        "return location.pathname",
-    )
-    .await;
+    sign_in_as(&c, &base, "ana@clinica.example").await;
 
     // Dr. Costa's calendar and his patient's booking, asked for by URL.
     for path in [
@@ -147,17 +137,7 @@ async fn on_a_phone_screen_no_console_page_is_wider_than_the_screen() {
     // A common phone's viewport, 390 CSS pixels wide.
     c.set_window_size(390, 844).await.unwrap();
     let base = app.server.url();
-    c.goto(&format!("{base}/console/login")).await.unwrap();
-    type_into(&c, "email", "admin@clinica.example").await;
-    type_into(&c, "password", PASSWORD).await;
-    click(&c, Locator::Id("sign-in")).await;
-    wait_for(
-        &c,
-        "the agenda",
-        |p| p == "/console/agenda",
-        "return location.pathname",
-    )
-    .await;
+    sign_in_as(&c, &base, "admin@clinica.example").await;
     let overflow = "return String(document.documentElement.scrollWidth - window.innerWidth)";
     for path in [
         "/console/agenda?date=2030-01-08&view=day".to_string(),

@@ -10,8 +10,7 @@ use turnero::agenda::staff::Role;
 
 use crate::common::TestApp;
 use crate::console::{receptionist, staff_user, tenant_of, Browser, PASSWORD};
-use crate::graph::GraphApi;
-use crate::patient::{body_text, connect, settle, Patient, WA_ID};
+use crate::patient::{body_text, settle, Patient, WA_ID};
 
 fn unescaped(body: &str) -> String {
     body.replace("&#x2f;", "/").replace("&amp;", "&")
@@ -21,20 +20,12 @@ async fn a_receptionist_takes_over_a_whatsapp_conversation_answers_and_hands_it_
     app: &TestApp,
 ) {
     app.clinic().await;
-    let graph = GraphApi::start().await;
-    let webhook = connect(
+    let mut p = Patient::with_templates(
         app,
-        &graph,
         json!([{"name": "appointment_reminder", "language": "es_AR"}]),
     )
     .await;
-    let mut p = Patient {
-        app,
-        graph: graph.clone(),
-        webhook,
-        wa_id: WA_ID.into(),
-        sent: 0,
-    };
+    let graph = p.graph.clone();
     let greeting = p.says("hola").await;
     let (_, list) = app.get("/api/v1/conversations").await;
     let id = list["data"][0]["id"].as_str().unwrap().to_string();

@@ -78,8 +78,13 @@ pub fn inbound(fixture_name: &str, wa_id: &str, id: usize, message: Value) -> Ve
 
 impl<'a> Patient<'a> {
     pub async fn new(app: &'a TestApp) -> Patient<'a> {
+        Self::with_templates(app, json!([])).await
+    }
+
+    /// A patient of a clinic whose WhatsApp channel has these approved templates.
+    pub async fn with_templates(app: &'a TestApp, templates: Value) -> Patient<'a> {
         let graph = GraphApi::start().await;
-        let webhook = connect(app, &graph, json!([])).await;
+        let webhook = connect(app, &graph, templates).await;
         Patient {
             app,
             graph,

@@ -506,20 +506,9 @@ async fn a_typed_answer_after_two_reminders_asks_which_appointment_then_acts_on_
     app: &TestApp,
 ) {
     let (cal, svc) = app.clinic().await;
-    let graph = GraphApi::start().await;
-    let webhook = connect(
-        app,
-        &graph,
-        json!([{"name": "confirmacion", "language": "es_AR"}]),
-    )
-    .await;
-    let mut p = Patient {
-        app,
-        graph: graph.clone(),
-        webhook,
-        wa_id: WA_ID.into(),
-        sent: 0,
-    };
+    let mut p =
+        Patient::with_templates(app, json!([{"name": "confirmacion", "language": "es_AR"}])).await;
+    let graph = p.graph.clone();
     rule(
         app,
         json!({

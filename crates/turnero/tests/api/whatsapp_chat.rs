@@ -8,7 +8,6 @@ use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
 use crate::common::{Backend, TestApp};
-use crate::graph::GraphApi;
 use crate::patient::*;
 
 async fn a_patient_books_then_cancels_and_reschedules_over_whatsapp(app: &TestApp) {
@@ -322,20 +321,12 @@ async fn a_hold_that_expired_mid_conversation_still_books_when_the_slot_is_free_
 }
 
 async fn outside_the_24_hour_window_only_an_approved_template_may_be_sent(app: &TestApp) {
-    let graph = GraphApi::start().await;
-    let webhook = connect(
+    let mut p = Patient::with_templates(
         app,
-        &graph,
         json!([{"name": "appointment_reminder", "language": "es_AR"}]),
     )
     .await;
-    let mut p = Patient {
-        app,
-        graph: graph.clone(),
-        webhook,
-        wa_id: WA_ID.into(),
-        sent: 0,
-    };
+    let graph = p.graph.clone();
     p.says("hola").await;
     let (_, list) = app.get("/api/v1/conversations").await;
     let id = list["data"][0]["id"].as_str().unwrap().to_string();
